@@ -17,17 +17,22 @@ import (
 	"unicode/utf8"
 )
 
-// Limits bound what decoding may cost.
+// Limits bound what decoding may cost. A pickle that exceeds one is an
+// error wrapping ErrDecode that names the limit.
 type Limits struct {
-	MaxInput       int // bytes of pickle accepted
-	MaxDepth       int // nesting of containers (checked when rendering and encoding too)
+	MaxInput       int // bytes of pickle read (bytes after STOP are not counted)
+	MaxDepth       int // nesting of containers and objects in the decoded value
 	MaxMemo        int // memo entries
-	MaxBigIntBytes int // bytes of one LONG1/LONG4/LONG
-	MaxItems       int // values created in total
+	MaxBigIntBytes int // bytes of one LONG1/LONG4 integer
+	MaxItems       int // values pushed in total (memo fetches included)
 }
 
 // DefaultLimits are generous for cache values and small for attacks.
-var DefaultLimits = Limits{MaxInput: 64 << 20, MaxDepth: 200, MaxMemo: 1 << 20, MaxBigIntBytes: 64 << 10, MaxItems: 10_000_000}
+var DefaultLimits = Limits{MaxInput: 64 << 20, MaxDepth: 200, MaxMemo: 1_000_000, MaxBigIntBytes: 64 << 10, MaxItems: 10_000_000}
+
+// maxTextIntDigits is CPython's default int_max_str_digits: CPython
+// refuses longer decimal integers (protocol 0 INT/LONG) too.
+const maxTextIntDigits = 4300
 
 type decoder struct {
 	data  []byte
@@ -56,8 +61,11 @@ func DecodeLimits(data []byte, lim Limits) (Value, error) {
 func DecodePrefix(data []byte) (Value, int, error) { return decodePrefix(data, DefaultLimits) }
 
 func decodePrefix(data []byte, lim Limits) (v Value, n int, err error) {
-	if len(data) > lim.MaxInput {
-		return nil, 0, errorf("pickle of %d bytes exceeds the %d-byte limit", len(data), lim.MaxInput)
+	capped := false
+	if lim.MaxInput >= 0 && len(data) > lim.MaxInput {
+		// Bytes after STOP are allowed (the file cache appends a zlib
+		// stream), so only a pickle that runs past the limit is refused.
+		data, capped = data[:lim.MaxInput], true
 	}
 	d := &decoder{data: data, memo: map[int]Value{}, lim: lim}
 	defer func() {
@@ -67,12 +75,28 @@ func decodePrefix(data []byte, lim Limits) (v Value, n int, err error) {
 		}
 	}()
 	v, err = d.run()
-	return v, d.pos, err
+	if err != nil {
+		if capped && errors.Is(err, errTruncated) {
+			return nil, 0, errorf("pickle longer than the %d-byte input limit", lim.MaxInput)
+		}
+		return nil, 0, err
+	}
+	if err := checkDepth(v, lim.MaxDepth); err != nil {
+		return nil, 0, err
+	}
+	return v, d.pos, nil
+}
+
+// errTruncated marks running out of input.
+var errTruncated = errors.New("truncated pickle")
+
+func truncated(format string, args ...any) error {
+	return fmt.Errorf("%w: %w: "+format, append([]any{ErrDecode, errTruncated}, args...)...)
 }
 
 func (d *decoder) need(n int) ([]byte, error) {
 	if n < 0 || n > len(d.data)-d.pos {
-		return nil, errorf("truncated pickle: %d bytes wanted at offset %d, %d left", n, d.pos, len(d.data)-d.pos)
+		return nil, truncated("%d bytes wanted at offset %d, %d left", n, d.pos, len(d.data)-d.pos)
 	}
 	b := d.data[d.pos : d.pos+n]
 	d.pos += n
@@ -82,7 +106,7 @@ func (d *decoder) need(n int) ([]byte, error) {
 func (d *decoder) line() (string, error) {
 	i := bytes.IndexByte(d.data[d.pos:], '\n')
 	if i < 0 {
-		return "", errorf("truncated pickle: missing newline at offset %d", d.pos)
+		return "", truncated("missing newline at offset %d", d.pos)
 	}
 	s := string(d.data[d.pos : d.pos+i])
 	d.pos += i + 1
@@ -98,8 +122,17 @@ func (d *decoder) push(v Value) error {
 	return nil
 }
 
+// fence is the stack height at the innermost MARK: values below it
+// belong to an enclosing MARK and are out of reach, as in CPython.
+func (d *decoder) fence() int {
+	if len(d.marks) == 0 {
+		return 0
+	}
+	return d.marks[len(d.marks)-1]
+}
+
 func (d *decoder) pop() (Value, error) {
-	if len(d.stack) == 0 || (len(d.marks) > 0 && len(d.stack) <= d.marks[len(d.marks)-1]) {
+	if len(d.stack) <= d.fence() {
 		return nil, errorf("stack underflow at offset %d", d.pos)
 	}
 	v := d.stack[len(d.stack)-1]
@@ -108,7 +141,7 @@ func (d *decoder) pop() (Value, error) {
 }
 
 func (d *decoder) top() (Value, error) {
-	if len(d.stack) == 0 {
+	if len(d.stack) <= d.fence() {
 		return nil, errorf("stack underflow at offset %d", d.pos)
 	}
 	return d.stack[len(d.stack)-1], nil
@@ -130,6 +163,9 @@ func (d *decoder) popMark() ([]Value, error) {
 }
 
 func (d *decoder) memoPut(idx int, v Value) error {
+	if idx < 0 {
+		return errorf("negative memo index %d", idx)
+	}
 	if _, exists := d.memo[idx]; !exists && len(d.memo) >= d.lim.MaxMemo {
 		return errorf("more than %d memo entries", d.lim.MaxMemo)
 	}
@@ -168,7 +204,7 @@ func (d *decoder) u64() (int, error) {
 func (d *decoder) run() (Value, error) {
 	for {
 		if d.pos >= len(d.data) {
-			return nil, errorf("truncated pickle: no STOP")
+			return nil, truncated("no STOP")
 		}
 		op := d.data[d.pos]
 		d.pos++
@@ -198,8 +234,14 @@ func (d *decoder) run() (Value, error) {
 			if len(d.marks) > d.lim.MaxItems {
 				return nil, errorf("too many MARKs")
 			}
-		case '0':
-			_, err = d.pop()
+		case '0': // POP: the top value, or a MARK with nothing above it
+			if len(d.stack) > d.fence() {
+				_, err = d.pop()
+			} else if len(d.marks) > 0 {
+				d.marks = d.marks[:len(d.marks)-1]
+			} else {
+				err = errorf("stack underflow at offset %d", d.pos)
+			}
 		case '1':
 			_, err = d.popMark()
 		case '2':
@@ -324,7 +366,7 @@ func (d *decoder) run() (Value, error) {
 			}
 		case 0x85, 0x86, 0x87:
 			n := int(op - 0x84)
-			if len(d.stack) < n {
+			if len(d.stack)-d.fence() < n {
 				return nil, errorf("stack underflow at offset %d", d.pos)
 			}
 			t := append(Tuple(nil), d.stack[len(d.stack)-n:]...)
@@ -402,7 +444,7 @@ func (d *decoder) run() (Value, error) {
 			var s string
 			if s, err = d.line(); err == nil {
 				var idx int
-				if idx, err = strconv.Atoi(s); err != nil {
+				if idx, err = strconv.Atoi(strings.TrimSpace(s)); err != nil {
 					return nil, errorf("bad PUT index %q", s)
 				}
 				var v Value
@@ -435,7 +477,7 @@ func (d *decoder) run() (Value, error) {
 			var s string
 			if s, err = d.line(); err == nil {
 				var idx int
-				if idx, err = strconv.Atoi(s); err != nil {
+				if idx, err = strconv.Atoi(strings.TrimSpace(s)); err != nil {
 					return nil, errorf("bad GET index %q", s)
 				}
 				err = d.memoGet(idx)
@@ -514,7 +556,10 @@ func (d *decoder) run() (Value, error) {
 				if name, err = d.line(); err == nil {
 					var args []Value
 					if args, err = d.popMark(); err == nil {
-						err = d.push(&Object{Module: mod, Name: name, Args: Tuple(args)})
+						var v Value
+						if v, err = newObj(global(mod, name), Tuple(args), nil); err == nil {
+							err = d.push(v)
+						}
 					}
 				}
 			}
@@ -598,18 +643,22 @@ func (d *decoder) opLong() error {
 	return d.pushDecimal(strings.TrimSuffix(s, "L"))
 }
 
+// pushDecimal reads protocol 0's decimal text integers with int()'s rules.
 func (d *decoder) pushDecimal(s string) error {
-	if len(s) > d.lim.MaxBigIntBytes*3 {
-		return errorf("integer of %d digits exceeds the limit", len(s))
-	}
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return d.push(n)
 	}
-	b, ok := new(big.Int).SetString(s, 10)
+	v, ok, tooLong := parsePyInt(s)
+	if tooLong {
+		return errorf("integer of more than %d digits (CPython's int_max_str_digits limit)", maxTextIntDigits)
+	}
 	if !ok {
+		if len(s) > 40 {
+			s = s[:40] + "..."
+		}
 		return errorf("bad integer %q", s)
 	}
-	return d.push(b)
+	return d.push(v)
 }
 
 func (d *decoder) opLongBytes(n int) error {
@@ -739,13 +788,28 @@ func rawUnicodeEscape(s string) string {
 	return b.String()
 }
 
+// global names a class or function, with Python 2 names mapped to
+// Python 3 ones as the unpickler's fix_imports does for the common cases.
 func global(mod, name string) Global {
-	// Python 2 names, as fix_imports maps them.
 	switch mod {
 	case "__builtin__":
 		mod = "builtins"
+		switch name {
+		case "unicode", "basestring":
+			name = "str"
+		case "long":
+			name = "int"
+		case "xrange":
+			name = "range"
+		case "unichr":
+			name = "chr"
+		}
+	case "exceptions":
+		mod = "builtins"
 	case "copy_reg":
 		mod = "copyreg"
+	case "Queue":
+		mod = "queue"
 	}
 	return Global{Module: mod, Name: name}
 }
@@ -760,32 +824,51 @@ func setItems(d *Dict, kv []Value) error {
 	return nil
 }
 
-// set replaces an existing key's value (comparing simple keys) or appends.
+// set replaces the value of an equal key already present (for the keys
+// whose equality is plain: str, int, float, bool, None; 1, 1.0 and True
+// are one key, as in Python) or appends the pair.
 func (d *Dict) set(k, v Value) {
-	if isSimple(k) {
+	hk, ok := hashKey(k)
+	if ok {
 		if d.idx == nil {
 			d.idx = map[any]int{}
 			for i, it := range d.Items {
-				if isSimple(it.Key) {
-					d.idx[it.Key] = i
+				if h, ok := hashKey(it.Key); ok {
+					d.idx[h] = i
 				}
 			}
 		}
-		if i, ok := d.idx[k]; ok {
+		if i, ok := d.idx[hk]; ok {
 			d.Items[i].Value = v
 			return
 		}
-		d.idx[k] = len(d.Items)
+		d.idx[hk] = len(d.Items)
 	}
 	d.Items = append(d.Items, DictItem{Key: k, Value: v})
 }
 
-func isSimple(v Value) bool {
-	switch v.(type) {
-	case string, int64, bool, float64, None:
-		return true
+// hashKey is a comparable stand-in for a key with Python's equality.
+func hashKey(k Value) (any, bool) {
+	switch x := k.(type) {
+	case string, None:
+		return x, true
+	case int64:
+		return x, true
+	case bool:
+		if x {
+			return int64(1), true
+		}
+		return int64(0), true
+	case float64:
+		if x == math.Trunc(x) && x >= -1<<63 && x < 1<<63 {
+			return int64(x), true
+		}
+		if x != x { // NaN keys are all distinct
+			return nil, false
+		}
+		return x, true
 	}
-	return false
+	return nil, false
 }
 
 func appendTo(target Value, items []Value) error {
@@ -821,31 +904,84 @@ var errNotModelled = errors.New("not modelled")
 // reduce applies a callable to arguments without calling anything: known
 // constructors become their Go values, anything else an *Object.
 func reduce(fn, args Value) (Value, error) {
+	t, _ := args.(Tuple)
 	g, ok := fn.(Global)
 	if !ok {
-		return &Object{Module: "?", Name: "?", Args: args}, nil
+		if m, ok := boundMethod(fn); ok {
+			if v, err := known(m, t); err == nil {
+				return v, nil
+			}
+		}
+		if g, _, ok := classOf(fn); ok { // a nested class, before protocol 4
+			return &Object{Module: g.Module, Name: g.Name, Args: args, Reduce: true, Func: fn}, nil
+		}
+		return &Object{Module: "?", Name: "?", Args: args, Reduce: true, Func: fn}, nil
 	}
-	t, _ := args.(Tuple)
 	if v, err := known(g, t); err == nil {
 		return v, nil
 	}
-	if g.Module == "copyreg" && g.Name == "_reconstructor" && len(t) >= 2 {
-		if cls, ok := t[0].(Global); ok {
-			o := &Object{Module: cls.Module, Name: cls.Name}
-			if len(t) == 3 {
-				if _, isNone := t[2].(None); !isNone {
-					o.Args = Tuple{t[2]}
-				}
+	if g.Module == "copyreg" && g.Name == "_reconstructor" && len(t) == 3 {
+		// copyreg._reconstructor(cls, base, state), protocols 0 and 1.
+		cls, expr, ok1 := classOf(t[0])
+		base, ok2 := t[1].(Global)
+		if ok1 && ok2 {
+			o := &Object{Module: cls.Module, Name: cls.Name, Func: expr}
+			if _, isNone := t[2].(None); !isNone {
+				o.Args = Tuple{t[2]}
+			}
+			if base != (Global{"builtins", "object"}) {
+				o.base = base
 			}
 			return o, nil
 		}
 	}
-	return &Object{Module: g.Module, Name: g.Name, Args: args}, nil
+	return &Object{Module: g.Module, Name: g.Name, Args: args, Reduce: true}, nil
+}
+
+// classOf reads a class reference: a global, or builtins.getattr of one
+// (a nested class before protocol 4), which is returned as expr.
+func classOf(v Value) (cls Global, expr Value, ok bool) {
+	switch x := v.(type) {
+	case Global:
+		return x, nil, true
+	case *Object:
+		if g, ok := getattrGlobal(x); ok {
+			return g, x, true
+		}
+	}
+	return Global{}, nil, false
+}
+
+// boundMethod recognises builtins.getattr(cls, name), which is how a
+// class method such as zoneinfo.ZoneInfo._unpickle is pickled, for the
+// methods known() models.
+func boundMethod(fn Value) (Global, bool) {
+	o, ok := fn.(*Object)
+	if !ok || o.Class() != "builtins.getattr" || !o.Reduce {
+		return Global{}, false
+	}
+	t, ok := o.Args.(Tuple)
+	if !ok || len(t) != 2 {
+		return Global{}, false
+	}
+	cls, ok1 := t[0].(Global)
+	name, ok2 := t[1].(string)
+	if !ok1 || !ok2 {
+		return Global{}, false
+	}
+	m := Global{Module: cls.Module, Name: cls.Name + "." + name}
+	if m != (Global{"zoneinfo", "ZoneInfo._unpickle"}) {
+		return Global{}, false
+	}
+	return m, true
 }
 
 func newObj(cls, args, kwargs Value) (Value, error) {
 	g, ok := cls.(Global)
 	if !ok {
+		if g, expr, ok := classOf(cls); ok { // a nested class, before protocol 4
+			return &Object{Module: g.Module, Name: g.Name, Args: args, Kwargs: kwargs, Func: expr}, nil
+		}
 		return nil, errorf("NEWOBJ of a non-class %T", cls)
 	}
 	t, _ := args.(Tuple)
@@ -910,23 +1046,33 @@ func known(g Global, t Tuple) (Value, error) {
 				if len(t) == 2 {
 					dt.TZ = tzOf(t[1])
 				}
-				return dt, nil
+				if len(t) <= 2 && checkDateTime(dt.Year, dt.Month, dt.Day, dt.Hour, dt.Minute, dt.Second, dt.Microsecond) == nil {
+					return dt, nil
+				}
 			}
 		}
 	case "datetime.date":
 		if len(t) == 1 {
 			if b, ok := bytesOf(t[0]); ok && len(b) == 4 {
-				return Date{Year: int(b[0])<<8 | int(b[1]), Month: int(b[2]), Day: int(b[3])}, nil
+				d := Date{Year: int(b[0])<<8 | int(b[1]), Month: int(b[2]), Day: int(b[3])}
+				if checkDateTime(d.Year, d.Month, d.Day, 0, 0, 0, 0) == nil {
+					return d, nil
+				}
 			}
 		}
 	case "datetime.time":
 		if len(t) >= 1 {
 			if b, ok := bytesOf(t[0]); ok && len(b) == 6 {
 				tm := Time{Hour: int(b[0] & 0x7f), Minute: int(b[1]), Second: int(b[2]), Microsecond: int(b[3])<<16 | int(b[4])<<8 | int(b[5])}
+				if b[0]&0x80 != 0 {
+					tm.Fold = 1
+				}
 				if len(t) == 2 {
 					tm.TZ = tzOf(t[1])
 				}
-				return tm, nil
+				if len(t) <= 2 && checkDateTime(1, 1, 1, tm.Hour, tm.Minute, tm.Second, tm.Microsecond) == nil {
+					return tm, nil
+				}
 			}
 		}
 	case "datetime.timedelta":
@@ -935,7 +1081,9 @@ func known(g Global, t Tuple) (Value, error) {
 			s, ok2 := t[1].(int64)
 			us, ok3 := t[2].(int64)
 			if ok1 && ok2 && ok3 {
-				return TimeDelta{Days: d, Seconds: s, Microseconds: us}, nil
+				if td, ok := normTimeDelta(d, s, us); ok {
+					return td, nil
+				}
 			}
 		}
 	case "datetime.timezone":
@@ -951,9 +1099,11 @@ func known(g Global, t Tuple) (Value, error) {
 			}
 		}
 	case "zoneinfo.ZoneInfo._unpickle":
-		if len(t) >= 1 {
-			if s, ok := t[0].(string); ok {
-				return ZoneInfo{Key: s}, nil
+		if len(t) == 2 {
+			s, ok1 := t[0].(string)
+			cached, ok2 := t[1].(int64)
+			if ok1 && ok2 && (cached == 0 || cached == 1) {
+				return ZoneInfo{Key: s, NoCache: cached == 0}, nil
 			}
 		}
 	case "decimal.Decimal":
@@ -1028,4 +1178,147 @@ func tzOf(v Value) Value {
 		return nil
 	}
 	return v
+}
+
+// checkDepth refuses a value nested deeper than max. Shared parts are
+// measured once and a value inside itself counts once, so this is linear
+// in the size of the decoded graph.
+func checkDepth(v Value, max int) error {
+	c := depthChecker{max: max, height: map[any]int{}}
+	if c.measure(v, 1) < 0 {
+		return errorf("value nested deeper than the depth limit of %d", max)
+	}
+	return nil
+}
+
+type depthChecker struct {
+	max    int
+	height map[any]int // nesting below each container; -1 while being measured
+}
+
+// measure returns how deep v nests (0 for a scalar), or -1 when it
+// exceeds the limit at the given depth.
+func (c *depthChecker) measure(v Value, depth int) int {
+	var id any
+	var kids func(yield func(Value) bool)
+	switch x := v.(type) {
+	case *List:
+		id, kids = x, each(x.Items)
+	case Tuple:
+		if len(x) == 0 {
+			return 1
+		}
+		id, kids = tupleID{&x[0], len(x)}, each(x)
+	case *Dict:
+		id, kids = x, func(yield func(Value) bool) {
+			for _, it := range x.Items {
+				if !yield(it.Key) || !yield(it.Value) {
+					return
+				}
+			}
+		}
+	case *Set:
+		id, kids = x, each(x.Items)
+	case FrozenSet:
+		if len(x.Items) == 0 {
+			return 1
+		}
+		id, kids = tupleID{&x.Items[0], -len(x.Items)}, each(x.Items)
+	case *Object:
+		id, kids = x, func(yield func(Value) bool) {
+			for _, k := range []Value{x.Func, x.Args, x.Kwargs, x.State} {
+				if k != nil && !yield(k) {
+					return
+				}
+			}
+			for _, it := range x.ListItems {
+				if !yield(it) {
+					return
+				}
+			}
+			for _, it := range x.DictItems {
+				if !yield(it.Key) || !yield(it.Value) {
+					return
+				}
+			}
+		}
+	case DateTime:
+		if x.TZ == nil {
+			return 1
+		}
+		kids = each([]Value{x.TZ})
+	case Time:
+		if x.TZ == nil {
+			return 1
+		}
+		kids = each([]Value{x.TZ})
+	default:
+		return 0
+	}
+	if depth > c.max {
+		return -1
+	}
+	if id != nil {
+		if h, ok := c.height[id]; ok {
+			if h < 0 { // a cycle: the value contains itself
+				return 0
+			}
+			if depth+h-1 > c.max {
+				return -1
+			}
+			return h
+		}
+		c.height[id] = -1
+	}
+	h := 0
+	for k := range kids {
+		kh := c.measure(k, depth+1)
+		if kh < 0 {
+			return -1
+		}
+		h = max(h, kh)
+	}
+	if id != nil {
+		c.height[id] = h + 1
+	}
+	return h + 1
+}
+
+func each(items []Value) func(yield func(Value) bool) {
+	return func(yield func(Value) bool) {
+		for _, it := range items {
+			if !yield(it) {
+				return
+			}
+		}
+	}
+}
+
+// normTimeDelta normalises as timedelta() does: 0 <= microseconds < 10**6,
+// 0 <= seconds < 86400, |days| <= 999999999.
+func normTimeDelta(d, s, us int64) (TimeDelta, bool) {
+	const maxDays = 999999999
+	if d < -maxDays-1 || d > maxDays {
+		return TimeDelta{}, false
+	}
+	s += floorDiv(us, 1_000_000)
+	us -= floorDiv(us, 1_000_000) * 1_000_000
+	d2 := floorDiv(s, 86400)
+	s -= d2 * 86400
+	if d2 < -2*maxDays || d2 > 2*maxDays {
+		return TimeDelta{}, false
+	}
+	d += d2
+	if d < -maxDays || d > maxDays {
+		return TimeDelta{}, false
+	}
+	return TimeDelta{Days: d, Seconds: s, Microseconds: us}, true
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
 }

@@ -7,13 +7,43 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
+
+// How the encoder matches CPython's bytes.
+//
+// CPython's pickler memoizes objects by identity: an object met a second
+// time is written as a memo GET. Go values have no identity for strings,
+// so the encoder shares what CPython shares in practice:
+//   - containers (*List, *Dict, *Set, *Object) by pointer and tuples and
+//     frozensets by their backing array, so shared and self-referencing
+//     values come out as CPython writes them;
+//   - str of at most one Latin-1 character, and bytes of at most one byte,
+//     by value: CPython keeps those as singletons;
+//   - equal str dict keys by value: json.loads hands out one object per
+//     distinct key and attribute names are interned, so Django values
+//     share their keys;
+//   - module and class names, and CPython's own constants ('latin1',
+//     '_unpickle'), by value, as CPython interns them;
+//   - datetime.timezone.utc and a cached zoneinfo.ZoneInfo per key, which
+//     are singletons in CPython.
+//
+// Equal str values that are not dict keys are written each time, as
+// CPython writes equal but distinct objects. A Python value built from
+// literals that reuses one str object as a value would pickle shorter in
+// CPython; Python reads both forms back to equal values.
 
 // frameTarget is CPython's FRAME_SIZE_TARGET; frames shorter than
 // frameMin bytes are written without a FRAME header, as CPython does.
 const (
 	frameTarget = 64 * 1024
 	frameMin    = 4
+	batchSize   = 1000 // items per APPENDS/SETITEMS/ADDITEMS batch
+
+	// maxEncodeDepth bounds the encoder's recursion like Python's default
+	// recursion limit; anything Decode accepts (DefaultLimits.MaxDepth
+	// containers) fits.
+	maxEncodeDepth = 1000
 )
 
 type encoder struct {
@@ -23,14 +53,8 @@ type encoder struct {
 	memo  int
 	depth int
 	nodes int
-	// names memoizes module and class names and globals by value: CPython
-	// interns them, so a repeated name or class is written as a memo GET.
-	names   map[string]int
-	globals map[Global]int
-	// ptrs memoizes containers by identity, as CPython's memo does: a value
-	// referenced twice is written once and then fetched with a memo GET,
-	// which also makes self-references encodable.
-	ptrs map[any]int
+	names map[string]int // interned names and constants, by kind-prefixed value
+	ptrs  map[any]int    // memo index of containers and singletons by identity
 }
 
 type tupleID struct {
@@ -38,27 +62,22 @@ type tupleID struct {
 	n     int
 }
 
-// seen writes a GET and reports true when id was already written.
-func (e *encoder) seen(id any) bool {
-	if idx, ok := e.ptrs[id]; ok {
-		e.get(idx)
-		return true
-	}
-	return false
-}
-
-// remember records that the memo entry about to be written holds id.
-func (e *encoder) remember(id any) { e.ptrs[id] = e.memo }
+type (
+	utcID      struct{}
+	zoneInfoID struct{ key string }
+	globalID   Global
+)
 
 // EncodeProtocol pickles v at protocol proto (0-5), producing CPython's
-// bytes for the types cachectl writes: None, bool, int, float, str, bytes,
-// bytearray, list, tuple, dict, set, frozenset, and datetime/date/time/
-// timedelta, Decimal and UUID.
+// bytes for None, bool, int, float, str, bytes, bytearray, list, tuple,
+// dict, set, frozenset, datetime/date/time/timedelta/timezone, ZoneInfo,
+// Decimal, UUID, class references and plain objects (the package comment
+// of this file says which objects it shares).
 func EncodeProtocol(v Value, proto int) ([]byte, error) {
 	if proto < 0 || proto > 5 {
 		return nil, fmt.Errorf("pickle: unsupported protocol %d", proto)
 	}
-	e := &encoder{proto: proto, names: map[string]int{}, globals: map[Global]int{}, ptrs: map[any]int{}}
+	e := &encoder{proto: proto, names: map[string]int{}, ptrs: map[any]int{}}
 	if proto >= 2 {
 		e.out = append(e.out, 0x80, byte(proto))
 	}
@@ -78,9 +97,18 @@ func (e *encoder) w(b ...byte) {
 	}
 }
 
-// commit closes the current frame.
+func (e *encoder) ws(s string) {
+	if e.proto >= 4 {
+		e.frame = append(e.frame, s...)
+	} else {
+		e.out = append(e.out, s...)
+	}
+}
+
+// commit closes the current frame; a frame under frameMin bytes gets no
+// FRAME header.
 func (e *encoder) commit() {
-	if e.proto < 4 || len(e.frame) == 0 {
+	if len(e.frame) == 0 {
 		return
 	}
 	if len(e.frame) >= frameMin {
@@ -93,54 +121,96 @@ func (e *encoder) commit() {
 	e.frame = e.frame[:0]
 }
 
-// boundary is CPython's opcode boundary: a full frame is committed.
+// boundary is CPython's opcode boundary: after each saved object a frame
+// that reached the target size is committed.
 func (e *encoder) boundary() {
-	if e.proto >= 4 && len(e.frame) >= frameTarget {
+	if len(e.frame) >= frameTarget {
 		e.commit()
 	}
 }
 
-// payload writes a large str/bytes body outside frames, as CPython does
-// for payloads of at least FRAME_SIZE_TARGET bytes.
-func (e *encoder) payload(header, data []byte) {
+// payload writes a str/bytes opcode. CPython writes a payload of at least
+// FRAME_SIZE_TARGET bytes, and its header, outside any frame.
+func (e *encoder) payload(header []byte, data string) {
 	if e.proto >= 4 && len(data) >= frameTarget {
-		e.w(header...)
 		e.commit()
+		e.out = append(e.out, header...)
 		e.out = append(e.out, data...)
 		return
 	}
 	e.w(header...)
-	e.w(data...)
+	e.ws(data)
 }
 
+// memoize stores the value just written in the next memo slot.
 func (e *encoder) memoize() {
-	if e.proto >= 4 {
+	switch {
+	case e.proto >= 4:
 		e.w(0x94)
-	} else if e.proto >= 1 {
-		if e.memo < 256 {
-			e.w('q', byte(e.memo))
-		} else {
-			var b [5]byte
-			b[0] = 'r'
-			binary.LittleEndian.PutUint32(b[1:], uint32(e.memo))
-			e.w(b[:]...)
-		}
-	} else {
-		e.w([]byte("p" + strconv.Itoa(e.memo) + "\n")...)
+	case e.proto == 0:
+		e.ws("p" + strconv.Itoa(e.memo) + "\n")
+	case e.memo < 256:
+		e.w('q', byte(e.memo))
+	default:
+		var b [5]byte
+		b[0] = 'r'
+		binary.LittleEndian.PutUint32(b[1:], uint32(e.memo))
+		e.w(b[:]...)
 	}
 	e.memo++
+}
+
+// get writes a memo GET for idx.
+func (e *encoder) get(idx int) {
+	switch {
+	case e.proto == 0:
+		e.ws("g" + strconv.Itoa(idx) + "\n")
+	case idx < 256:
+		e.w('h', byte(idx))
+	default:
+		var b [5]byte
+		b[0] = 'j'
+		binary.LittleEndian.PutUint32(b[1:], uint32(idx))
+		e.w(b[:]...)
+	}
+}
+
+// seen writes a GET and reports true when id was memoized already.
+func (e *encoder) seen(id any) bool {
+	if idx, ok := e.ptrs[id]; ok {
+		e.get(idx)
+		return true
+	}
+	return false
+}
+
+// memoizeAs memoizes the value just written and records it under id.
+func (e *encoder) memoizeAs(id any) {
+	if id != nil {
+		e.ptrs[id] = e.memo
+	}
+	e.memoize()
 }
 
 func (e *encoder) save(v Value) error {
 	e.depth++
 	defer func() { e.depth-- }()
-	if e.depth > DefaultLimits.MaxDepth {
-		return fmt.Errorf("pickle: value nested deeper than %d (or self-referencing)", DefaultLimits.MaxDepth)
+	if e.depth > maxEncodeDepth {
+		return fmt.Errorf("pickle: value nested deeper than %d", maxEncodeDepth)
 	}
-	if e.nodes++; e.nodes > maxRenderNodes*10 {
-		return fmt.Errorf("pickle: value has more than %d parts", maxRenderNodes*10)
+	if e.nodes++; e.nodes > DefaultLimits.MaxItems {
+		return fmt.Errorf("pickle: value has more than %d parts", DefaultLimits.MaxItems)
 	}
-	defer e.boundary()
+	if err := e.dispatch(v); err != nil {
+		return err
+	}
+	if e.proto >= 4 {
+		e.boundary()
+	}
+	return nil
+}
+
+func (e *encoder) dispatch(v Value) error {
 	switch x := v.(type) {
 	case nil, None:
 		e.w('N')
@@ -148,50 +218,72 @@ func (e *encoder) save(v Value) error {
 		e.saveBool(x)
 	case int:
 		e.saveInt(int64(x))
+	case int8:
+		e.saveInt(int64(x))
+	case int16:
+		e.saveInt(int64(x))
+	case int32:
+		e.saveInt(int64(x))
 	case int64:
 		e.saveInt(x)
+	case uint:
+		e.saveBig(new(big.Int).SetUint64(uint64(x)))
+	case uint8:
+		e.saveInt(int64(x))
+	case uint16:
+		e.saveInt(int64(x))
+	case uint32:
+		e.saveInt(int64(x))
+	case uint64:
+		e.saveBig(new(big.Int).SetUint64(x))
 	case *big.Int:
+		if x == nil {
+			return fmt.Errorf("pickle: cannot encode a nil *big.Int")
+		}
 		e.saveBig(x)
 	case float64:
 		e.saveFloat(x)
+	case float32:
+		e.saveFloat(float64(x))
 	case string:
-		e.saveStr(x)
+		return e.saveStr(x, "")
 	case []byte:
 		return e.saveBytes(x)
 	case ByteArray:
 		return e.saveByteArray(x)
 	case Tuple:
-		if len(x) > 0 && e.seen(tupleID{&x[0], len(x)}) {
-			return nil
-		}
 		return e.saveTuple(x)
 	case *List:
-		if e.seen(x) {
-			return nil
+		if x == nil {
+			return fmt.Errorf("pickle: cannot encode a nil *List")
 		}
-		e.remember(x)
-		return e.saveList(x.Items)
+		return e.saveList(x.Items, x)
 	case []Value:
-		return e.saveList(x)
+		return e.saveList(x, nil)
 	case *Dict:
-		if e.seen(x) {
-			return nil
+		if x == nil {
+			return fmt.Errorf("pickle: cannot encode a nil *Dict")
 		}
-		e.remember(x)
-		return e.saveDict(x.Items)
+		return e.saveDict(x.Items, x)
 	case *Set:
-		if e.seen(x) {
-			return nil
+		if x == nil {
+			return fmt.Errorf("pickle: cannot encode a nil *Set")
 		}
-		if e.proto >= 4 {
-			e.remember(x)
-		}
-		return e.saveSet(x.Items, false)
+		return e.saveSet(x.Items, x, false)
 	case FrozenSet:
-		return e.saveSet(x.Items, true)
-	case DateTime, Date, Time, TimeDelta, Timezone, Decimal, UUID:
+		var id any
+		if len(x.Items) > 0 {
+			id = tupleID{&x.Items[0], -len(x.Items)}
+		}
+		return e.saveSet(x.Items, id, true)
+	case DateTime, Date, Time, TimeDelta, Timezone, ZoneInfo, Decimal, UUID:
 		return e.saveKnown(x)
+	case Global:
+		return e.saveGlobal(x.Module, x.Name)
 	case *Object:
+		if x == nil {
+			return fmt.Errorf("pickle: cannot encode a nil *Object")
+		}
 		return e.saveObject(x)
 	default:
 		return fmt.Errorf("pickle: cannot encode a %T", v)
@@ -206,9 +298,9 @@ func (e *encoder) saveBool(b bool) {
 	case e.proto >= 2:
 		e.w(0x89)
 	case b:
-		e.w([]byte("I01\n")...)
+		e.ws("I01\n")
 	default:
-		e.w([]byte("I00\n")...)
+		e.ws("I00\n")
 	}
 }
 
@@ -217,34 +309,38 @@ func (e *encoder) saveInt(n int64) {
 		switch {
 		case n >= 0 && n < 256:
 			e.w('K', byte(n))
-			return
 		case n >= 0 && n < 65536:
 			e.w('M', byte(n), byte(n>>8))
-			return
 		case n >= math.MinInt32 && n <= math.MaxInt32:
 			var b [5]byte
 			b[0] = 'J'
 			binary.LittleEndian.PutUint32(b[1:], uint32(int32(n)))
 			e.w(b[:]...)
-			return
+		default:
+			e.saveLong(big.NewInt(n))
 		}
-		e.saveBig(big.NewInt(n))
 		return
 	}
 	if n >= math.MinInt32 && n <= math.MaxInt32 {
-		e.w([]byte("I" + strconv.FormatInt(n, 10) + "\n")...)
+		e.ws("I" + strconv.FormatInt(n, 10) + "\n")
 		return
 	}
-	e.w([]byte("L" + strconv.FormatInt(n, 10) + "L\n")...)
+	e.saveLong(big.NewInt(n))
 }
 
 func (e *encoder) saveBig(x *big.Int) {
-	if x.IsInt64() && x.Int64() >= math.MinInt32 && x.Int64() <= math.MaxInt32 {
+	if x.IsInt64() {
 		e.saveInt(x.Int64())
 		return
 	}
+	e.saveLong(x)
+}
+
+// saveLong writes an int outside the 32-bit range: LONG text before
+// protocol 2, LONG1/LONG4 two's complement after.
+func (e *encoder) saveLong(x *big.Int) {
 	if e.proto < 2 {
-		e.w([]byte("L" + x.String() + "L\n")...)
+		e.ws("L" + x.String() + "L\n")
 		return
 	}
 	b := longBytes(x)
@@ -259,18 +355,16 @@ func (e *encoder) saveBig(x *big.Int) {
 	e.w(b...)
 }
 
-// longBytes is CPython's encode_long: little-endian two's complement in
-// (bits/8)+1 bytes, one byte fewer when a negative number's top byte is
-// redundant sign.
+// longBytes is pickle's LONG1 body: little-endian two's complement in
+// bits/8+1 bytes, one byte fewer when a negative number's top byte is
+// only sign.
 func longBytes(x *big.Int) []byte {
 	if x.Sign() == 0 {
 		return nil
 	}
 	nbytes := x.BitLen()/8 + 1
-	var tc *big.Int
-	if x.Sign() >= 0 {
-		tc = x
-	} else {
+	tc := x
+	if x.Sign() < 0 {
 		tc = new(big.Int).Add(x, new(big.Int).Lsh(big.NewInt(1), uint(8*nbytes)))
 	}
 	be := tc.FillBytes(make([]byte, nbytes))
@@ -292,49 +386,66 @@ func (e *encoder) saveFloat(f float64) {
 		e.w(b[:]...)
 		return
 	}
-	e.w([]byte("F" + floatRepr(f) + "\n")...)
+	e.ws("F" + floatRepr(f) + "\n")
 }
 
-func (e *encoder) saveStr(s string) {
-	if e.proto == 0 {
-		e.w([]byte("V" + rawUnicodeEscapeEncode(s) + "\n")...)
-		e.memoize()
-		return
+// singleStr reports whether CPython keeps s as a singleton: the empty
+// string and one Latin-1 character.
+func singleStr(s string) bool {
+	if s == "" {
+		return true
 	}
-	n := len(s)
-	switch {
+	r, n := utf8.DecodeRuneInString(s)
+	return n == len(s) && r < 256 && r != utf8.RuneError
+}
+
+// saveStr writes a str. shareAs names a memo namespace in which equal
+// strings are written once ("" for none).
+func (e *encoder) saveStr(s, shareAs string) error {
+	if !utf8.ValidString(s) {
+		return fmt.Errorf("pickle: str is not valid UTF-8")
+	}
+	if singleStr(s) {
+		shareAs = "1"
+	}
+	if shareAs != "" {
+		key := shareAs + ":" + s
+		if idx, ok := e.names[key]; ok {
+			e.get(idx)
+			return nil
+		}
+		e.names[key] = e.memo // the str takes the next memo slot
+	}
+	switch n := len(s); {
+	case e.proto == 0:
+		e.ws("V" + rawUnicodeEscapeEncode(s) + "\n")
 	case e.proto >= 4 && n < 256:
-		e.payload([]byte{0x8c, byte(n)}, []byte(s))
+		e.payload([]byte{0x8c, byte(n)}, s)
 	case n <= math.MaxUint32:
 		var h [5]byte
 		h[0] = 'X'
 		binary.LittleEndian.PutUint32(h[1:], uint32(n))
-		e.payload(h[:], []byte(s))
+		e.payload(h[:], s)
 	default:
 		var h [9]byte
 		h[0] = 0x8d
 		binary.LittleEndian.PutUint64(h[1:], uint64(n))
-		e.payload(h[:], []byte(s))
+		e.payload(h[:], s)
 	}
 	e.memoize()
+	e.boundary()
+	return nil
 }
 
-// rawUnicodeEscapeEncode is Python's raw-unicode-escape codec as pickle's
-// protocol 0 uses it (backslash and newline escaped too).
+// rawUnicodeEscapeEncode is the raw-unicode-escape codec as protocol 0
+// uses it: characters past Latin-1 as \uXXXX or \UXXXXXXXX, and also
+// backslash, NUL, CR, LF and ^Z, so the text stays on one line.
 func rawUnicodeEscapeEncode(s string) string {
 	var b strings.Builder
 	for _, r := range s {
 		switch {
-		case r == '\\':
-			b.WriteString(`\u005c`)
-		case r == 0:
-			b.WriteString(`\u0000`)
-		case r == '\n':
-			b.WriteString(`\u000a`)
-		case r == '\r':
-			b.WriteString(`\u000d`)
-		case r == 0x1a:
-			b.WriteString(`\u001a`)
+		case r == '\\' || r == 0 || r == '\n' || r == '\r' || r == 0x1a:
+			fmt.Fprintf(&b, `\u%04x`, r)
 		case r < 0x100:
 			b.WriteByte(byte(r))
 		case r < 0x10000:
@@ -347,38 +458,50 @@ func rawUnicodeEscapeEncode(s string) string {
 }
 
 func (e *encoder) saveBytes(b []byte) error {
-	if e.proto < 3 {
-		// Python 2 has no bytes: CPython pickles _codecs.encode(latin1 text, "latin1").
-		if len(b) == 0 {
-			e.saveGlobal("builtins", "bytes")
-			if e.proto == 0 {
-				e.w('(', 't')
-			} else {
-				e.w(')')
-			}
-			e.w('R')
-			e.memoize()
+	var id any
+	if len(b) <= 1 { // CPython's empty and one-byte bytes are singletons
+		id = "bytes:" + string(b)
+		if e.seen(id) {
 			return nil
 		}
-		e.saveGlobal("_codecs", "encode")
-		return e.saveReduceArgs(Tuple{latin1String(b), "latin1"})
+	}
+	if e.proto < 3 {
+		// Python 2 has no bytes: CPython writes _codecs.encode(text, 'latin1')
+		// (bytes() when empty), which Python 3 reads back as bytes.
+		if len(b) == 0 {
+			return e.saveReduce(Global{"builtins", "bytes"}, Tuple{}, id)
+		}
+		if err := e.saveGlobal("_codecs", "encode"); err != nil {
+			return err
+		}
+		if err := e.saveTupleFunc(2, func(i int) error {
+			if i == 0 {
+				return e.saveStr(latin1String(b), "")
+			}
+			return e.saveStr("latin1", "const")
+		}); err != nil {
+			return err
+		}
+		e.w('R')
+		e.memoizeAs(id)
+		return nil
 	}
 	n := len(b)
 	switch {
 	case n < 256:
-		e.payload([]byte{'C', byte(n)}, b)
+		e.payload([]byte{'C', byte(n)}, string(b))
 	case n <= math.MaxUint32:
 		var h [5]byte
 		h[0] = 'B'
 		binary.LittleEndian.PutUint32(h[1:], uint32(n))
-		e.payload(h[:], b)
+		e.payload(h[:], string(b))
 	default:
 		var h [9]byte
 		h[0] = 0x8e
 		binary.LittleEndian.PutUint64(h[1:], uint64(n))
-		e.payload(h[:], b)
+		e.payload(h[:], string(b))
 	}
-	e.memoize()
+	e.memoizeAs(id)
 	return nil
 }
 
@@ -387,72 +510,113 @@ func (e *encoder) saveByteArray(b ByteArray) error {
 		var h [9]byte
 		h[0] = 0x96
 		binary.LittleEndian.PutUint64(h[1:], uint64(len(b)))
-		e.payload(h[:], b)
+		e.payload(h[:], string(b))
 		e.memoize()
 		return nil
 	}
-	e.saveGlobal("builtins", "bytearray")
-	return e.saveReduceArgs(Tuple{[]byte(b)})
+	args := Tuple{}
+	if len(b) > 0 {
+		args = Tuple{[]byte(b)}
+	}
+	return e.saveReduce(Global{"builtins", "bytearray"}, args, nil)
 }
 
-func (e *encoder) saveReduceArgs(args Tuple) error {
+// saveReduce writes fn(*args) with REDUCE and memoizes the result under id.
+func (e *encoder) saveReduce(fn Value, args Tuple, id any) error {
+	if err := e.save(fn); err != nil {
+		return err
+	}
 	if err := e.saveTuple(args); err != nil {
 		return err
 	}
 	e.w('R')
-	e.memoize()
+	e.memoizeAs(id)
 	return nil
 }
 
-func (e *encoder) saveGlobal(mod, name string) {
-	g := Global{Module: mod, Name: name}
-	if idx, ok := e.globals[g]; ok {
-		e.get(idx)
-		return
+// py2Names maps Python 3 names to the Python 2 names that protocols 0-2
+// write (the reverse of the fix_imports mapping the decoder applies).
+var py2Names = map[Global]Global{
+	{"builtins", "int"}:   {"__builtin__", "long"},
+	{"builtins", "str"}:   {"__builtin__", "unicode"},
+	{"builtins", "range"}: {"__builtin__", "xrange"},
+	{"builtins", "chr"}:   {"__builtin__", "unichr"},
+}
+
+var py2Modules = map[string]string{"builtins": "__builtin__", "copyreg": "copy_reg", "queue": "Queue", "_functools": "functools"}
+
+var builtinTypes = map[string]bool{"bool": true, "bytearray": true, "bytes": true, "classmethod": true, "complex": true,
+	"dict": true, "enumerate": true, "filter": true, "float": true, "frozenset": true, "int": true, "list": true, "map": true,
+	"memoryview": true, "object": true, "property": true, "range": true, "reversed": true, "set": true, "slice": true,
+	"staticmethod": true, "str": true, "super": true, "tuple": true, "type": true, "zip": true}
+
+// builtinFunction tells builtins' functions (getattr, len) from its
+// classes (int, list, exceptions).
+func builtinFunction(name string) bool {
+	return name != "" && name[0] >= 'a' && name[0] <= 'z' && !builtinTypes[name]
+}
+
+// saveGlobal writes a reference to a class or function, once per pickle.
+func (e *encoder) saveGlobal(mod, name string) error {
+	defer e.boundary()
+	if mod == "" || name == "" || strings.ContainsAny(mod+name, "\n") {
+		return fmt.Errorf("pickle: bad global name %q.%q", mod, name)
+	}
+	id := globalID{mod, name}
+	if e.seen(id) {
+		return nil
+	}
+	if i := strings.LastIndexByte(name, '.'); i > 0 && e.proto < 4 {
+		// Before protocol 4 a nested name is builtins.getattr(parent, name).
+		if err := e.saveGlobal("builtins", "getattr"); err != nil {
+			return err
+		}
+		if err := e.saveTupleFunc(2, func(k int) error {
+			if k == 0 {
+				return e.saveGlobal(mod, name[:i])
+			}
+			return e.saveStr(name[i+1:], "")
+		}); err != nil {
+			return err
+		}
+		e.w('R')
+		e.memoizeAs(id)
+		return nil
 	}
 	if e.proto >= 4 {
-		e.saveName("m:" + mod)
-		e.saveName("n:" + name)
+		ns := "module"
+		if mod == "builtins" && builtinFunction(name) {
+			// A builtin function's __module__ is another str object than
+			// the one builtin classes share.
+			ns = "function-module"
+		}
+		if err := e.saveStr(mod, ns); err != nil {
+			return err
+		}
+		if err := e.saveStr(name, "qualname"); err != nil {
+			return err
+		}
 		e.w(0x93)
 	} else {
-		if e.proto < 3 && mod == "builtins" {
-			mod = "__builtin__"
+		m, n := mod, name
+		if e.proto < 3 {
+			if g, ok := py2Names[Global{mod, name}]; ok {
+				m, n = g.Module, g.Name
+			} else if pm, ok := py2Modules[mod]; ok {
+				m = pm
+			}
 		}
-		e.w([]byte("c" + mod + "\n" + name + "\n")...)
+		e.ws("c" + m + "\n" + n + "\n")
 	}
-	e.globals[g] = e.memo
-	e.memoize()
+	e.memoizeAs(id)
+	return nil
 }
 
-// saveName writes an interned module ("m:") or class ("n:") name, reusing
-// its memo entry: CPython shares the module's name object and the class's
-// qualname object, which are distinct even when equal.
-func (e *encoder) saveName(s string) {
-	if idx, ok := e.names[s]; ok {
-		e.get(idx)
-		return
-	}
-	e.names[s] = e.memo
-	e.saveStr(s[2:])
-}
-
-// get writes a memo GET for idx.
-func (e *encoder) get(idx int) {
-	switch {
-	case e.proto == 0:
-		e.w([]byte("g" + strconv.Itoa(idx) + "\n")...)
-	case idx < 256:
-		e.w('h', byte(idx))
-	default:
-		var b [5]byte
-		b[0] = 'j'
-		binary.LittleEndian.PutUint32(b[1:], uint32(idx))
-		e.w(b[:]...)
-	}
-}
-
-func (e *encoder) saveTuple(t Tuple) error {
-	if len(t) == 0 {
+// saveTupleFunc writes an n-tuple whose items save writes; the tuple is
+// a fresh object (never shared).
+func (e *encoder) saveTupleFunc(n int, save func(int) error) error {
+	defer e.boundary()
+	if n == 0 {
 		if e.proto >= 1 {
 			e.w(')')
 		} else {
@@ -460,39 +624,98 @@ func (e *encoder) saveTuple(t Tuple) error {
 		}
 		return nil
 	}
-	if e.proto >= 2 && len(t) <= 3 {
-		for _, it := range t {
-			if err := e.save(it); err != nil {
-				return err
-			}
+	short := e.proto >= 2 && n <= 3
+	if !short {
+		e.w('(')
+	}
+	for i := 0; i < n; i++ {
+		if err := save(i); err != nil {
+			return err
 		}
-		e.w(byte(0x84 + len(t)))
-		e.remember(tupleID{&t[0], len(t)})
-		e.memoize()
+	}
+	if short {
+		e.w(byte(0x84 + n))
+	} else {
+		e.w('t')
+	}
+	e.memoize()
+	return nil
+}
+
+func (e *encoder) saveTuple(t Tuple) error {
+	defer e.boundary()
+	n := len(t)
+	if n == 0 {
+		if e.proto >= 1 {
+			e.w(')')
+		} else {
+			e.w('(', 't')
+		}
 		return nil
 	}
-	e.w('(')
+	id := tupleID{&t[0], n}
+	if e.seen(id) {
+		return nil
+	}
+	short := e.proto >= 2 && n <= 3
+	if !short {
+		e.w('(')
+	}
 	for _, it := range t {
 		if err := e.save(it); err != nil {
 			return err
 		}
 	}
-	e.w('t')
-	e.remember(tupleID{&t[0], len(t)})
-	e.memoize()
+	if idx, ok := e.ptrs[id]; ok {
+		// The tuple was written while writing its items (it contains
+		// itself through a list or dict): drop the items, fetch it.
+		switch {
+		case short:
+			for i := 0; i < n; i++ {
+				e.w('0')
+			}
+		case e.proto >= 1:
+			e.w('1')
+		default:
+			for i := 0; i <= n; i++ {
+				e.w('0')
+			}
+		}
+		e.get(idx)
+		return nil
+	}
+	if short {
+		e.w(byte(0x84 + n))
+	} else {
+		e.w('t')
+	}
+	e.memoizeAs(id)
 	return nil
 }
 
-const batch = 1000
-
-func (e *encoder) saveList(items []Value) error {
+// saveList writes a list; id is its identity (nil for a fresh one).
+func (e *encoder) saveList(items []Value, id any) error {
+	defer e.boundary()
+	if id != nil && e.seen(id) {
+		return nil
+	}
 	if e.proto >= 1 {
 		e.w(']')
 	} else {
 		e.w('(', 'l')
 	}
-	e.memoize()
-	if e.proto == 0 {
+	e.memoizeAs(id)
+	return e.appendItems(items, true)
+}
+
+// appendItems writes APPEND/APPENDS for items. exact is CPython's fast
+// path for a real list (one APPEND only for a one-item list); otherwise
+// it batches as for an iterator (APPEND for a lone last item).
+func (e *encoder) appendItems(items []Value, exact bool) error {
+	if len(items) == 0 {
+		return nil
+	}
+	if e.proto == 0 || (exact && len(items) == 1) {
 		for _, it := range items {
 			if err := e.save(it); err != nil {
 				return err
@@ -501,9 +724,9 @@ func (e *encoder) saveList(items []Value) error {
 		}
 		return nil
 	}
-	for i := 0; i < len(items); i += batch {
-		chunk := items[i:min(i+batch, len(items))]
-		if len(chunk) == 1 {
+	for i := 0; i < len(items); i += batchSize {
+		chunk := items[i:min(i+batchSize, len(items))]
+		if !exact && len(chunk) == 1 {
 			if err := e.save(chunk[0]); err != nil {
 				return err
 			}
@@ -521,63 +744,89 @@ func (e *encoder) saveList(items []Value) error {
 	return nil
 }
 
-func (e *encoder) saveDict(items []DictItem) error {
+func (e *encoder) saveDict(items []DictItem, id any) error {
+	if id != nil && e.seen(id) {
+		return nil
+	}
 	if e.proto >= 1 {
 		e.w('}')
 	} else {
 		e.w('(', 'd')
 	}
-	e.memoize()
-	if e.proto == 0 {
+	e.memoizeAs(id)
+	return e.setItems(items, true)
+}
+
+func (e *encoder) saveItem(it DictItem) error {
+	if s, ok := it.Key.(string); ok {
+		if err := e.saveStr(s, "key"); err != nil {
+			return err
+		}
+	} else if err := e.save(it.Key); err != nil {
+		return err
+	}
+	return e.save(it.Value)
+}
+
+// setItems writes SETITEM/SETITEMS. A real dict is written in batches of
+// 1000 while a batch was full, so exactly 1000 items end with an empty
+// batch, as CPython writes them.
+func (e *encoder) setItems(items []DictItem, exact bool) error {
+	if len(items) == 0 {
+		return nil
+	}
+	if e.proto == 0 || len(items) == 1 {
 		for _, it := range items {
-			if err := e.save(it.Key); err != nil {
-				return err
-			}
-			if err := e.save(it.Value); err != nil {
+			if err := e.saveItem(it); err != nil {
 				return err
 			}
 			e.w('s')
 		}
 		return nil
 	}
-	for i := 0; i < len(items); i += batch {
-		chunk := items[i:min(i+batch, len(items))]
-		if len(chunk) == 1 {
-			if err := e.save(chunk[0].Key); err != nil {
-				return err
-			}
-			if err := e.save(chunk[0].Value); err != nil {
+	for i := 0; ; i += batchSize {
+		chunk := items[i:min(i+batchSize, len(items))]
+		if !exact && len(chunk) == 1 {
+			if err := e.saveItem(chunk[0]); err != nil {
 				return err
 			}
 			e.w('s')
-			continue
+			break
+		}
+		if !exact && len(chunk) == 0 {
+			break
 		}
 		e.w('(')
 		for _, it := range chunk {
-			if err := e.save(it.Key); err != nil {
-				return err
-			}
-			if err := e.save(it.Value); err != nil {
+			if err := e.saveItem(it); err != nil {
 				return err
 			}
 		}
 		e.w('u')
+		if len(chunk) < batchSize {
+			break
+		}
 	}
 	return nil
 }
 
-func (e *encoder) saveSet(items []Value, frozen bool) error {
+func (e *encoder) saveSet(items []Value, id any, frozen bool) error {
+	if id != nil && e.seen(id) {
+		return nil
+	}
 	if e.proto < 4 {
 		name := "set"
 		if frozen {
 			name = "frozenset"
 		}
-		e.saveGlobal("builtins", name)
-		if err := e.saveTuple(Tuple{&List{Items: items}}); err != nil {
+		if err := e.saveGlobal("builtins", name); err != nil {
+			return err
+		}
+		if err := e.saveTupleFunc(1, func(int) error { return e.saveList(items, nil) }); err != nil {
 			return err
 		}
 		e.w('R')
-		e.memoize()
+		e.memoizeAs(id)
 		return nil
 	}
 	if frozen {
@@ -588,103 +837,228 @@ func (e *encoder) saveSet(items []Value, frozen bool) error {
 			}
 		}
 		e.w(0x91)
-		e.memoize()
+		e.memoizeAs(id)
 		return nil
 	}
 	e.w(0x8f)
-	e.memoize()
-	for i := 0; i < len(items); i += batch {
+	e.memoizeAs(id)
+	if len(items) == 0 {
+		return nil
+	}
+	for i := 0; ; i += batchSize {
+		chunk := items[i:min(i+batchSize, len(items))]
 		e.w('(')
-		for _, it := range items[i:min(i+batch, len(items))] {
+		for _, it := range chunk {
 			if err := e.save(it); err != nil {
 				return err
 			}
 		}
 		e.w(0x90)
+		if len(chunk) < batchSize {
+			return nil
+		}
 	}
-	return nil
 }
 
-// saveKnown writes datetime, Decimal and UUID values the way CPython's
-// __reduce__ methods describe them.
+// saveKnown writes datetime, ZoneInfo, Decimal and UUID values the way
+// their CPython __reduce__ methods describe them.
 func (e *encoder) saveKnown(v Value) error {
 	switch x := v.(type) {
 	case DateTime:
+		if err := checkDateTime(x.Year, x.Month, x.Day, x.Hour, x.Minute, x.Second, x.Microsecond); err != nil {
+			return err
+		}
 		b := []byte{byte(x.Year >> 8), byte(x.Year), byte(x.Month), byte(x.Day), byte(x.Hour), byte(x.Minute),
 			byte(x.Second), byte(x.Microsecond >> 16), byte(x.Microsecond >> 8), byte(x.Microsecond)}
-		if x.Fold == 1 {
+		if x.Fold == 1 && e.proto > 3 {
 			b[2] |= 0x80
 		}
-		e.saveGlobal("datetime", "datetime")
 		args := Tuple{b}
 		if x.TZ != nil {
 			args = append(args, x.TZ)
 		}
-		return e.saveReduceArgs(args)
+		return e.saveReduce(Global{"datetime", "datetime"}, args, nil)
 	case Date:
-		e.saveGlobal("datetime", "date")
-		return e.saveReduceArgs(Tuple{[]byte{byte(x.Year >> 8), byte(x.Year), byte(x.Month), byte(x.Day)}})
+		if err := checkDateTime(x.Year, x.Month, x.Day, 0, 0, 0, 0); err != nil {
+			return err
+		}
+		return e.saveReduce(Global{"datetime", "date"}, Tuple{[]byte{byte(x.Year >> 8), byte(x.Year), byte(x.Month), byte(x.Day)}}, nil)
 	case Time:
-		e.saveGlobal("datetime", "time")
-		args := Tuple{[]byte{byte(x.Hour), byte(x.Minute), byte(x.Second), byte(x.Microsecond >> 16), byte(x.Microsecond >> 8), byte(x.Microsecond)}}
+		if err := checkDateTime(1, 1, 1, x.Hour, x.Minute, x.Second, x.Microsecond); err != nil {
+			return err
+		}
+		b := []byte{byte(x.Hour), byte(x.Minute), byte(x.Second), byte(x.Microsecond >> 16), byte(x.Microsecond >> 8), byte(x.Microsecond)}
+		if x.Fold == 1 && e.proto > 3 {
+			b[0] |= 0x80
+		}
+		args := Tuple{b}
 		if x.TZ != nil {
 			args = append(args, x.TZ)
 		}
-		return e.saveReduceArgs(args)
+		return e.saveReduce(Global{"datetime", "time"}, args, nil)
 	case TimeDelta:
-		e.saveGlobal("datetime", "timedelta")
-		return e.saveReduceArgs(Tuple{x.Days, x.Seconds, x.Microseconds})
+		return e.saveReduce(Global{"datetime", "timedelta"}, Tuple{x.Days, x.Seconds, x.Microseconds}, nil)
 	case Timezone:
-		e.saveGlobal("datetime", "timezone")
+		var id any
+		if x.Offset == (TimeDelta{}) && x.Name == nil {
+			id = utcID{} // timezone.utc is a singleton
+			if e.seen(id) {
+				return nil
+			}
+		}
 		args := Tuple{x.Offset}
 		if x.Name != nil {
 			args = append(args, *x.Name)
 		}
-		return e.saveReduceArgs(args)
-	case Decimal:
-		e.saveGlobal("decimal", "Decimal")
-		return e.saveReduceArgs(Tuple{x.Text})
-	case UUID:
-		e.saveGlobal("uuid", "UUID")
-		if e.proto >= 2 {
-			e.w(')')
-			e.w(0x81)
+		return e.saveReduce(Global{"datetime", "timezone"}, args, id)
+	case ZoneInfo:
+		var id any
+		cached := int64(1)
+		if x.NoCache {
+			cached = 0
 		} else {
-			return fmt.Errorf("pickle: UUID needs protocol 2 or later")
+			id = zoneInfoID{x.Key} // ZoneInfo(key) is cached per key
+			if e.seen(id) {
+				return nil
+			}
 		}
-		e.memoize()
-		n := new(big.Int).SetBytes(x[:])
-		d := &Dict{Items: []DictItem{{Key: "int", Value: normBig(n)}}}
-		if err := e.save(d); err != nil {
+		// ZoneInfo pickles as its bound class method _unpickle(key, from_cache).
+		if err := e.saveGlobal("builtins", "getattr"); err != nil {
 			return err
 		}
-		e.w('b')
+		if err := e.saveTupleFunc(2, func(i int) error {
+			if i == 0 {
+				return e.saveGlobal("zoneinfo", "ZoneInfo")
+			}
+			return e.saveStr("_unpickle", "const")
+		}); err != nil {
+			return err
+		}
+		e.w('R')
+		e.memoize()
+		if err := e.saveTupleFunc(2, func(i int) error {
+			if i == 0 {
+				return e.saveStr(x.Key, "")
+			}
+			return e.save(cached)
+		}); err != nil {
+			return err
+		}
+		e.w('R')
+		e.memoizeAs(id)
 		return nil
+	case Decimal:
+		return e.saveReduce(Global{"decimal", "Decimal"}, Tuple{x.Text}, nil)
+	case UUID:
+		n := new(big.Int).SetBytes(x[:])
+		return e.saveObject(&Object{Module: "uuid", Name: "UUID", State: &Dict{Items: []DictItem{{Key: "int", Value: normBig(n)}}}})
 	}
 	return fmt.Errorf("pickle: cannot encode a %T", v)
 }
 
-// saveObject writes an instance of a plain class the way copyreg's
-// protocol-2 reduction does: the class, its constructor arguments, NEWOBJ,
-// then BUILD with its state when it has one.
+func checkDateTime(y, mo, d, h, mi, s, us int) error {
+	if y < 1 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
+		s < 0 || s > 59 || us < 0 || us > 999999 {
+		return fmt.Errorf("pickle: date or time out of range")
+	}
+	return nil
+}
+
+// saveObject writes an instance of a class cachectl does not model. With
+// Reduce set it is a call, cls(*args), written with REDUCE. Otherwise it
+// is written as object.__reduce_ex__ writes a plain instance: NEWOBJ
+// (NEWOBJ_EX with keyword arguments) at protocol 2 and later,
+// copyreg._reconstructor before; then its list items, dict items and
+// BUILD with its state.
 func (e *encoder) saveObject(o *Object) error {
-	if e.proto < 2 {
-		return fmt.Errorf("pickle: objects are written at protocol 2 and later only")
-	}
-	args, ok := o.Args.(Tuple)
-	if (!ok && o.Args != nil) || o.Kwargs != nil || len(o.ListItems) > 0 || len(o.DictItems) > 0 || o.Module == "?" {
-		return fmt.Errorf("pickle: cannot encode an instance of %s built that way", o.Class())
-	}
 	if e.seen(o) {
 		return nil
 	}
-	e.saveGlobal(o.Module, o.Name)
-	if err := e.saveTuple(args); err != nil {
+	args, ok := o.Args.(Tuple)
+	if !ok && o.Args != nil {
+		return fmt.Errorf("pickle: cannot encode an instance of %s whose arguments are a %T", o.Class(), o.Args)
+	}
+	listItems, dictItems := o.ListItems, o.DictItems
+	cls := Value(Global{o.Module, o.Name})
+	if o.Func != nil {
+		cls = o.Func
+	}
+	switch {
+	case o.Reduce:
+		if o.Kwargs != nil {
+			return fmt.Errorf("pickle: cannot encode a call with keyword arguments")
+		}
+		if zone, ok := pytzZone(o); ok {
+			// pytz's zones of one name (EST and EDT of New York) share the
+			// name's str object.
+			if err := e.save(cls); err != nil {
+				return err
+			}
+			if err := e.saveTupleFunc(len(args), func(i int) error {
+				if i == 0 {
+					return e.saveStr(zone, "pytz-zone")
+				}
+				return e.save(args[i])
+			}); err != nil {
+				return err
+			}
+			e.w('R')
+			e.memoizeAs(o)
+		} else if err := e.saveReduce(cls, args, o); err != nil {
+			return err
+		}
+	case e.proto >= 2:
+		if len(args) == 1 && (o.base == Global{"builtins", "list"} || o.base == Global{"builtins", "dict"}) {
+			// A list or dict subclass read from copyreg._reconstructor:
+			// CPython writes it empty, then its items.
+			switch x := args[0].(type) {
+			case *List:
+				args, listItems = nil, append(append([]Value(nil), x.Items...), listItems...)
+			case *Dict:
+				args, dictItems = nil, append(append([]DictItem(nil), x.Items...), dictItems...)
+			}
+		}
+		if err := e.save(cls); err != nil {
+			return err
+		}
+		if err := e.saveTuple(args); err != nil {
+			return err
+		}
+		if o.Kwargs != nil {
+			if e.proto < 4 {
+				return fmt.Errorf("pickle: keyword arguments of %s need protocol 4 or later", o.Class())
+			}
+			if err := e.save(o.Kwargs); err != nil {
+				return err
+			}
+			e.w(0x92)
+		} else {
+			e.w(0x81)
+		}
+		e.memoizeAs(o)
+	default:
+		// copyreg._reconstructor(cls, base, value): object and None for a
+		// plain class; the builtin base and its value for a subclass of
+		// one (str for Django's SafeString).
+		base, arg := Global{"builtins", "object"}, Value(None{})
+		switch {
+		case len(args) == 1 && o.base != (Global{}):
+			base, arg = o.base, args[0]
+		case len(args) == 1 && o.strSubclass():
+			base, arg = Global{"builtins", "str"}, args[0]
+		case len(args) > 0 || o.Kwargs != nil:
+			return fmt.Errorf("pickle: instance of %s with constructor arguments needs protocol 2 or later", o.Class())
+		}
+		if err := e.saveReduce(Global{"copyreg", "_reconstructor"}, Tuple{cls, base, arg}, o); err != nil {
+			return err
+		}
+	}
+	if err := e.appendItems(listItems, false); err != nil {
 		return err
 	}
-	e.w(0x81)
-	e.remember(o)
-	e.memoize()
+	if err := e.setItems(dictItems, false); err != nil {
+		return err
+	}
 	if o.State != nil {
 		if err := e.save(o.State); err != nil {
 			return err
@@ -692,4 +1066,15 @@ func (e *encoder) saveObject(o *Object) error {
 		e.w('b')
 	}
 	return nil
+}
+
+func pytzZone(o *Object) (string, bool) {
+	if o.Module != "pytz" || o.Name != "_p" || o.Func != nil {
+		return "", false
+	}
+	if t, ok := o.Args.(Tuple); ok && len(t) == 4 {
+		s, ok := t[0].(string)
+		return s, ok
+	}
+	return "", false
 }

@@ -30,12 +30,10 @@ func toJSON(v Value, depth int, seen map[any]bool, budget *int) any {
 	if depth > DefaultLimits.MaxDepth || *budget < 0 {
 		return map[string]any{"$py": "too-large"}
 	}
-	switch x := v.(type) {
+	switch x := goValue(v).(type) {
 	case nil, None:
 		return nil
 	case bool, string:
-		return x
-	case int:
 		return x
 	case int64:
 		return x
@@ -45,7 +43,8 @@ func toJSON(v Value, depth int, seen map[any]bool, budget *int) any {
 		if math.IsInf(x, 0) || math.IsNaN(x) {
 			return tag("float", floatRepr(x))
 		}
-		return x
+		// Python's json.dumps text: 3.0 stays a float, 1e+16 as repr writes it.
+		return json.Number(floatRepr(x))
 	case []byte:
 		return tag("bytes", base64.StdEncoding.EncodeToString(x))
 	case ByteArray:
@@ -89,11 +88,11 @@ func toJSON(v Value, depth int, seen map[any]bool, budget *int) any {
 		}
 		return map[string]any{"$py": "dict", "items": pairs}
 	case DateTime:
-		return tag("datetime.datetime", x.ISO())
+		return timeTag("datetime.datetime", x.ISO(), x.TZ)
 	case Date:
 		return tag("datetime.date", fmt.Sprintf("%04d-%02d-%02d", x.Year, x.Month, x.Day))
 	case Time:
-		return tag("datetime.time", x.ISO())
+		return timeTag("datetime.time", x.ISO(), x.TZ)
 	case TimeDelta:
 		return map[string]any{"$py": "datetime.timedelta", "days": x.Days, "seconds": x.Seconds, "microseconds": x.Microseconds}
 	case Timezone, ZoneInfo:
@@ -107,6 +106,12 @@ func toJSON(v Value, depth int, seen map[any]bool, budget *int) any {
 	case *Object:
 		if s, ok := AsString(x); ok {
 			return s
+		}
+		if g, ok := getattrGlobal(x); ok {
+			return map[string]any{"$py": "global", "value": g.Module + "." + g.Name}
+		}
+		if s, ok := pytzRepr(x); ok {
+			return tag("tzinfo", s)
 		}
 		if seen[x] {
 			return map[string]any{"$py": "recursion"}
@@ -137,6 +142,16 @@ func toJSON(v Value, depth int, seen map[any]bool, budget *int) any {
 		return m
 	}
 	return map[string]any{"$py": fmt.Sprintf("%T", v)}
+}
+
+// timeTag is the tagged form of a datetime or time: isoformat(), plus
+// "tz" with the key of a zoneinfo zone (which the offset cannot carry).
+func timeTag(t, iso string, tz Value) map[string]any {
+	m := tag(t, iso)
+	if z, ok := tz.(ZoneInfo); ok {
+		m["tz"] = z.Key
+	}
+	return m
 }
 
 func hasKey(d *Dict, k string) bool { _, ok := d.Get(k); return ok }
@@ -213,37 +228,85 @@ func responseJSON(o *Object, depth int, seen map[any]bool, budget *int) any {
 
 func isUTF8(b []byte) bool { return strings.ToValidUTF8(string(b), "\x00bad") == string(b) }
 
-// ISO is Python's isoformat().
+// ISO is Python's isoformat(). The offset of a zoneinfo or pytz zone
+// comes from the system's time zone database; without one it is left
+// out.
 func (x DateTime) ISO() string {
 	s := fmt.Sprintf("%04d-%02d-%02dT%02d:%02d:%02d", x.Year, x.Month, x.Day, x.Hour, x.Minute, x.Second)
 	if x.Microsecond != 0 {
 		s += fmt.Sprintf(".%06d", x.Microsecond)
 	}
-	return s + tzSuffix(x.TZ)
+	if off, ok := utcOffset(x.TZ, &x); ok {
+		s += offsetISO(off)
+	}
+	return s
 }
 
-// ISO is Python's isoformat().
+// ISO is Python's isoformat(). A time has an offset only with a fixed
+// offset zone, as in Python.
 func (x Time) ISO() string {
 	s := fmt.Sprintf("%02d:%02d:%02d", x.Hour, x.Minute, x.Second)
 	if x.Microsecond != 0 {
 		s += fmt.Sprintf(".%06d", x.Microsecond)
 	}
-	return s + tzSuffix(x.TZ)
+	if off, ok := utcOffset(x.TZ, nil); ok {
+		s += offsetISO(off)
+	}
+	return s
 }
 
-func tzSuffix(tz Value) string {
+// utcOffset is tz.utcoffset(dt) as a TimeDelta; dt is nil for a time.
+func utcOffset(tz Value, dt *DateTime) (TimeDelta, bool) {
 	switch z := tz.(type) {
 	case Timezone:
-		secs := z.Offset.Days*86400 + z.Offset.Seconds
-		sign := "+"
-		if secs < 0 {
-			sign, secs = "-", -secs
-		}
-		return fmt.Sprintf("%s%02d:%02d", sign, secs/3600, secs%3600/60)
+		return z.Offset, true
 	case ZoneInfo:
-		return "[" + z.Key + "]"
+		if dt != nil {
+			return zoneOffset(z.Key, dt)
+		}
+	case *Object:
+		zone, off, _, _, static, ok := pytzInfo(z)
+		switch {
+		case !ok:
+		case !static || z.Name == "_UTC":
+			td, _ := normTimeDelta(0, off, 0)
+			return td, true
+		case dt != nil:
+			return zoneOffset(zone, dt)
+		}
 	}
-	return ""
+	return TimeDelta{}, false
+}
+
+// zoneOffset looks the zone up in the system's time zone database.
+func zoneOffset(key string, dt *DateTime) (TimeDelta, bool) {
+	loc, err := time.LoadLocation(key)
+	if err != nil {
+		return TimeDelta{}, false
+	}
+	t := time.Date(dt.Year, time.Month(dt.Month), dt.Day, dt.Hour, dt.Minute, dt.Second, 0, loc)
+	_, off := t.Zone()
+	td, _ := normTimeDelta(0, int64(off), 0)
+	return td, true
+}
+
+// offsetISO formats a UTC offset as isoformat() does: +HH:MM, with
+// :SS and .ffffff only when not zero.
+func offsetISO(off TimeDelta) string {
+	us := (off.Days*86400+off.Seconds)*1_000_000 + off.Microseconds
+	sign := "+"
+	if us < 0 {
+		sign, us = "-", -us
+	}
+	secs := us / 1_000_000
+	s := fmt.Sprintf("%s%02d:%02d", sign, secs/3600, secs%3600/60)
+	if secs%60 != 0 || us%1_000_000 != 0 {
+		s += fmt.Sprintf(":%02d", secs%60)
+	}
+	if us%1_000_000 != 0 {
+		s += fmt.Sprintf(".%06d", us%1_000_000)
+	}
+	return s
 }
 
 // orderedMap marshals its keys in insertion order.
@@ -300,7 +363,7 @@ func FromJSON(data []byte) (Value, error) {
 			if json.Unmarshal(t, &s) == nil {
 				return s, nil
 			}
-		case t[0] == '-' || (t[0] >= '0' && t[0] <= '9'):
+		case (t[0] == '-' || (t[0] >= '0' && t[0] <= '9')) && !leadingZero(t):
 			if n, err := strconv.ParseInt(string(t), 10, 64); err == nil {
 				return n, nil
 			}
@@ -358,7 +421,7 @@ func fromTokens(dec *json.Decoder, depth int) (Value, error) {
 				if err != nil {
 					return nil, err
 				}
-				d.Items = append(d.Items, DictItem{Key: k, Value: v})
+				d.set(k, v) // a repeated key keeps its place and takes the last value
 			}
 			dec.Token()
 			if t, ok := d.Get("$py"); ok {
@@ -372,17 +435,30 @@ func fromTokens(dec *json.Decoder, depth int) (Value, error) {
 	return nil, fmt.Errorf("invalid JSON token %v", t)
 }
 
+// leadingZero spots numbers JSON forbids but strconv accepts (01, -01).
+func leadingZero(t []byte) bool {
+	t = bytes.TrimPrefix(t, []byte("-"))
+	return len(t) > 1 && t[0] == '0' && t[1] >= '0' && t[1] <= '9'
+}
+
+// number reads a JSON number as json.loads does: integers of any size
+// (up to CPython's 4300 digits) as int, others as float, overflowing to
+// inf.
 func number(s string) (Value, error) {
 	if !strings.ContainsAny(s, ".eE") {
 		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 			return n, nil
 		}
-		if b, ok := new(big.Int).SetString(s, 10); ok {
-			return b, nil
+		v, ok, tooLong := parsePyInt(s)
+		if tooLong {
+			return nil, fmt.Errorf("integer of more than %d digits", maxTextIntDigits)
+		}
+		if ok {
+			return v, nil
 		}
 	}
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return nil, fmt.Errorf("invalid number %s", s)
 	}
 	return f, nil
@@ -391,11 +467,11 @@ func number(s string) (Value, error) {
 func untag(t string, d *Dict) (Value, error) {
 	val, _ := d.Get("value")
 	str, _ := val.(string)
-	list := func() []Value {
+	list := func() ([]Value, error) {
 		if l, ok := val.(*List); ok {
-			return l.Items
+			return l.Items, nil
 		}
-		return nil
+		return nil, fmt.Errorf(`%s: "value" must be a list`, t)
 	}
 	switch t {
 	case "bytes", "bytearray":
@@ -408,11 +484,21 @@ func untag(t string, d *Dict) (Value, error) {
 		}
 		return b, nil
 	case "tuple":
-		return Tuple(list()), nil
-	case "set":
-		return &Set{Items: list()}, nil
-	case "frozenset":
-		return FrozenSet{Items: list()}, nil
+		items, err := list()
+		return Tuple(items), err
+	case "set", "frozenset":
+		items, err := list()
+		if err != nil {
+			return nil, err
+		}
+		if items, err = hashables(items); err != nil {
+			return nil, fmt.Errorf("%s: %v", t, err)
+		}
+		items = distinct(items)
+		if t == "set" {
+			return &Set{Items: items}, nil
+		}
+		return FrozenSet{Items: items}, nil
 	case "float":
 		f, err := strconv.ParseFloat(str, 64)
 		if err != nil {
@@ -431,37 +517,47 @@ func untag(t string, d *Dict) (Value, error) {
 			if !ok || len(pl.Items) != 2 {
 				return nil, fmt.Errorf("dict: each item must be a [key, value] pair")
 			}
-			out.Items = append(out.Items, DictItem{Key: hashable(pl.Items[0]), Value: pl.Items[1]})
+			k, err := hashable(pl.Items[0])
+			if err != nil {
+				return nil, fmt.Errorf("dict: %v", err)
+			}
+			out.set(k, pl.Items[1])
 		}
 		return out, nil
 	case "datetime.datetime":
-		for _, layout := range []string{"2006-01-02T15:04:05.999999Z07:00", "2006-01-02T15:04:05.999999", "2006-01-02 15:04:05.999999"} {
-			if tm, err := time.Parse(layout, str); err == nil {
-				dt := DateTime{Year: tm.Year(), Month: int(tm.Month()), Day: tm.Day(), Hour: tm.Hour(), Minute: tm.Minute(),
-					Second: tm.Second(), Microsecond: tm.Nanosecond() / 1000}
-				if strings.ContainsAny(str[10:], "Z+") || strings.Count(str[10:], "-") > 0 {
-					_, off := tm.Zone()
-					dt.TZ = Timezone{Offset: TimeDelta{Days: int64(off) / 86400, Seconds: int64(off) % 86400}}
-					if off < 0 {
-						dt.TZ = Timezone{Offset: TimeDelta{Days: -1, Seconds: 86400 + int64(off)}}
-					}
-				}
-				return dt, nil
-			}
+		if len(str) < 10 {
+			return nil, fmt.Errorf("datetime.datetime: cannot parse %q", str)
 		}
-		return nil, fmt.Errorf("datetime.datetime: cannot parse %q", str)
+		dt := DateTime{}
+		var err error
+		if dt.Year, dt.Month, dt.Day, err = parseISODate(str[:10]); err == nil && len(str) > 10 {
+			var tm Time
+			tm, err = parseISOTime(str[11:])
+			dt.Hour, dt.Minute, dt.Second, dt.Microsecond, dt.TZ = tm.Hour, tm.Minute, tm.Second, tm.Microsecond, tm.TZ
+		}
+		if err != nil {
+			return nil, fmt.Errorf("datetime.datetime: cannot parse %q: %v", str, err)
+		}
+		if err := tzMember(d, &dt.TZ); err != nil {
+			return nil, fmt.Errorf("datetime.datetime: %v", err)
+		}
+		return dt, nil
 	case "datetime.date":
-		tm, err := time.Parse("2006-01-02", str)
-		if err != nil {
-			return nil, fmt.Errorf("datetime.date: cannot parse %q", str)
+		var dt Date
+		var err error
+		if dt.Year, dt.Month, dt.Day, err = parseISODate(str); err != nil {
+			return nil, fmt.Errorf("datetime.date: cannot parse %q: %v", str, err)
 		}
-		return Date{Year: tm.Year(), Month: int(tm.Month()), Day: tm.Day()}, nil
+		return dt, nil
 	case "datetime.time":
-		tm, err := time.Parse("15:04:05.999999", str)
+		tm, err := parseISOTime(str)
 		if err != nil {
-			return nil, fmt.Errorf("datetime.time: cannot parse %q", str)
+			return nil, fmt.Errorf("datetime.time: cannot parse %q: %v", str, err)
 		}
-		return Time{Hour: tm.Hour(), Minute: tm.Minute(), Second: tm.Second(), Microsecond: tm.Nanosecond() / 1000}, nil
+		if err := tzMember(d, &tm.TZ); err != nil {
+			return nil, fmt.Errorf("datetime.time: %v", err)
+		}
+		return tm, nil
 	case "datetime.timedelta":
 		var td TimeDelta
 		for _, f := range []struct {
@@ -497,10 +593,167 @@ func untag(t string, d *Dict) (Value, error) {
 	return nil, fmt.Errorf("unknown tagged type %q (see docs/value-formats.md)", t)
 }
 
-// hashable turns JSON lists used as dict keys into tuples, as Python needs.
-func hashable(v Value) Value {
-	if l, ok := v.(*List); ok {
-		return Tuple(l.Items)
+// hashable turns JSON lists used as dict keys or set items into tuples,
+// as Python needs; dicts and sets cannot be keys.
+func hashable(v Value) (Value, error) {
+	switch x := v.(type) {
+	case *List:
+		t := make(Tuple, len(x.Items))
+		for i, it := range x.Items {
+			h, err := hashable(it)
+			if err != nil {
+				return nil, err
+			}
+			t[i] = h
+		}
+		return t, nil
+	case Tuple:
+		return hashable(&List{Items: x})
+	case *Dict, *Set, ByteArray:
+		return nil, fmt.Errorf("a %s cannot be a dict key or set item", TypeName(v))
 	}
-	return v
+	return v, nil
+}
+
+// distinct drops repeated items (of the kinds hashKey compares), as a
+// Python set does.
+func distinct(items []Value) []Value {
+	seen := map[any]bool{}
+	out := items[:0:0]
+	for _, it := range items {
+		if k, ok := hashKey(it); ok {
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+		}
+		out = append(out, it)
+	}
+	return out
+}
+
+func hashables(items []Value) ([]Value, error) {
+	out := make([]Value, len(items))
+	for i, it := range items {
+		h, err := hashable(it)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = h
+	}
+	return out, nil
+}
+
+// tzMember applies the optional "tz" member (a zoneinfo key).
+func tzMember(d *Dict, tz *Value) error {
+	v, ok := d.Get("tz")
+	if !ok {
+		return nil
+	}
+	key, ok := v.(string)
+	if !ok || key == "" {
+		return fmt.Errorf(`"tz" must be a zoneinfo key such as "Europe/Paris"`)
+	}
+	*tz = ZoneInfo{Key: key}
+	return nil
+}
+
+// parseISODate reads YYYY-MM-DD.
+func parseISODate(s string) (y, m, d int, err error) {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return 0, 0, 0, fmt.Errorf("want YYYY-MM-DD")
+	}
+	y, err1 := digits(s[0:4])
+	m, err2 := digits(s[5:7])
+	d, err3 := digits(s[8:10])
+	if err1 != nil || err2 != nil || err3 != nil {
+		return 0, 0, 0, fmt.Errorf("want YYYY-MM-DD")
+	}
+	if checkDateTime(y, m, d, 0, 0, 0, 0) != nil || d > daysIn(y, m) {
+		return 0, 0, 0, fmt.Errorf("date out of range")
+	}
+	return y, m, d, nil
+}
+
+func daysIn(y, m int) int {
+	return time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
+
+// parseISOTime reads HH[:MM[:SS[.ffffff]]] with an optional Z or ±HH:MM
+// offset, as isoformat() writes it.
+func parseISOTime(s string) (Time, error) {
+	var tm Time
+	clock, off := s, ""
+	if i := strings.IndexAny(s, "Z+-"); i >= 0 {
+		clock, off = s[:i], s[i:]
+	}
+	h, m, sec, us, err := parseClock(clock)
+	if err != nil {
+		return tm, err
+	}
+	tm.Hour, tm.Minute, tm.Second, tm.Microsecond = h, m, sec, us
+	switch {
+	case off == "":
+	case off == "Z":
+		tm.TZ = Timezone{}
+	default:
+		oh, om, os, ous, err := parseClock(strings.ReplaceAll(off[1:], ":", ""))
+		if err != nil || oh > 23 {
+			return tm, fmt.Errorf("bad UTC offset %q", off)
+		}
+		us := ((int64(oh)*60+int64(om))*60+int64(os))*1_000_000 + int64(ous)
+		if off[0] == '-' {
+			us = -us
+		}
+		td, _ := normTimeDelta(0, 0, us)
+		tm.TZ = Timezone{Offset: td}
+	}
+	return tm, nil
+}
+
+// parseClock reads HH, HHMM, HHMMSS, HH:MM, HH:MM:SS with an optional
+// fraction of up to six digits.
+func parseClock(s string) (h, m, sec, us int, err error) {
+	bad := fmt.Errorf("bad time %q", s)
+	frac := ""
+	if i := strings.IndexAny(s, ".,"); i >= 0 {
+		s, frac = s[:i], s[i+1:]
+		if frac == "" || len(frac) > 6 {
+			return 0, 0, 0, 0, bad
+		}
+		if us, err = digits(frac + strings.Repeat("0", 6-len(frac))); err != nil {
+			return 0, 0, 0, 0, bad
+		}
+	}
+	s = strings.ReplaceAll(s, ":", "")
+	if len(s) != 2 && len(s) != 4 && len(s) != 6 {
+		return 0, 0, 0, 0, bad
+	}
+	parts := []*int{&h, &m, &sec}
+	for i := 0; i < len(s); i += 2 {
+		if *parts[i/2], err = digits(s[i : i+2]); err != nil {
+			return 0, 0, 0, 0, bad
+		}
+	}
+	if frac != "" && len(s) != 6 {
+		return 0, 0, 0, 0, bad
+	}
+	if checkDateTime(1, 1, 1, h, m, sec, us) != nil {
+		return 0, 0, 0, 0, fmt.Errorf("time out of range")
+	}
+	return h, m, sec, us, nil
+}
+
+func digits(s string) (int, error) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, fmt.Errorf("not a number")
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	if s == "" {
+		return 0, fmt.Errorf("not a number")
+	}
+	return n, nil
 }

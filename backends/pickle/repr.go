@@ -39,7 +39,7 @@ func (r reprer) repr(v Value, depth int) {
 		r.s("...")
 		return
 	}
-	switch x := v.(type) {
+	switch x := goValue(v).(type) {
 	case nil, None:
 		r.s("None")
 	case bool:
@@ -48,8 +48,6 @@ func (r reprer) repr(v Value, depth int) {
 		} else {
 			r.s("False")
 		}
-	case int:
-		r.s(strconv.Itoa(x))
 	case int64:
 		r.s(strconv.FormatInt(x, 10))
 	case *big.Int:
@@ -143,6 +141,9 @@ func (r reprer) repr(v Value, depth int) {
 			r.s(", tzinfo=")
 			r.repr(x.TZ, depth+1)
 		}
+		if x.Fold == 1 {
+			r.s(", fold=1")
+		}
 		r.s(")")
 	case TimeDelta:
 		r.s(timedeltaRepr(x))
@@ -163,10 +164,18 @@ func (r reprer) repr(v Value, depth int) {
 	case UUID:
 		r.s("UUID('" + x.String() + "')")
 	case Global:
-		r.s("<class '" + x.Module + "." + x.Name + "'>")
+		r.s(globalRepr(x))
 	case *Object:
 		if s, ok := AsString(x); ok {
 			r.s(keyfunc.PyRepr(s))
+			return
+		}
+		if g, ok := getattrGlobal(x); ok {
+			r.s(globalRepr(g))
+			return
+		}
+		if s, ok := pytzRepr(x); ok {
+			r.s(s)
 			return
 		}
 		if r.seen[x] {
@@ -305,4 +314,100 @@ func sci(digits string, exp int) string {
 		exp = -exp
 	}
 	return fmt.Sprintf("%se%s%02d", m, sign, exp)
+}
+
+// globalRepr is repr() of a class: builtins' classes go without module.
+// (A function would print as <function ...>; a pickle does not say
+// which it is.)
+func globalRepr(g Global) string {
+	if g.Module == "builtins" {
+		return "<class '" + g.Name + "'>"
+	}
+	return "<class '" + g.Module + "." + g.Name + "'>"
+}
+
+// getattrGlobal reads builtins.getattr(cls, "name"), which protocols 0-3
+// use for a nested class (and every protocol for a class method), as the
+// dotted name it refers to.
+func getattrGlobal(o *Object) (Global, bool) {
+	if o.Module != "builtins" || o.Name != "getattr" || !o.Reduce || o.State != nil {
+		return Global{}, false
+	}
+	t, ok := o.Args.(Tuple)
+	if !ok || len(t) != 2 {
+		return Global{}, false
+	}
+	name, ok := t[1].(string)
+	if !ok {
+		return Global{}, false
+	}
+	switch p := t[0].(type) {
+	case Global:
+		return Global{p.Module, p.Name + "." + name}, true
+	case *Object:
+		if g, ok := getattrGlobal(p); ok {
+			return Global{g.Module, g.Name + "." + name}, true
+		}
+	}
+	return Global{}, false
+}
+
+// pytzInfo reads a pickled pytz time zone: pytz._UTC() or
+// pytz._p(zone[, utcoffset, dst, tzname]) with offsets in seconds.
+func pytzInfo(o *Object) (zone string, utcoffset, dst int64, tzname string, static, ok bool) {
+	if o.Module != "pytz" || !o.Reduce {
+		return
+	}
+	t, _ := o.Args.(Tuple)
+	switch {
+	case o.Name == "_UTC" && len(t) == 0:
+		return "UTC", 0, 0, "UTC", true, true
+	case o.Name == "_p" && len(t) == 1:
+		zone, ok = t[0].(string)
+		return zone, 0, 0, "", true, ok
+	case o.Name == "_p" && len(t) == 4:
+		var ok1, ok2, ok3, ok4 bool
+		zone, ok1 = t[0].(string)
+		utcoffset, ok2 = t[1].(int64)
+		dst, ok3 = t[2].(int64)
+		tzname, ok4 = t[3].(string)
+		return zone, utcoffset, dst, tzname, false, ok1 && ok2 && ok3 && ok4
+	}
+	return
+}
+
+// pytzRepr is repr() of a pytz time zone.
+func pytzRepr(o *Object) (string, bool) {
+	zone, off, dst, name, static, ok := pytzInfo(o)
+	switch {
+	case !ok:
+		return "", false
+	case o.Name == "_UTC":
+		return "<UTC>", true
+	case static:
+		return "<StaticTzInfo " + keyfunc.PyRepr(zone) + ">", true
+	}
+	kind := "STD"
+	if dst != 0 {
+		kind = "DST"
+	}
+	sign := ""
+	if off > 0 {
+		sign = "+"
+	}
+	return "<DstTzInfo " + keyfunc.PyRepr(zone) + " " + name + sign + timedeltaStr(off) + " " + kind + ">", true
+}
+
+// timedeltaStr is str(timedelta(seconds=secs)): "2:00:00", "-1 day, 19:00:00".
+func timedeltaStr(secs int64) string {
+	days := floorDiv(secs, 86400)
+	rest := secs - days*86400
+	hms := fmt.Sprintf("%d:%02d:%02d", rest/3600, rest%3600/60, rest%60)
+	switch {
+	case days == 0:
+		return hms
+	case days == 1 || days == -1:
+		return fmt.Sprintf("%d day, %s", days, hms)
+	}
+	return fmt.Sprintf("%d days, %s", days, hms)
 }

@@ -8,7 +8,7 @@ import "math/big"
 //	bool                 bool
 //	int                  int64, or *big.Int when it does not fit
 //	float                float64
-//	str                  string
+//	str                  string (invalid UTF-8, such as lone surrogates, becomes U+FFFD)
 //	bytes                []byte
 //	bytearray            ByteArray
 //	list                 *List
@@ -19,12 +19,17 @@ import "math/big"
 //	datetime.date        Date
 //	datetime.time        Time
 //	datetime.timedelta   TimeDelta
-//	datetime.timezone    Timezone
+//	datetime.timezone    Timezone (timezone.utc is Timezone{})
 //	zoneinfo.ZoneInfo    ZoneInfo
 //	decimal.Decimal      Decimal
 //	uuid.UUID            UUID
 //	a class or function  Global
 //	any other object     *Object (class path, constructor args, state)
+//
+// A py2 str (protocols 0-2 STRING opcodes) decodes as Latin-1 text. pytz
+// time zones stay *Object values (pytz._UTC, pytz._p) that Repr and the
+// ISO forms understand. Encoding also accepts Go's other integer types,
+// float32 and []Value (a list).
 //
 // Decoding never imports or calls anything: classes stay names.
 var _ = big.NewInt
@@ -76,7 +81,8 @@ type Date struct{ Year, Month, Day int }
 // Time is datetime.time.
 type Time struct {
 	Hour, Minute, Second, Microsecond int
-	TZ                                Value
+	Fold                              int
+	TZ                                Value // nil, Timezone, ZoneInfo or *Object
 }
 
 // TimeDelta is datetime.timedelta, normalised as Python keeps it.
@@ -88,8 +94,12 @@ type Timezone struct {
 	Name   *string
 }
 
-// ZoneInfo is zoneinfo.ZoneInfo(key).
-type ZoneInfo struct{ Key string }
+// ZoneInfo is zoneinfo.ZoneInfo(key), or ZoneInfo.no_cache(key) when
+// NoCache is set.
+type ZoneInfo struct {
+	Key     string
+	NoCache bool
+}
 
 // Decimal is decimal.Decimal, kept as its text.
 type Decimal struct{ Text string }
@@ -102,6 +112,15 @@ type Global struct{ Module, Name string }
 
 // Object is an instance of a class cachectl does not model: its class
 // path, the arguments it was built with and the state BUILD gave it.
+//
+// Without Reduce it was made as object.__reduce_ex__ makes plain
+// instances (NEWOBJ, NEWOBJ_EX, OBJ, INST or copyreg._reconstructor);
+// with Reduce it is the result of calling Module.Name(*Args) (REDUCE),
+// such as a pytz time zone. Func holds the class or callable when the
+// pickle names it by an expression rather than a global: a nested class
+// before protocol 4 is builtins.getattr(Outer, "Inner") (Module and Name
+// then give the dotted path), anything else leaves Module and Name "?".
+// Walk Func too when looking for the callables a pickle uses.
 type Object struct {
 	Module, Name string
 	Args         Value // usually a Tuple; nil when none
@@ -109,20 +128,27 @@ type Object struct {
 	State        Value // from BUILD; nil when none
 	ListItems    []Value
 	DictItems    []DictItem
+	Reduce       bool
+	Func         Value
+
+	base Global // the base class copyreg._reconstructor was given, if any
 }
 
 // Class is "module.Name".
 func (o *Object) Class() string { return o.Module + "." + o.Name }
 
 // AsString returns the text of a str or of a str subclass instance such as
-// Django's SafeString (pickled as the class applied to one str).
+// Django's SafeString: an object built by NEWOBJ from one str (what
+// protocol 2 and later write for any str subclass), or by
+// copyreg._reconstructor with base str (protocols 0 and 1).
 func AsString(v Value) (string, bool) {
 	switch x := v.(type) {
 	case string:
 		return x, true
 	case *Object:
-		if t, ok := x.Args.(Tuple); ok && len(t) == 1 {
-			if s, ok := t[0].(string); ok && isStrSubclass(x) {
+		if t, ok := x.Args.(Tuple); ok && len(t) == 1 && x.Func == nil && x.Kwargs == nil {
+			if s, ok := t[0].(string); ok && (x.strSubclass() || (!x.Reduce && x.State == nil &&
+				len(x.ListItems) == 0 && len(x.DictItems) == 0)) {
 				return s, true
 			}
 		}
@@ -130,8 +156,12 @@ func AsString(v Value) (string, bool) {
 	return "", false
 }
 
-// isStrSubclass recognises the str subclasses Django caches.
-func isStrSubclass(o *Object) bool {
+// strSubclass recognises str subclasses: the ones Django caches, and any
+// class copyreg._reconstructor rebuilt from a str.
+func (o *Object) strSubclass() bool {
+	if o.base == (Global{"builtins", "str"}) {
+		return true
+	}
 	switch o.Class() {
 	case "django.utils.safestring.SafeString", "django.utils.safestring.SafeText",
 		"django.utils.safestring.SafeUnicode", "builtins.str", "__builtin__.unicode":
@@ -142,7 +172,7 @@ func isStrSubclass(o *Object) bool {
 
 // TypeName is the Python type of v, e.g. "str", "dict", "module.Class".
 func TypeName(v Value) string {
-	switch x := v.(type) {
+	switch x := goValue(v).(type) {
 	case nil, None:
 		return "NoneType"
 	case bool:
@@ -175,6 +205,10 @@ func TypeName(v Value) string {
 		return "datetime.time"
 	case TimeDelta:
 		return "datetime.timedelta"
+	case Timezone:
+		return "datetime.timezone"
+	case ZoneInfo:
+		return "zoneinfo.ZoneInfo"
 	case Decimal:
 		return "decimal.Decimal"
 	case UUID:
@@ -185,4 +219,34 @@ func TypeName(v Value) string {
 		return x.Class()
 	}
 	return "object"
+}
+
+// goValue maps the Go types Encode accepts beyond the model (other
+// integer types, float32, []Value) to the model's types.
+func goValue(v Value) Value {
+	switch x := v.(type) {
+	case int:
+		return int64(x)
+	case int8:
+		return int64(x)
+	case int16:
+		return int64(x)
+	case int32:
+		return int64(x)
+	case uint8:
+		return int64(x)
+	case uint16:
+		return int64(x)
+	case uint32:
+		return int64(x)
+	case uint:
+		return normBig(new(big.Int).SetUint64(uint64(x)))
+	case uint64:
+		return normBig(new(big.Int).SetUint64(x))
+	case float32:
+		return float64(x)
+	case []Value:
+		return &List{Items: x}
+	}
+	return v
 }

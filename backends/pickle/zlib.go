@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"strconv"
 	"strings"
 )
 
@@ -23,7 +24,7 @@ func Inflate(data []byte, max int) ([]byte, error) {
 		return nil, fmt.Errorf("%w: corrupt zlib stream: %v", ErrDecode, err)
 	}
 	if len(out) > max {
-		return nil, fmt.Errorf("%w: decompressed value exceeds %d bytes", ErrDecode, max)
+		return nil, fmt.Errorf("%w: decompressed value exceeds %d bytes (the decompression limit)", ErrDecode, max)
 	}
 	return out, nil
 }
@@ -40,27 +41,43 @@ func Deflate(data []byte) []byte {
 }
 
 // ParsePyInt parses b with Python's int() rules: optional surrounding
-// ASCII whitespace, a sign, single underscores between digits, any size.
+// ASCII whitespace, a sign, single underscores between digits, any size
+// up to CPython's limit of 4300 digits.
 func ParsePyInt(b []byte) (Value, bool) {
-	s := strings.Trim(string(b), " \t\n\r\v\f")
-	if s == "" || len(s) > 4300 { // CPython's default int max str digits
-		return nil, false
-	}
+	v, ok, _ := parsePyInt(string(b))
+	return v, ok
+}
+
+// parsePyInt is ParsePyInt; tooLong reports a well-formed number refused
+// for having more than maxTextIntDigits digits.
+func parsePyInt(s string) (v Value, ok, tooLong bool) {
+	s = strings.Trim(s, " \t\n\r\v\f")
 	body := s
-	if body[0] == '+' || body[0] == '-' {
+	if body != "" && (body[0] == '+' || body[0] == '-') {
 		body = body[1:]
 	}
-	if body == "" || body[0] == '_' || body[len(body)-1] == '_' || strings.Contains(body, "__") {
-		return nil, false
+	if body == "" || body[0] == '_' || body[len(body)-1] == '_' {
+		return nil, false, false
 	}
-	for _, c := range body {
-		if (c < '0' || c > '9') && c != '_' {
-			return nil, false
+	digits := 0
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '_' && body[i-1] != '_':
+		default:
+			return nil, false, false
 		}
+	}
+	if digits > maxTextIntDigits {
+		return nil, false, true
+	}
+	if n, err := strconv.ParseInt(strings.ReplaceAll(s, "_", ""), 10, 64); err == nil {
+		return n, true, false
 	}
 	x, ok := new(big.Int).SetString(strings.ReplaceAll(s, "_", ""), 10)
 	if !ok {
-		return nil, false
+		return nil, false, false
 	}
-	return normBig(x), true
+	return normBig(x), true, false
 }

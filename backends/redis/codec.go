@@ -4,19 +4,22 @@ import (
 	"bytes"
 	"compress/gzip"
 	"compress/zlib"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
+	"sync"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
 	"github.com/ulikunitz/xz"
-	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/cachectl/cachectl/backends"
 	"github.com/cachectl/cachectl/backends/pickle"
 )
+
+// errTooBig is a decompression bomb.
+var errTooBig = errors.New("too big")
 
 // maxValue bounds a decompressed value (a decompression bomb is an error).
 var maxValue = pickle.DefaultLimits.MaxInput
@@ -105,13 +108,32 @@ var compressors = map[string]compressor{
 		defer w.Close()
 		return w.EncodeAll(b, nil), nil
 	}, reader: func(r io.Reader) (io.Reader, error) {
-		d, err := zstd.NewReader(r, zstd.WithDecoderMaxMemory(uint64(maxValue)))
+		d, err := zstdDecoder()
 		if err != nil {
 			return nil, err
 		}
-		return d.IOReadCloser(), nil
+		// DecodeAll runs on the caller's goroutine and the decoder is shared:
+		// no goroutines or buffers left behind per value.
+		data, err := io.ReadAll(r)
+		if err != nil {
+			return nil, err
+		}
+		out, err := d.DecodeAll(data, nil)
+		if errors.Is(err, zstd.ErrDecoderSizeExceeded) || errors.Is(err, zstd.ErrWindowSizeExceeded) {
+			return nil, errTooBig
+		}
+		if err != nil {
+			return nil, err
+		}
+		return bytes.NewReader(out), nil
 	}},
 }
+
+// zstdDecoder is one decoder for every zstd value, limited to maxValue.
+var zstdDecoder = sync.OnceValues(func() (*zstd.Decoder, error) {
+	return zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(uint64(maxValue)),
+		zstd.WithDecoderMaxWindow(uint64(maxValue)))
+})
 
 // djangoRedisCodec is django-redis' DefaultClient encoding: ints (not
 // bools) as digits, else serializer then compressor above its threshold.
@@ -129,9 +151,9 @@ func (c djangoRedisCodec) Encode(v pickle.Value) (backends.Entry, error) {
 	var err error
 	switch c.serializer {
 	case "json":
-		data, err = json.Marshal(pickle.ToJSON(v))
+		data, err = encodePyJSON(v)
 	case "msgpack":
-		data, err = msgpack.Marshal(pickle.ToJSON(v))
+		data, err = encodeMsgpack(v)
 	default:
 		data, err = pickle.EncodeProtocol(v, c.protocol)
 	}
@@ -154,7 +176,11 @@ func (c djangoRedisCodec) Decode(e backends.Entry) (pickle.Value, error) {
 	if c.comp.reader != nil {
 		// Small values are stored uncompressed: a failed decompression
 		// means "use the bytes as they are", as django-redis does.
-		if r, err := c.comp.reader(bytes.NewReader(data)); err == nil {
+		r, err := c.comp.reader(bytes.NewReader(data))
+		if errors.Is(err, errTooBig) {
+			return nil, fmt.Errorf("%w: decompressed value exceeds %d bytes", backends.ErrDecode, maxValue)
+		}
+		if err == nil {
 			out, err := io.ReadAll(io.LimitReader(r, int64(maxValue)+1))
 			if err == nil {
 				if len(out) > maxValue {
@@ -164,28 +190,16 @@ func (c djangoRedisCodec) Decode(e backends.Entry) (pickle.Value, error) {
 			}
 		}
 	}
+	var v pickle.Value
+	var err error
 	switch c.serializer {
 	case "json":
-		v, err := pickle.FromJSON(data)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", backends.ErrDecode, err)
-		}
-		return v, nil
+		v, err = decodePyJSON(data)
 	case "msgpack":
-		if err := checkMsgpack(data); err != nil {
-			return nil, err
-		}
-		var x any
-		if err := msgpack.Unmarshal(data, &x); err != nil {
-			return nil, fmt.Errorf("%w: msgpack: %w", backends.ErrDecode, err)
-		}
-		j, err := json.Marshal(x)
-		if err != nil {
-			return nil, fmt.Errorf("%w: msgpack: %w", backends.ErrDecode, err)
-		}
-		return pickle.FromJSON(j)
+		v, err = decodeMsgpack(data)
+	default:
+		v, err = pickle.Decode(data)
 	}
-	v, err := pickle.Decode(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", backends.ErrDecode, err)
 	}

@@ -4,18 +4,16 @@ package redis
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"net"
-	"net/url"
-	"os"
-	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -24,16 +22,13 @@ import (
 	"github.com/cachectl/cachectl/backends/pickle"
 )
 
-var params = []string{"backend", "db", "compressor", "serializer", "pickle_version", "ssl_cert_reqs", "tls_ca",
-	"password", "password_file", "username", "socket_timeout", "socket_connect_timeout", "client_class",
-	"connection_pool_kwargs", "ignore_exceptions", "parser_class", "pool_class"}
-
 func init() {
 	backends.Register(&backends.Info{
 		Name:        "redis",
 		Schemes:     []string{"redis", "rediss", "unix", "redis+sentinel", "redis+cluster"},
 		DjangoPaths: []string{"django.core.cache.backends.redis.RedisCache"},
 		Params:      params,
+		Prepare:     prepare,
 		Help:        "Django's RedisCache, or django-redis with ?backend=django-redis (redis://host:port/db)",
 		Open: func(ctx context.Context, cfg *backends.Config) (backends.Backend, error) {
 			return open(ctx, cfg, false)
@@ -43,6 +38,7 @@ func init() {
 		Name:        "django-redis",
 		DjangoPaths: []string{"django_redis.cache.RedisCache"},
 		Params:      params,
+		Prepare:     prepare,
 		Help:        "django-redis (django_redis.cache.RedisCache)",
 		Open:        func(ctx context.Context, cfg *backends.Config) (backends.Backend, error) { return open(ctx, cfg, true) },
 	})
@@ -53,12 +49,12 @@ type Cache struct {
 	leader    goredis.UniversalClient
 	replicas  []goredis.UniversalClient
 	cluster   *goredis.ClusterClient
+	eps       []endpoint
 	loc       string // redacted, for messages
 	djRedis   bool   // django-redis rules (PX milliseconds) instead of Django's (EX seconds)
 	codec     backends.Codec
 	keyPrefix string
 	db        int
-	sentinel  bool // go-redis reports an unknown master as a nil reply
 }
 
 var (
@@ -76,9 +72,8 @@ var (
 	_ backends.Lister         = (*Cache)(nil)
 	_ backends.Statter        = (*Cache)(nil)
 	_ backends.Pinger         = (*Cache)(nil)
+	_ backends.Describer      = (*Cache)(nil)
 )
-
-var splitRE = regexp.MustCompile(`[;,]`)
 
 func open(_ context.Context, cfg *backends.Config, djRedis bool) (backends.Backend, error) {
 	p := cfg.Params
@@ -89,54 +84,38 @@ func open(_ context.Context, cfg *backends.Config, djRedis bool) (backends.Backe
 	default:
 		return nil, backends.Configf("backend must be django or django-redis, not %q", p["backend"])
 	}
-	if strings.Contains(p["client_class"], "Shard") || strings.Contains(p["client_class"], "Herd") {
-		return nil, backends.Configf("django-redis CLIENT_CLASS %s is not supported (only the default and sentinel clients)", p["client_class"])
+	if cc := p["client_class"]; cc != "" && !djRedis {
+		return nil, backends.Configf("client_class is a django-redis option: add backend=django-redis")
+	} else if cc != "" {
+		switch cc {
+		case "django_redis.client.DefaultClient", "django_redis.client.default.DefaultClient",
+			"django_redis.client.SentinelClient", "django_redis.client.sentinel.SentinelClient":
+		default:
+			// ShardClient spreads keys over servers by its own hash ring,
+			// HerdClient wraps every value: neither is implemented.
+			return nil, backends.Configf("django-redis CLIENT_CLASS %s is not supported (only DefaultClient and SentinelClient)", cc)
+		}
 	}
 	codec, err := newCodec(p, djRedis)
 	if err != nil {
 		return nil, err
 	}
-	password, err := backends.Password(cfg)
+	eps, err := parseEndpoints(cfg, djRedis)
 	if err != nil {
 		return nil, err
 	}
-	var urls []string
-	for _, l := range cfg.Locations {
-		for _, part := range splitRE.Split(l, -1) {
-			if part = strings.TrimSpace(part); part != "" {
-				urls = append(urls, part)
-			}
+	var shown []string
+	for _, ep := range eps {
+		if len(shown) == 0 || shown[len(shown)-1] != ep.display {
+			shown = append(shown, ep.display)
 		}
 	}
-	if cfg.Scheme != "" {
-		// In a cachectl URL the scheme is written once: redis://a:1/0,b:2/0.
-		for i, u := range urls {
-			if !strings.Contains(u, "://") {
-				urls[i] = cfg.Scheme + "://" + u
-			}
-		}
-	}
-	if len(urls) == 0 {
-		return nil, backends.Configf("the Redis cache needs a LOCATION such as redis://127.0.0.1:6379/0")
-	}
-	timeout := cfg.Deadline
-	if timeout <= 0 || timeout > 5*time.Second {
-		timeout = 5 * time.Second
-	}
-	if s := p["socket_timeout"]; s != "" {
-		if f, err := strconv.ParseFloat(s, 64); err == nil && f > 0 {
-			timeout = time.Duration(f * float64(time.Second))
-		}
-	}
-	c := &Cache{djRedis: djRedis, codec: codec, keyPrefix: cfg.Settings.KeyPrefix, loc: backends.Redact(strings.Join(urls, ",")),
-		sentinel: strings.HasPrefix(urls[0], "redis+sentinel://")}
-	for i, u := range urls {
-		client, cluster, db, err := dial(u, p, password, timeout)
-		if err != nil {
-			return nil, err
-		}
+	c := &Cache{djRedis: djRedis, codec: codec, keyPrefix: cfg.Settings.KeyPrefix, eps: eps,
+		loc: strings.Join(shown, ","), db: eps[0].db}
+	for i, ep := range eps {
+		client, cluster := newClient(ep)
 		if i == 0 {
-			c.leader, c.cluster, c.db = client, cluster, db
+			c.leader, c.cluster = client, cluster
 		} else {
 			c.replicas = append(c.replicas, client)
 		}
@@ -146,164 +125,58 @@ func open(_ context.Context, cfg *backends.Config, djRedis bool) (backends.Backe
 
 func newCodec(p map[string]string, djRedis bool) (backends.Codec, error) {
 	if !djRedis {
-		if p["compressor"] != "" || p["serializer"] != "" {
-			return nil, backends.Configf("compressor and serializer are django-redis options: add backend=django-redis")
+		switch p["serializer"] {
+		case "", "django.core.cache.backends.redis.RedisSerializer":
+		default:
+			return nil, backends.Configf("serializer %q: Django's RedisCache has only its own RedisSerializer; compressor and serializer are django-redis options: add backend=django-redis", p["serializer"])
+		}
+		if p["compressor"] != "" || p["pickle_version"] != "" {
+			return nil, backends.Configf("compressor and serializer are django-redis options (pickle_version too): add backend=django-redis")
 		}
 		return djangoCodec{}, nil
 	}
 	c := djangoRedisCodec{serializer: "pickle", protocol: 4, comp: compressors["identity"]}
-	if s := p["serializer"]; s != "" {
-		switch {
-		case s == "pickle" || strings.HasSuffix(s, "PickleSerializer"):
-		case s == "json" || strings.HasSuffix(s, "JSONSerializer"):
-			c.serializer = "json"
-		case s == "msgpack" || strings.HasSuffix(s, "MSGPackSerializer"):
-			c.serializer = "msgpack"
-		default:
-			return nil, backends.Configf("serializer must be pickle, json or msgpack, not %q", s)
-		}
+	switch s := p["serializer"]; s {
+	case "", "pickle", "django_redis.serializers.pickle.PickleSerializer":
+	case "json", "django_redis.serializers.json.JSONSerializer":
+		c.serializer = "json"
+	case "msgpack", "django_redis.serializers.msgpack.MSGPackSerializer":
+		c.serializer = "msgpack"
+	default:
+		return nil, backends.Configf("serializer must be pickle, json or msgpack (django-redis' own serializers), not %q", s)
 	}
 	if s := p["compressor"]; s != "" {
-		name := strings.ToLower(s)
-		if i := strings.LastIndex(name, "."); i >= 0 { // django_redis.compressors.zlib.ZlibCompressor
-			parts := strings.Split(name, ".")
-			if len(parts) >= 2 {
-				name = parts[len(parts)-2]
-			}
+		name, ok := compressorPaths[s]
+		if !ok {
+			name = s
 		}
 		comp, ok := compressors[name]
 		if !ok {
-			return nil, backends.Configf("compressor must be zlib, gzip, lzma, lz4 or zstd, not %q", s)
+			return nil, backends.Configf("compressor must be zlib, gzip, lzma, lz4, zstd or identity (django-redis' own compressors), not %q", s)
 		}
 		c.comp = comp
 	}
 	if s := p["pickle_version"]; s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 || n > 5 {
-			return nil, backends.Configf("pickle_version must be 0-5, not %q", s)
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n > 5 {
+			return nil, backends.Configf("pickle_version must be at most 5 (HIGHEST_PROTOCOL), not %q", s)
+		}
+		if n < 0 {
+			n = 5 // pickle.dumps treats a negative protocol as HIGHEST_PROTOCOL
 		}
 		c.protocol = n
 	}
 	return c, nil
 }
 
-// dial builds a client for one URL without connecting.
-func dial(raw string, p map[string]string, password string, timeout time.Duration) (goredis.UniversalClient, *goredis.ClusterClient, int, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, nil, 0, backends.Configf("invalid Redis URL %q: %v", backends.Redact(raw), err)
-	}
-	user := p["username"]
-	if u.User != nil {
-		if n := u.User.Username(); n != "" {
-			user = n
-		}
-		if pw, ok := u.User.Password(); ok && pw != "" {
-			password = pw
-		}
-	}
-	db := 0
-	dbText := p["db"]
-	if q := u.Query().Get("db"); q != "" {
-		dbText = q
-	}
-	hosts := strings.Split(u.Host, "|")
-	path := strings.Trim(u.Path, "/")
-	base := goredis.Options{Username: user, Password: password, DialTimeout: timeout, ReadTimeout: timeout,
-		WriteTimeout: timeout, ContextTimeoutEnabled: true, MaxRetries: -1, PoolSize: 8, Protocol: 2, DisableIdentity: true}
-	var tlsConf *tls.Config
-	if u.Scheme == "rediss" || p["tls_ca"] != "" {
-		tlsConf, err = tlsConfig(u.Hostname(), p)
-		if err != nil {
-			return nil, nil, 0, err
-		}
-	}
-	switch u.Scheme {
-	case "redis", "rediss":
-		if dbText == "" && path != "" {
-			dbText = path
-		}
-		if dbText != "" {
-			if db, err = strconv.Atoi(dbText); err != nil {
-				return nil, nil, 0, backends.Configf("Redis db must be an integer, not %q", dbText)
-			}
-		}
-		o := base
-		o.Addr = hostPort(u.Host, "6379")
-		o.DB = db
-		o.TLSConfig = tlsConf
-		return goredis.NewClient(&o), nil, db, nil
-	case "unix":
-		if dbText != "" {
-			if db, err = strconv.Atoi(dbText); err != nil {
-				return nil, nil, 0, backends.Configf("Redis db must be an integer, not %q", dbText)
-			}
-		}
-		o := base
-		o.Network, o.Addr, o.DB = "unix", u.Path, db
-		return goredis.NewClient(&o), nil, db, nil
-	case "redis+sentinel":
-		// redis+sentinel://[:pass@]host:port[,host:port]/service_name/db
-		parts := strings.Split(path, "/")
-		if parts[0] == "" {
-			return nil, nil, 0, backends.Configf("a sentinel URL needs the master's service name: redis+sentinel://host:26379/mymaster/0")
-		}
-		if len(parts) > 1 && parts[1] != "" {
-			if db, err = strconv.Atoi(parts[1]); err != nil {
-				return nil, nil, 0, backends.Configf("Redis db must be an integer, not %q", parts[1])
-			}
-		}
-		var addrs []string
-		for _, h := range hosts {
-			addrs = append(addrs, hostPort(h, "26379"))
-		}
-		return goredis.NewFailoverClient(&goredis.FailoverOptions{MasterName: parts[0], SentinelAddrs: addrs,
-			Username: user, Password: password, DB: db, DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout,
-			ContextTimeoutEnabled: true, MaxRetries: -1, TLSConfig: tlsConf, Protocol: 2, DisableIdentity: true}), nil, db, nil
-	case "redis+cluster":
-		var addrs []string
-		for _, h := range hosts {
-			addrs = append(addrs, hostPort(h, "6379"))
-		}
-		cc := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: addrs, Username: user, Password: password,
-			DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, ContextTimeoutEnabled: true,
-			MaxRetries: -1, TLSConfig: tlsConf, Protocol: 2, DisableIdentity: true})
-		return cc, cc, 0, nil
-	}
-	return nil, nil, 0, backends.Configf("Redis URL must start with redis://, rediss://, unix://, redis+sentinel:// or redis+cluster:// (got %q)", backends.Redact(raw))
-}
-
-func hostPort(h, port string) string {
-	if h == "" {
-		h = "127.0.0.1"
-	}
-	if _, _, err := net.SplitHostPort(h); err == nil {
-		return h
-	}
-	return net.JoinHostPort(strings.Trim(h, "[]"), port)
-}
-
-func tlsConfig(host string, p map[string]string) (*tls.Config, error) {
-	conf := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
-	switch strings.ToLower(p["ssl_cert_reqs"]) {
-	case "", "required", "cert_required":
-	case "none", "cert_none":
-		conf.InsecureSkipVerify = true
-	default:
-		return nil, backends.Configf("ssl_cert_reqs must be required or none, not %q", p["ssl_cert_reqs"])
-	}
-	if ca := p["tls_ca"]; ca != "" {
-		pem, err := os.ReadFile(ca)
-		if err != nil {
-			return nil, backends.Configf("tls_ca: %v", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, backends.Configf("tls_ca %s holds no PEM certificate", ca)
-		}
-		conf.RootCAs = pool
-	}
-	return conf, nil
+// compressorPaths are django-redis' COMPRESSOR dotted paths.
+var compressorPaths = map[string]string{
+	"django_redis.compressors.identity.IdentityCompressor": "identity",
+	"django_redis.compressors.zlib.ZlibCompressor":         "zlib",
+	"django_redis.compressors.gzip.GzipCompressor":         "gzip",
+	"django_redis.compressors.lzma.LzmaCompressor":         "lzma",
+	"django_redis.compressors.lz4.Lz4Compressor":           "lz4",
+	"django_redis.compressors.zstd.ZStdCompressor":         "zstd",
 }
 
 // reader is where reads go: a random replica when there are any, as
@@ -315,61 +188,91 @@ func (c *Cache) reader() goredis.UniversalClient {
 	return c.replicas[rand.IntN(len(c.replicas))]
 }
 
-// fail translates a go-redis error at the boundary.
+// isNil reports a nil reply (a miss). go-redis' failover client also
+// wraps the sentinels' nil answer for an unknown master name, which is no
+// miss at all.
+func isNil(err error) bool {
+	return errors.Is(err, goredis.Nil) && !strings.Contains(err.Error(), "sentinel")
+}
+
+// fail translates a go-redis error at the boundary: a nil reply is a miss,
+// anything else names the location and says what went wrong in words.
 func (c *Cache) fail(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if errors.Is(err, goredis.Nil) {
+	if isNil(err) {
 		return backends.ErrCacheMiss
 	}
 	msg := err.Error()
 	var nerr net.Error
 	var cerr x509.UnknownAuthorityError
 	var herr x509.HostnameError
+	var ierr x509.CertificateInvalidError
 	switch {
 	case errors.Is(err, context.Canceled):
 		return err
-	case strings.Contains(msg, "WRONGPASS") || strings.Contains(msg, "NOAUTH") || strings.Contains(msg, "invalid password") || strings.Contains(msg, "invalid username-password"):
+	case strings.Contains(msg, "all sentinels specified") && errors.Is(err, goredis.Nil):
+		err = fmt.Errorf("the sentinels know no master named %q (check the service name)", c.eps[0].service)
+	case strings.Contains(msg, "WRONGPASS") || strings.Contains(msg, "NOAUTH") || strings.Contains(msg, "invalid password") ||
+		strings.Contains(msg, "invalid username-password") || strings.Contains(msg, "AUTH <password> called without"):
 		err = fmt.Errorf("authentication failed: %s", msg)
+	case strings.HasPrefix(msg, "NOPERM"):
+		err = fmt.Errorf("permission denied by the server's ACL: %s", msg)
 	case strings.HasPrefix(msg, "READONLY"):
 		err = fmt.Errorf("the server is a read-only replica (writes must go to the leader, the first URL): %s", msg)
 	case strings.HasPrefix(msg, "MOVED") || strings.HasPrefix(msg, "ASK ") || strings.Contains(msg, "CLUSTERDOWN"):
-		err = fmt.Errorf("the server is a Redis Cluster node: use a redis+cluster:// URL (%s)", msg)
-	case errors.As(err, &cerr) || errors.As(err, &herr) || strings.Contains(msg, "tls:") || strings.Contains(msg, "x509:"):
+		if c.cluster != nil {
+			err = fmt.Errorf("the cluster is not ready: %s", msg)
+		} else {
+			err = fmt.Errorf("the server is a Redis Cluster node: use a redis+cluster:// URL (%s)", msg)
+		}
+	case strings.Contains(msg, "SELECT is not allowed in cluster mode"):
+		err = fmt.Errorf("the server is a Redis Cluster node, which has only db 0: use a redis+cluster:// URL (%s)", msg)
+	case strings.Contains(msg, "DB index is out of range"):
+		err = fmt.Errorf("db %d does not exist on the server (see its databases setting): %s", c.db, msg)
+	case strings.HasPrefix(msg, "LOADING"):
+		err = fmt.Errorf("the server is still loading its data set: %s", msg)
+	case errors.As(err, &cerr) || errors.As(err, &herr) || errors.As(err, &ierr) || strings.Contains(msg, "tls:") || strings.Contains(msg, "x509:"):
 		err = fmt.Errorf("TLS failure: %s", msg)
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &nerr) && nerr.Timeout()):
 		err = fmt.Errorf("timed out: %w", err)
+	case c.eps[0].tls != nil && (errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, syscall.EPIPE)):
+		// TLS 1.3 servers refuse a missing client certificate after the
+		// client has finished its handshake: the refusal arrives as a reset.
+		err = fmt.Errorf("TLS failure? the server closed the connection (does it require a client certificate? see ssl_certfile and ssl_keyfile): %w", err)
 	}
 	return backends.Unavailable(op, c.loc, err)
 }
 
-// ttlMillis maps Django's timeout to what each client sends: ok=false
-// means "no expiry", del=true means "store nothing (delete)".
-func (c *Cache) expiry(t backends.Timeout) (d time.Duration, forever, del bool) {
+// maxTimeout is the longest expiry Redis accepts, in seconds (its limit is
+// in milliseconds, near 2^63); Django would get "invalid expire time".
+const maxTimeout = 9.2e15
+
+// expiry maps Django's timeout to what each client sends: forever means
+// "no EX/PX", del means "store nothing (delete)".
+func (c *Cache) expiry(t backends.Timeout) (d time.Duration, forever, del bool, err error) {
 	if t.Forever {
-		return 0, true, false
+		return 0, true, false, nil
+	}
+	if t.Seconds > maxTimeout/1000 || math.IsNaN(t.Seconds) {
+		return 0, false, false, backends.Configf("timeout %v is beyond what Redis accepts", t.Seconds)
 	}
 	if c.djRedis {
-		ms := int64(t.Seconds * 1000)
-		return time.Duration(ms) * time.Millisecond, false, ms <= 0
+		ms := int64(t.Seconds * 1000) // int(timeout * 1000): truncated toward zero
+		return time.Duration(ms) * time.Millisecond, false, ms <= 0, nil
 	}
-	secs := int64(math.Max(0, math.Trunc(t.Seconds)))
-	return time.Duration(secs) * time.Second, false, secs == 0
+	secs := int64(math.Max(0, math.Trunc(t.Seconds))) // max(0, int(timeout))
+	return time.Duration(secs) * time.Second, false, secs == 0, nil
 }
 
 // Get reads a key from a replica (or the leader).
 func (c *Cache) Get(ctx context.Context, key string) (backends.Entry, error) {
-	b, err := c.reader().Get(ctx, key).Bytes()
-	if errors.Is(err, goredis.Nil) && c.sentinel {
-		// A miss, or sentinels that know no such master: ask the server.
-		if perr := c.leader.Ping(ctx).Err(); perr != nil {
-			if errors.Is(perr, goredis.Nil) {
-				perr = errors.New("the sentinels know no such master (check the service name)")
-			}
-			return backends.Entry{}, backends.Unavailable("get", c.loc, perr)
-		}
-	}
+	return c.getFrom(ctx, c.reader(), key)
+}
+
+func (c *Cache) getFrom(ctx context.Context, client goredis.UniversalClient, key string) (backends.Entry, error) {
+	b, err := client.Get(ctx, key).Bytes()
 	if err != nil {
 		return backends.Entry{}, c.fail("get", err)
 	}
@@ -379,7 +282,10 @@ func (c *Cache) Get(ctx context.Context, key string) (backends.Entry, error) {
 // Set is SET with EX (Django) or PX (django-redis), plain SET for None,
 // and DEL for a zero or negative timeout.
 func (c *Cache) Set(ctx context.Context, key string, e backends.Entry, t backends.Timeout) error {
-	d, forever, del := c.expiry(t)
+	d, forever, del, err := c.expiry(t)
+	if err != nil {
+		return err
+	}
 	if del {
 		return c.fail("set", c.leader.Del(ctx, key).Err())
 	}
@@ -391,7 +297,10 @@ func (c *Cache) Set(ctx context.Context, key string, e backends.Entry, t backend
 
 // Add is SET NX with the client's timeout rules.
 func (c *Cache) Add(ctx context.Context, key string, e backends.Entry, t backends.Timeout) (bool, error) {
-	d, forever, del := c.expiry(t)
+	d, forever, del, err := c.expiry(t)
+	if err != nil {
+		return false, err
+	}
 	if del {
 		if c.djRedis {
 			// django-redis writes nothing and reports whether the key was absent.
@@ -414,16 +323,25 @@ func (c *Cache) Add(ctx context.Context, key string, e backends.Entry, t backend
 // Touch is EXPIRE/PEXPIRE, or PERSIST for None.
 func (c *Cache) Touch(ctx context.Context, key string, t backends.Timeout) (bool, error) {
 	if t.Forever {
-		// PERSIST answers 0 for a key without TTL too: check existence.
-		n, err := c.leader.Exists(ctx, key).Result()
-		if err != nil || n == 0 {
+		// PERSIST answers 0 for a key that has no TTL too, where Django
+		// returns False; the Toucher contract is "false when missing", so
+		// EXISTS goes with it, in one MULTI.
+		var exists *goredis.IntCmd
+		_, err := c.leader.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+			exists = p.Exists(ctx, key)
+			p.Persist(ctx, key)
+			return nil
+		})
+		if err != nil {
 			return false, c.fail("touch", err)
 		}
-		return true, c.fail("touch", c.leader.Persist(ctx, key).Err())
+		return exists.Val() == 1, nil
 	}
-	d, _, _ := c.expiry(t)
+	d, _, _, err := c.expiry(t)
+	if err != nil {
+		return false, err
+	}
 	var ok bool
-	var err error
 	if c.djRedis {
 		ok, err = c.leader.PExpire(ctx, key, d).Result()
 	} else {
@@ -464,7 +382,7 @@ func (c *Cache) Incr(ctx context.Context, key string, delta int64) (pickle.Value
 	if err == nil {
 		return n, nil
 	}
-	if errors.Is(err, goredis.Nil) {
+	if isNil(err) {
 		return nil, backends.ErrCacheMiss
 	}
 	if !strings.Contains(err.Error(), "not an integer") && !strings.Contains(err.Error(), "overflow") {
@@ -473,8 +391,9 @@ func (c *Cache) Incr(ctx context.Context, key string, delta int64) (pickle.Value
 	if !c.djRedis {
 		return nil, fmt.Errorf("incr %q: %w (%s)", key, backends.ErrNotInteger, err)
 	}
-	// django-redis: value = get + delta; set with the remaining TTL.
-	e, gerr := c.Get(ctx, key)
+	// django-redis: value = get + delta; set with the remaining TTL, all
+	// on the write connection.
+	e, gerr := c.getFrom(ctx, c.leader, key)
 	if gerr != nil {
 		return nil, gerr
 	}
@@ -564,7 +483,10 @@ func (c *Cache) SetMany(ctx context.Context, items []backends.Item, t backends.T
 	if len(items) == 0 {
 		return nil, nil
 	}
-	d, forever, del := c.expiry(t)
+	d, forever, del, err := c.expiry(t)
+	if err != nil {
+		return keysOfItems(items), err
+	}
 	pipe := c.leader.Pipeline()
 	switch {
 	case !c.djRedis && c.cluster == nil:
@@ -617,68 +539,114 @@ func keysOfItems(items []backends.Item) []string {
 	return out
 }
 
-// DeleteMany pipelines UNLINKs (one per key, so cluster slots never clash).
+// batch is how many commands one pipeline carries in bulk operations.
+const batch = 1000
+
+// DeleteMany pipelines UNLINKs, one per key (so cluster slots never clash),
+// a batch at a time, and counts the keys that existed.
 func (c *Cache) DeleteMany(ctx context.Context, keys []string) (int, error) {
-	if len(keys) == 0 {
-		return 0, nil
-	}
-	pipe := c.leader.Pipeline()
-	cmds := make([]*goredis.IntCmd, len(keys))
-	for i, k := range keys {
-		cmds[i] = pipe.Unlink(ctx, k)
-	}
-	_, err := pipe.Exec(ctx)
 	n := 0
-	for _, cmd := range cmds {
-		n += int(cmd.Val())
+	for start := 0; start < len(keys); start += batch {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		chunk := keys[start:min(start+batch, len(keys))]
+		pipe := c.leader.Pipeline()
+		cmds := make([]*goredis.IntCmd, len(chunk))
+		for i, k := range chunk {
+			cmds[i] = pipe.Unlink(ctx, k)
+		}
+		_, err := pipe.Exec(ctx)
+		for _, cmd := range cmds {
+			n += int(cmd.Val())
+		}
+		if err != nil {
+			return n, c.fail("delete_many", err)
+		}
 	}
-	return n, c.fail("delete_many", err)
+	return n, nil
 }
 
-// Clear is FLUSHDB on the leader (every primary of a cluster), as Django does.
+// flushTimeout bounds one FLUSHDB when no --deadline was given: flushing
+// millions of keys takes longer than an ordinary command may.
+const flushTimeout = 10 * time.Minute
+
+// slow returns client with per-command socket timeouts long enough for
+// FLUSHDB; the context still bounds it.
+func (c *Cache) slow(client goredis.UniversalClient) goredis.UniversalClient {
+	if cl, ok := client.(*goredis.Client); ok && c.eps[0].readTimeout < flushTimeout {
+		return cl.WithTimeout(flushTimeout)
+	}
+	return client
+}
+
+// Clear is FLUSHDB on the leader (every primary of a cluster), as Django
+// and django-redis do: the whole logical database, whatever the prefix.
 func (c *Cache) Clear(ctx context.Context) error {
 	if c.cluster != nil {
 		return c.fail("clear", c.cluster.ForEachMaster(ctx, func(ctx context.Context, n *goredis.Client) error {
-			return n.FlushDB(ctx).Err()
+			return c.slow(n).FlushDB(ctx).Err()
 		}))
 	}
-	return c.fail("clear", c.leader.FlushDB(ctx).Err())
+	return c.fail("clear", c.slow(c.leader).FlushDB(ctx).Err())
 }
 
-// DescribeClear says how many keys FLUSHDB would remove.
+// DescribeClear says what FLUSHDB would remove, counted by DBSIZE.
 func (c *Cache) DescribeClear(ctx context.Context) (string, error) {
 	n, err := c.leader.DBSize(ctx).Result()
 	if err != nil {
 		return "", c.fail("dbsize", err)
 	}
-	return fmt.Sprintf("FLUSHDB db %d on %s: %d key(s), including keys outside KEY_PREFIX %q", c.db, c.loc, n, c.keyPrefix), nil
+	where := fmt.Sprintf("db %d on %s", c.db, c.loc)
+	if c.cluster != nil {
+		where = "every primary of the cluster " + c.loc
+	}
+	return fmt.Sprintf("FLUSHDB %s: %d key(s), including keys outside KEY_PREFIX %q", where, n, c.keyPrefix), nil
 }
 
-// List walks SCAN MATCH glob (never KEYS), with the TTL and size of each
-// key fetched by one pipeline per batch.
+// List walks SCAN MATCH glob with COUNT 1000 (never KEYS), streaming, with
+// the TTL (PTTL) and size (STRLEN) of each key from one pipeline per batch.
 func (c *Cache) List(ctx context.Context, glob string, fn func(backends.KeyInfo) error) error {
+	return c.scan(ctx, glob, true, fn)
+}
+
+// isReply reports an error the server answered for one command (such as
+// WRONGTYPE from STRLEN on a hash), as opposed to a failed connection.
+func isReply(err error) bool {
+	var rerr goredis.Error
+	return errors.As(err, &rerr)
+}
+
+func (c *Cache) scan(ctx context.Context, glob string, details bool, fn func(backends.KeyInfo) error) error {
 	if glob == "" {
 		glob = "*"
 	}
-	scan := func(ctx context.Context, node goredis.UniversalClient) error {
+	walk := func(ctx context.Context, node goredis.UniversalClient) error {
 		var cursor uint64
 		for {
-			keys, next, err := node.Scan(ctx, cursor, glob, 1000).Result()
+			keys, next, err := node.Scan(ctx, cursor, glob, batch).Result()
 			if err != nil {
 				return c.fail("scan", err)
 			}
-			if len(keys) > 0 {
+			var ttls []*goredis.DurationCmd
+			var sizes []*goredis.IntCmd
+			var now time.Time
+			if details && len(keys) > 0 {
 				pipe := node.Pipeline()
-				ttls := make([]*goredis.DurationCmd, len(keys))
-				sizes := make([]*goredis.IntCmd, len(keys))
+				ttls = make([]*goredis.DurationCmd, len(keys))
+				sizes = make([]*goredis.IntCmd, len(keys))
 				for i, k := range keys {
 					ttls[i] = pipe.PTTL(ctx, k)
 					sizes[i] = pipe.StrLen(ctx, k)
 				}
-				pipe.Exec(ctx)
-				now := time.Now()
-				for i, k := range keys {
-					ki := backends.KeyInfo{Key: k, Size: -1}
+				if _, err := pipe.Exec(ctx); err != nil && !isReply(err) {
+					return c.fail("scan", err)
+				}
+				now = time.Now()
+			}
+			for i, k := range keys {
+				ki := backends.KeyInfo{Key: k, Size: -1}
+				if details {
 					if d, err := ttls[i].Result(); err == nil {
 						switch {
 						case d == -2*time.Nanosecond || d == -2*time.Millisecond || d == -2:
@@ -692,9 +660,9 @@ func (c *Cache) List(ctx context.Context, glob string, fn func(backends.KeyInfo)
 					if n, err := sizes[i].Result(); err == nil {
 						ki.Size = n
 					}
-					if err := fn(ki); err != nil {
-						return err
-					}
+				}
+				if err := fn(ki); err != nil {
+					return err
 				}
 			}
 			if next == 0 {
@@ -704,14 +672,20 @@ func (c *Cache) List(ctx context.Context, glob string, fn func(backends.KeyInfo)
 		}
 	}
 	if c.cluster != nil {
-		return c.cluster.ForEachMaster(ctx, func(ctx context.Context, n *goredis.Client) error { return scan(ctx, n) })
+		return c.cluster.ForEachMaster(ctx, func(ctx context.Context, n *goredis.Client) error { return walk(ctx, n) })
 	}
-	return scan(ctx, c.leader)
+	return walk(ctx, c.leader)
 }
 
-// Ping checks the leader and every replica.
+// Ping checks the leader (every node of a cluster) and every replica.
 func (c *Cache) Ping(ctx context.Context) error {
-	if err := c.leader.Ping(ctx).Err(); err != nil {
+	var err error
+	if c.cluster != nil {
+		err = c.cluster.ForEachShard(ctx, func(ctx context.Context, n *goredis.Client) error { return n.Ping(ctx).Err() })
+	} else {
+		err = c.leader.Ping(ctx).Err()
+	}
+	if err != nil {
 		return c.fail("ping", err)
 	}
 	for _, r := range c.replicas {
@@ -724,6 +698,59 @@ func (c *Cache) Ping(ctx context.Context) error {
 
 // Codec is RedisCache's or django-redis' encoding.
 func (c *Cache) Codec() backends.Codec { return c.codec }
+
+// Describe says which client and encoding were chosen, and where reads
+// and writes go. It does not dial.
+func (c *Cache) Describe() []backends.StatsField {
+	client := "Django RedisCache"
+	encoding := "int as decimal digits, else pickle protocol 5"
+	if dr, ok := c.codec.(djangoRedisCodec); ok {
+		client = "django-redis DefaultClient"
+		if c.eps[0].kind == kindSentinel && len(c.eps) > 1 && c.eps[1].replicaOnly {
+			client = "django-redis SentinelClient"
+		}
+		ser := dr.serializer
+		if ser == "pickle" {
+			ser = fmt.Sprintf("pickle protocol %d", dr.protocol)
+		}
+		encoding = "int as decimal digits, else " + ser
+		if dr.comp.compress != nil {
+			encoding += fmt.Sprintf(", %s above %d bytes", dr.comp.name, dr.comp.minLength)
+		}
+	}
+	ep := c.eps[0]
+	mode := map[string]string{kindTCP: "standalone", kindUnix: "standalone", kindSentinel: "sentinel", kindCluster: "cluster"}[ep.kind]
+	out := []backends.StatsField{
+		{Name: "client", Value: client},
+		{Name: "encoding", Value: encoding},
+		{Name: "mode", Value: mode},
+		{Name: "writes", Value: ep.display},
+	}
+	reads := ep.display
+	if len(c.eps) > 1 {
+		var rs []string
+		for _, r := range c.eps[1:] {
+			if r.replicaOnly {
+				rs = append(rs, "a replica of "+r.service+" (from the sentinels)")
+			} else {
+				rs = append(rs, r.display)
+			}
+		}
+		reads = "one at random of: " + strings.Join(rs, ", ")
+	}
+	out = append(out, backends.StatsField{Name: "reads", Value: reads})
+	if ep.kind == kindSentinel {
+		out = append(out, backends.StatsField{Name: "sentinels", Value: strings.Join(ep.addrs, ",")},
+			backends.StatsField{Name: "service", Value: ep.service})
+	}
+	if ep.kind != kindCluster {
+		out = append(out, backends.StatsField{Name: "db", Value: ep.db})
+	}
+	if ep.tls != nil {
+		out = append(out, backends.StatsField{Name: "tls", Value: ep.tlsDesc})
+	}
+	return out
+}
 
 // Close closes every client.
 func (c *Cache) Close() error {

@@ -8,9 +8,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/cachectl/cachectl/backends"
 	"github.com/cachectl/cachectl/backends/backendtest"
@@ -31,12 +34,18 @@ func open(t *testing.T, url string) backends.Backend { return backendtest.Open(t
 
 func TestConformance(t *testing.T) {
 	addr := testserver.SharedRedis(t)
+	isBytes := func(v pickle.Value) bool { _, ok := v.([]byte); return ok }
 	for i, q := range []string{"", "?backend=django-redis", "?backend=django-redis&compressor=zlib",
 		"?backend=django-redis&compressor=gzip", "?backend=django-redis&compressor=lzma", "?backend=django-redis&compressor=lz4",
-		"?backend=django-redis&compressor=zstd", "?backend=django-redis&serializer=json"} {
+		"?backend=django-redis&compressor=zstd", "?backend=django-redis&serializer=json",
+		"?backend=django-redis&serializer=msgpack&compressor=zlib"} {
 		t.Run(q, func(t *testing.T) {
 			b := open(t, fmt.Sprintf("redis://%s/%d%s", addr, i+1, q))
-			backendtest.Run(t, b, backendtest.Options{Prefix: ":1:"})
+			opts := backendtest.Options{Prefix: ":1:"}
+			if strings.Contains(q, "json") {
+				opts.CannotStore = isBytes // json.dumps has no bytes
+			}
+			backendtest.Run(t, b, opts)
 		})
 	}
 }
@@ -175,6 +184,39 @@ func TestAuthAndErrors(t *testing.T) {
 	}
 }
 
+// commandCalls reads how often each command ran on a server since its
+// statistics were last reset (INFO commandstats).
+func commandCalls(t *testing.T, addr string) map[string]int {
+	t.Helper()
+	c := goredis.NewClient(&goredis.Options{Addr: addr})
+	defer c.Close()
+	info, err := c.Info(context.Background(), "commandstats").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, line := range strings.Split(info, "\n") {
+		name, rest, ok := strings.Cut(strings.TrimSpace(line), ":calls=")
+		if !ok {
+			continue
+		}
+		n, _, _ := strings.Cut(rest, ",")
+		out[strings.TrimPrefix(name, "cmdstat_")], _ = strconv.Atoi(n)
+	}
+	return out
+}
+
+func resetStats(t *testing.T, addrs ...string) {
+	t.Helper()
+	for _, a := range addrs {
+		c := goredis.NewClient(&goredis.Options{Addr: a})
+		if err := c.ConfigResetStat(context.Background()).Err(); err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+	}
+}
+
 func TestLeaderAndReplica(t *testing.T) {
 	leader := testserver.Redis(t)
 	replica := testserver.Redis(t, "--replicaof", strings.Replace(leader, ":", " ", 1))
@@ -195,6 +237,29 @@ func TestLeaderAndReplica(t *testing.T) {
 	if got != "v" {
 		t.Fatalf("read from replica = %v, %v", got, err)
 	}
+	// Count where each operation ran: reads on the replica only, writes
+	// on the leader only.
+	resetStats(t, leader, replica)
+	for i := 0; i < 5; i++ {
+		backends.Get(ctx, b, "k")
+		b.(backends.HasKeyer).HasKey(ctx, "k")
+	}
+	b.(backends.MultiGetter).GetMany(ctx, []string{"k", "absent"})
+	backends.Set(ctx, b, "k2", "v", backends.Timeout{Seconds: 100})
+	b.(backends.Toucher).Touch(ctx, "k2", backends.Timeout{Seconds: 50})
+	b.Delete(ctx, "k2")
+	onLeader, onReplica := commandCalls(t, leader), commandCalls(t, replica)
+	for _, c := range []struct {
+		cmd             string
+		leader, replica int
+	}{{"get", 0, 5}, {"exists", 0, 5}, {"mget", 0, 1}, {"set", 1, 0}, {"expire", 1, 0}, {"del", 1, 0}} {
+		// (the replica also counts the writes it replicates, so only reads
+		// are compared there)
+		if onLeader[c.cmd] != c.leader || (c.replica > 0 && onReplica[c.cmd] != c.replica) {
+			t.Errorf("%s ran %d times on the leader and %d on the replica, want %d and %d",
+				c.cmd, onLeader[c.cmd], onReplica[c.cmd], c.leader, c.replica)
+		}
+	}
 	// A replica used as the write target: a READONLY error, said plainly.
 	ro := open(t, "redis://"+replica+"/0")
 	err = backends.Set(ctx, ro, "k", "v", backends.Timeout{Seconds: 100})
@@ -204,57 +269,86 @@ func TestLeaderAndReplica(t *testing.T) {
 }
 
 // TestDjangoRedisInterop runs Debian's python3-django-redis against the
-// same server, plain and with zlib compression, both directions.
+// same server with each serializer and compressor it has, both directions.
 func TestDjangoRedisInterop(t *testing.T) {
 	djangotest.Require(t, "django_redis")
 	addr := testserver.SharedRedis(t)
 	ctx := context.Background()
-	for i, comp := range []string{"", "django_redis.compressors.zlib.ZlibCompressor"} {
-		t.Run(fmt.Sprintf("compressor=%q", comp), func(t *testing.T) {
+	for i, tc := range []struct {
+		name, query string
+		options     map[string]any
+		module      string // an extra Python module the configuration needs
+	}{
+		{name: "pickle", query: ""},
+		{name: "pickle+zlib", query: "&compressor=zlib", options: map[string]any{"COMPRESSOR": "django_redis.compressors.zlib.ZlibCompressor"}},
+		{name: "pickle+lzma", query: "&compressor=lzma", options: map[string]any{"COMPRESSOR": "django_redis.compressors.lzma.LzmaCompressor"}},
+		{name: "pickle+lz4", query: "&compressor=lz4", options: map[string]any{"COMPRESSOR": "django_redis.compressors.lz4.Lz4Compressor"}, module: "lz4"},
+		{name: "pickle3", query: "&pickle_version=3", options: map[string]any{"PICKLE_VERSION": 3}},
+		{name: "json", query: "&serializer=json", options: map[string]any{"SERIALIZER": "django_redis.serializers.json.JSONSerializer"}},
+		{name: "msgpack+zlib", query: "&serializer=msgpack&compressor=zlib", options: map[string]any{
+			"SERIALIZER": "django_redis.serializers.msgpack.MSGPackSerializer", "COMPRESSOR": "django_redis.compressors.zlib.ZlibCompressor"}, module: "msgpack"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.module != "" {
+				djangotest.Require(t, tc.module)
+			}
 			db := 20 + i
-			opts := map[string]any{}
-			q := "?backend=django-redis"
-			if comp != "" {
-				opts["COMPRESSOR"] = comp
-				q += "&compressor=zlib"
+			if tc.options == nil {
+				tc.options = map[string]any{}
 			}
 			caches := map[string]any{"default": map[string]any{"BACKEND": "django_redis.cache.RedisCache",
-				"LOCATION": fmt.Sprintf("redis://%s/%d", addr, db), "KEY_PREFIX": "dr", "OPTIONS": opts}}
-			b := open(t, fmt.Sprintf("redis://%s/%d%s", addr, db, q))
+				"LOCATION": fmt.Sprintf("redis://%s/%d", addr, db), "KEY_PREFIX": "dr", "OPTIONS": tc.options}}
+			b := open(t, fmt.Sprintf("redis://%s/%d?backend=django-redis%s", addr, db, tc.query))
 			key := func(k string) string { return keyfunc.MakeKey("dr", 1, k) }
+			// Django writes every value its serializer takes; cachectl reads
+			// what Django itself reads back.
 			out := djangotest.Run(t, caches, `
 import datetime, decimal
 c = caches["default"]
-vals = {"str": "héllo ☃" * 5, "bytes": b"\x00\xff" * 20, "int": 42, "neg": -7, "big": 2**100, "float": 1.25,
+vals = {"str": "héllo ☃" * 5, "short": "hé", "bytes": b"\x00\xff" * 20, "int": 42, "neg": -7, "big": 2**100, "float": 1.25,
         "true": True, "none": None, "list": [1, "a", None] * 5, "dict": {"a": 1, "b": [1, 2]}, "tuple": (1, 2),
-        "set": {1}, "dt": datetime.datetime(2024, 1, 2, 3, 4, 5), "dec": decimal.Decimal("1.50")}
+        "set": {1}, "dt": datetime.datetime(2024, 1, 2, 3, 4, 5), "dec": decimal.Decimal("1.50"), "long": "z" * 300}
+got = {}
 for k, v in vals.items():
-    c.set(k, v, None)
-print(json.dumps({k: repr(v) for k, v in vals.items()}))
+    try:
+        c.set(k, v, None)
+    except Exception:
+        continue
+    got[k] = repr(c.get(k))
+print(json.dumps(got))
 `)
 			var reprs map[string]string
 			if err := json.Unmarshal([]byte(out), &reprs); err != nil {
 				t.Fatal(out)
 			}
+			if len(reprs) < 8 {
+				t.Fatalf("Django stored only %v", reprs)
+			}
 			for name, want := range reprs {
 				got, err := backends.Get(ctx, b, key(name))
 				if err != nil || pickle.Repr(got) != want {
-					t.Errorf("%s: cachectl reads %s (%v), Django wrote %s", name, pickle.Repr(got), err, want)
+					t.Errorf("%s: cachectl reads %s (%v), Django reads %s", name, pickle.Repr(got), err, want)
 				}
 			}
-			doc, _ := pickle.FromJSON([]byte(`{"items": [1, 2.5, "x", null, true], "long": "` + strings.Repeat("z", 100) + `"}`))
-			for k, v := range map[string]pickle.Value{"w_str": "naïve ☃", "w_int": int64(7), "w_json": doc, "w_bool": true} {
+			// cachectl writes; Django reads the same values back.
+			doc, _ := pickle.FromJSON([]byte(`{"items": [1, 2.5, "x", null, true], "long": "` + strings.Repeat("z", 200) + `"}`))
+			for k, v := range map[string]pickle.Value{"w_str": "naïve ☃", "w_int": int64(7), "w_json": doc, "w_bool": true, "w_float": 2.5} {
 				if err := backends.Set(ctx, b, key(k), v, backends.Timeout{Seconds: 1000}); err != nil {
 					t.Fatal(err)
 				}
 			}
 			out = djangotest.Run(t, caches, `
 c = caches["default"]
-print(json.dumps([c.get("w_str") == "naïve ☃", c.get("w_int") == 7, c.get("w_bool") is True,
-      c.get("w_json") == {"items": [1, 2.5, "x", None, True], "long": "z" * 100}, 900 < c.ttl("w_str") <= 1000]))
+print(json.dumps([c.get("w_str") == "naïve ☃", c.get("w_int") == 7, c.get("w_bool") is True, c.get("w_float") == 2.5,
+      c.get("w_json") == {"items": [1, 2.5, "x", None, True], "long": "z" * 200}, 900 < c.ttl("w_str") <= 1000,
+      c.incr("w_int") == 8]))
 `)
-			if strings.TrimSpace(out) != "[true, true, true, true, true]" {
+			if strings.TrimSpace(out) != "[true, true, true, true, true, true, true]" {
 				t.Errorf("django-redis read cachectl's values as %s", out)
+			}
+			// Django's incr of the float cachectl wrote: django-redis' fallback.
+			if v, err := backends.Incr(ctx, b, key("w_float"), 2, backends.Timeout{}); err != nil || pickle.Repr(v) != "4.5" {
+				t.Errorf("incr of a float = %v, %v", v, err)
 			}
 		})
 	}
@@ -339,4 +433,99 @@ func FuzzCodecs(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSerializersAgainstPython: for values of every kind, django-redis'
+// JSON and msgpack serializers (run by Python) and cachectl's codecs give
+// the same bytes, or both refuse the value; and what Python reads back
+// from those bytes is what cachectl reads.
+func TestSerializersAgainstPython(t *testing.T) {
+	djangotest.Require(t, "django_redis", "msgpack")
+	caches := map[string]any{"default": map[string]any{"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+	out := djangotest.Run(t, caches, `
+import datetime, decimal, uuid, pickle
+from django_redis.serializers.json import JSONSerializer
+from django_redis.serializers.msgpack import MSGPackSerializer
+utc = datetime.timezone.utc
+vals = {"str": "héllo ☃ \U0001F600 \x00\x7f\"\\/\n", "empty": "", "int": 42, "neg": -7, "big": 2**70, "huge": 2**64 - 1,
+        "negbig": -2**63, "float": 1.25, "tiny": 1e-7, "large": 1e22, "nan": float("nan"), "inf": float("-inf"),
+        "true": True, "none": None, "list": [1, "a", None, [2.5, {}]], "tuple": (1, 2), "dict": {"a": 1, "b": [1, 2], "ü": {}},
+        "intkeys": {1: "a", 2.5: "b", True: "c", None: "d"}, "bytes": b"\x00\xff", "bytekeys": {b"k": 1},
+        "set": {1}, "dt": datetime.datetime(2024, 1, 2, 3, 4, 5, 678901), "dtutc": datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=utc),
+        "dtoff": datetime.datetime(2024, 1, 2, 3, 4, 5, 1000, tzinfo=datetime.timezone(datetime.timedelta(hours=-5, minutes=-30))),
+        "date": datetime.date(2024, 2, 29), "time": datetime.time(1, 2, 3, 456789), "td": datetime.timedelta(days=-1, seconds=5, microseconds=7),
+        "td2": datetime.timedelta(days=3, hours=4, minutes=5, seconds=6), "dec": decimal.Decimal("-1.50"),
+        "uuid": uuid.UUID("12345678-1234-5678-1234-567812345678"), "long": ["x" * 40] * 20, "many": list(range(70000)),
+        "bigmap": {str(i): i for i in range(20)}}
+res = {}
+for name, v in vals.items():
+    row = {"pickle": pickle.dumps(v, 4).hex()}
+    for sname, s in (("json", JSONSerializer({})), ("msgpack", MSGPackSerializer({}))):
+        try:
+            raw = s.dumps(v)
+            row[sname] = raw.hex()
+            row[sname + "_repr"] = repr(s.loads(raw))
+        except Exception as e:
+            row[sname + "_error"] = type(e).__name__
+    res[name] = row
+print(json.dumps(res))
+`)
+	var rows map[string]map[string]string
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatal(err)
+	}
+	for _, ser := range []string{"json", "msgpack"} {
+		codec := codecOf(t, "redis://127.0.0.1:1/0?backend=django-redis&serializer="+ser)
+		for name, row := range rows {
+			t.Run(ser+"/"+name, func(t *testing.T) {
+				p, _ := hex.DecodeString(row["pickle"])
+				v, err := pickle.Decode(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				e, err := codec.Encode(v)
+				if row[ser+"_error"] != "" {
+					if err == nil && !isPlainIntValue(v) {
+						t.Errorf("Python refuses %s (%s); cachectl wrote %q", name, row[ser+"_error"], e.Data)
+					}
+					return
+				}
+				want, _ := hex.DecodeString(row[ser])
+				if isPlainIntValue(v) {
+					want = []byte(pickle.Repr(v)) // django-redis stores ints before serializing
+				}
+				if err != nil {
+					t.Fatalf("cachectl cannot encode %s: %v (Python wrote %q)", name, err, want)
+				}
+				if string(e.Data) != string(want) {
+					t.Errorf("cachectl wrote %s\n      Python wrote %s", trim(e.Data), trim(want))
+				}
+				raw, _ := hex.DecodeString(row[ser])
+				got, err := codec.Decode(backends.Entry{Data: raw})
+				if err != nil {
+					t.Fatalf("decoding Python's bytes: %v", err)
+				}
+				if pickle.Repr(got) != row[ser+"_repr"] {
+					t.Errorf("cachectl reads %s, Python reads %s", trim([]byte(pickle.Repr(got))), trim([]byte(row[ser+"_repr"])))
+				}
+			})
+		}
+	}
+}
+
+func isPlainIntValue(v pickle.Value) bool {
+	switch v.(type) {
+	case int64:
+		return true
+	case interface{ IsInt64() bool }:
+		return true
+	}
+	return false
+}
+
+func trim(b []byte) string {
+	if len(b) > 200 {
+		return fmt.Sprintf("%q…(%d bytes)", b[:200], len(b))
+	}
+	return fmt.Sprintf("%q", b)
 }

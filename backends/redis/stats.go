@@ -48,8 +48,14 @@ func (c *Cache) nodeStats(ctx context.Context, name string, n goredis.UniversalC
 	m := parseInfo(info)
 	if mode == "" {
 		mode = "standalone"
+		if c.eps[0].kind == kindSentinel {
+			mode = "sentinel"
+		}
 		if m["role"] == "slave" {
-			mode = "replica"
+			mode += " replica"
+			if mode == "standalone replica" {
+				mode = "replica"
+			}
 		}
 	}
 	hits, _ := strconv.ParseFloat(m["keyspace_hits"], 64)
@@ -120,18 +126,22 @@ func (c *Cache) Stats(ctx context.Context) ([]backends.StatsSection, error) {
 	var count int64
 	method := "counted"
 	if total <= countLimit {
-		err = c.List(ctx, prefix, func(backends.KeyInfo) error { count++; return nil })
+		err = c.scan(ctx, prefix, false, func(backends.KeyInfo) error { count++; return nil })
 		if err != nil {
 			return nil, err
 		}
 	} else {
+		pipe := c.leader.Pipeline()
+		cmds := make([]*goredis.StringCmd, sampleSize)
+		for i := range cmds {
+			cmds[i] = pipe.RandomKey(ctx)
+		}
+		if _, err := pipe.Exec(ctx); err != nil && !isReply(err) {
+			return nil, c.fail("stats", err)
+		}
 		match := 0
-		for i := 0; i < sampleSize; i++ {
-			k, err := c.leader.RandomKey(ctx).Result()
-			if err != nil {
-				break
-			}
-			if strings.HasPrefix(k, c.keyPrefix+":") {
+		for _, cmd := range cmds {
+			if strings.HasPrefix(cmd.Val(), c.keyPrefix+":") {
 				match++
 			}
 		}
@@ -151,7 +161,9 @@ func (c *Cache) Stats(ctx context.Context) ([]backends.StatsSection, error) {
 func escapeGlob(s string) string {
 	var b strings.Builder
 	for _, r := range s {
-		if r == '*' || r == '?' || r == '[' {
+		if r == '\\' {
+			b.WriteString(`\\`)
+		} else if r == '*' || r == '?' || r == '[' {
 			b.WriteString("[" + string(r) + "]")
 		} else {
 			b.WriteRune(r)

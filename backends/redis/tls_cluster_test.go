@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -23,12 +24,15 @@ import (
 
 	"github.com/cachectl/cachectl/backends"
 	"github.com/cachectl/cachectl/backends/backendtest"
+	"github.com/cachectl/cachectl/internal/djangotest"
 	"github.com/cachectl/cachectl/internal/testserver"
 )
 
-// writeCerts makes a self-signed CA and a server certificate for
-// 127.0.0.1, and returns the paths of ca.pem, server.pem and server.key.
-func writeCerts(t *testing.T) (ca, cert, key string) {
+// certs are the files of a test PKI: a self-signed CA, a server
+// certificate for 127.0.0.1 (an IP SAN only) and a client certificate.
+type certs struct{ ca, cert, key, clientCert, clientKey string }
+
+func writeCerts(t *testing.T) certs {
 	dir := t.TempDir()
 	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "cachectl test CA"},
@@ -38,49 +42,81 @@ func writeCerts(t *testing.T) (ca, cert, key string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srvKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	srvTmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		KeyUsage: x509.KeyUsageDigitalSignature}
 	caCert, _ := x509.ParseCertificate(caDER)
-	srvDER, err := x509.CreateCertificate(rand.Reader, srvTmpl, caCert, &srvKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
+	write := func(name string, block *pem.Block) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, pem.EncodeToMemory(block), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
 	}
-	keyDER, _ := x509.MarshalECPrivateKey(srvKey)
-	ca, cert, key = filepath.Join(dir, "ca.pem"), filepath.Join(dir, "server.pem"), filepath.Join(dir, "server.key")
-	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o600)
-	os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srvDER}), 0o600)
-	os.WriteFile(key, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600)
-	return ca, cert, key
+	issue := func(serial int64, name string, usage x509.ExtKeyUsage, ips []net.IP) (string, string) {
+		k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+			IPAddresses: ips, ExtKeyUsage: []x509.ExtKeyUsage{usage}, KeyUsage: x509.KeyUsageDigitalSignature}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &k.PublicKey, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kd, _ := x509.MarshalECPrivateKey(k)
+		return write(name+".pem", &pem.Block{Type: "CERTIFICATE", Bytes: der}), write(name+".key", &pem.Block{Type: "EC PRIVATE KEY", Bytes: kd})
+	}
+	c := certs{ca: write("ca.pem", &pem.Block{Type: "CERTIFICATE", Bytes: caDER})}
+	c.cert, c.key = issue(2, "server", x509.ExtKeyUsageServerAuth, []net.IP{net.ParseIP("127.0.0.1")})
+	c.clientCert, c.clientKey = issue(3, "client", x509.ExtKeyUsageClientAuth, nil)
+	return c
 }
 
-func TestTLS(t *testing.T) {
-	ca, cert, key := writeCerts(t)
+// tlsRedis starts a TLS-only redis-server; authClients is its
+// --tls-auth-clients (no, yes, optional).
+func tlsRedis(t *testing.T, c certs, authClients string) string {
 	port, _ := testserver.FreePort()
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	if _, err := testserver.Start("tcp", addr, "redis-server", "--port", "0", "--tls-port", strconv.Itoa(port),
-		"--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--tls-cert-file", cert, "--tls-key-file", key,
-		"--tls-ca-cert-file", ca, "--tls-auth-clients", "no"); err != nil {
+		"--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--tls-cert-file", c.cert, "--tls-key-file", c.key,
+		"--tls-ca-cert-file", c.ca, "--tls-auth-clients", authClients); err != nil {
 		testserver.Missing(t, "redis-server with TLS: "+err.Error())
 	}
+	return addr
+}
+
+func TestTLS(t *testing.T) {
+	c := writeCerts(t)
+	addr := tlsRedis(t, c, "no")
+	mutual := tlsRedis(t, c, "yes")
+	port := addr[strings.LastIndex(addr, ":")+1:]
 	ctx := context.Background()
-	// Verified against the test CA.
-	b := open(t, "rediss://"+addr+"/0?tls_ca="+ca)
-	if err := backends.Set(ctx, b, "k", "v", backends.Timeout{Seconds: 60}); err != nil {
-		t.Fatalf("TLS with the CA: %v", err)
-	}
-	// Verified by default against the system roots: a self-signed CA fails.
-	strict := open(t, "rediss://"+addr+"/0")
-	_, err := strict.Get(ctx, "k")
-	if !errors.Is(err, backends.ErrUnavailable) || !strings.Contains(err.Error(), "TLS failure") {
-		t.Errorf("unverifiable certificate: %v", err)
-	}
-	// ssl_cert_reqs=none turns verification off.
-	lax := open(t, "rediss://"+addr+"/0?ssl_cert_reqs=none")
-	if v, err := backends.Get(ctx, lax, "k"); err != nil || v != "v" {
-		t.Errorf("ssl_cert_reqs=none: %v, %v", v, err)
+	for _, tc := range []struct {
+		name, url string
+		ok        bool
+	}{
+		{"verified against the CA", "rediss://" + addr + "/0?tls_ca=" + c.ca, true},
+		{"redis-py's name for the CA", "rediss://" + addr + "/0?ssl_ca_certs=" + c.ca, true},
+		{"verified by default: a private CA is unknown", "rediss://" + addr + "/0", false},
+		{"ssl_cert_reqs=none turns verification off", "rediss://" + addr + "/0?ssl_cert_reqs=none", true},
+		{"the name is checked: localhost is not in the certificate", "rediss://localhost:" + port + "/0?tls_ca=" + c.ca, false},
+		{"ssl_check_hostname=false checks the chain only", "rediss://localhost:" + port + "/0?tls_ca=" + c.ca + "&ssl_check_hostname=false", true},
+		{"ssl_check_hostname=false still needs a trusted chain", "rediss://localhost:" + port + "/0?ssl_check_hostname=false", false},
+		{"a server that wants a client certificate", "rediss://" + mutual + "/0?tls_ca=" + c.ca, false},
+		{"client certificate given", "rediss://" + mutual + "/0?tls_ca=" + c.ca + "&ssl_certfile=" + c.clientCert + "&ssl_keyfile=" + c.clientKey, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := open(t, tc.url)
+			err := backends.Set(ctx, b, "k", "v", backends.Timeout{Seconds: 60})
+			if tc.ok {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if v, err := backends.Get(ctx, b, "k"); err != nil || v != "v" {
+					t.Errorf("read back %v, %v", v, err)
+				}
+				return
+			}
+			if !errors.Is(err, backends.ErrUnavailable) || !strings.Contains(err.Error(), "TLS failure") {
+				t.Errorf("error = %v, want a TLS failure (exit 3)", err)
+			}
+		})
 	}
 }
 
@@ -152,14 +188,20 @@ func TestSentinel(t *testing.T) {
 	if _, err := testserver.Start("tcp", addr, "redis-server", conf, "--sentinel"); err != nil {
 		testserver.Missing(t, "redis-server --sentinel: "+err.Error())
 	}
-	b := open(t, "redis+sentinel://"+addr+"/mymaster/0")
+	// Two sentinels listed, one of them down: the live one answers.
+	dead, _ := testserver.FreePort()
+	b := open(t, "redis+sentinel://"+addr+",127.0.0.1:"+strconv.Itoa(dead)+"/mymaster/0")
 	backendtest.Run(t, b, backendtest.Options{Prefix: ":1:"})
-	if _, err := backends.ParseURL("redis+sentinel://" + addr); err != nil {
-		t.Fatal(err)
-	}
+	// An unknown service name is an error for every operation, never a miss.
+	ctx := context.Background()
 	bad := open(t, "redis+sentinel://"+addr+"/nosuchmaster/0")
-	if _, err := bad.Get(context.Background(), "k"); !errors.Is(err, backends.ErrUnavailable) {
-		t.Errorf("unknown master name: %v", err)
+	_, getErr := bad.Get(ctx, "k")
+	setErr := bad.Set(ctx, "k", backends.Entry{Data: []byte("1")}, backends.Timeout{Seconds: 10})
+	_, incrErr := bad.(backends.Incrementer).Incr(ctx, "k", 1)
+	for op, err := range map[string]error{"get": getErr, "set": setErr, "incr": incrErr} {
+		if !errors.Is(err, backends.ErrUnavailable) || !strings.Contains(err.Error(), `no master named "nosuchmaster"`) {
+			t.Errorf("%s with an unknown master name: %v", op, err)
+		}
 	}
 }
 
@@ -211,6 +253,17 @@ func TestSentinelFailover(t *testing.T) {
 		testserver.Missing(t, "redis-server: "+err.Error())
 	}
 	replica := testserver.Redis(t, "--replicaof", "127.0.0.1", strconv.Itoa(mport))
+	// Start Sentinel once the replica is attached, so that its first look
+	// at the master lists the replica (otherwise it learns of it only at
+	// its next INFO, ten seconds later).
+	rcheck := goredis.NewClient(&goredis.Options{Addr: replica})
+	for i := 0; i < 200; i++ {
+		if info, _ := rcheck.Info(context.Background(), "replication").Result(); strings.Contains(info, "master_link_status:up") {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	rcheck.Close()
 	sport, _ := testserver.FreePort()
 	conf := filepath.Join(t.TempDir(), "sentinel.conf")
 	os.WriteFile(conf, []byte(fmt.Sprintf("port %d\nbind 127.0.0.1\nsentinel monitor mymaster 127.0.0.1 %d 1\n"+
@@ -224,12 +277,22 @@ func TestSentinelFailover(t *testing.T) {
 	if err := backends.Set(ctx, b, ":1:k", "before", backends.Timeout{Forever: true}); err != nil {
 		t.Fatal(err)
 	}
-	// Let the replica catch up, and let Sentinel discover it.
+	// django-redis' SentinelClient, configured as in settings.py: writes to
+	// the master, reads from a replica the sentinels name.
+	dr := openFile(t, map[string]any{"BACKEND": "django_redis.cache.RedisCache", "LOCATION": "redis://mymaster/0",
+		"OPTIONS": map[string]any{"CLIENT_CLASS": "django_redis.client.SentinelClient",
+			"SENTINELS": [][]any{{"127.0.0.1", sport}}}})
+	if err := backends.Set(ctx, dr, ":1:dr", "via SentinelClient", backends.Timeout{Seconds: 600}); err != nil {
+		t.Fatal(err)
+	}
+	// Let the replica catch up, and let Sentinel discover it and connect
+	// to it: go-redis skips a replica flagged "disconnected" and would
+	// read from the master instead.
 	sc := goredis.NewSentinelClient(&goredis.Options{Addr: saddr})
 	defer sc.Close()
-	for i := 0; i < 100; i++ {
+	for i := 0; i < 200; i++ {
 		reps, _ := sc.Replicas(ctx, "mymaster").Result()
-		if len(reps) > 0 {
+		if len(reps) > 0 && !strings.Contains(reps[0]["flags"], "disconnected") && !strings.Contains(reps[0]["flags"], "s_down") {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -237,13 +300,33 @@ func TestSentinelFailover(t *testing.T) {
 	rc := goredis.NewClient(&goredis.Options{Addr: replica})
 	defer rc.Close()
 	for i := 0; i < 100; i++ {
-		if v, _ := rc.Get(ctx, ":1:k").Result(); v != "" {
+		if v, _ := rc.Get(ctx, ":1:dr").Result(); v != "" {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	resetStats(t, replica)
+	if v, err := backends.Get(ctx, dr, ":1:dr"); err != nil || v != "via SentinelClient" {
+		t.Errorf("SentinelClient read = %v, %v", v, err)
+	}
+	if n := commandCalls(t, replica)["get"]; n != 1 {
+		t.Errorf("SentinelClient read ran %d GETs on the replica, want 1", n)
+	}
+	t.Run("django-reads", func(t *testing.T) {
+		// The same configuration in Django reads what cachectl wrote.
+		djangotest.Require(t, "django_redis")
+		out := djangotest.Run(t, map[string]any{"default": map[string]any{"BACKEND": "django_redis.cache.RedisCache",
+			"LOCATION": "redis://mymaster/0", "KEY_PREFIX": "", "OPTIONS": map[string]any{"CLIENT_CLASS": "django_redis.client.SentinelClient",
+				"CONNECTION_FACTORY": "django_redis.pool.SentinelConnectionFactory",
+				"SENTINELS":          [][]any{{"127.0.0.1", sport}}}}}, `
+settings.DJANGO_REDIS_CONNECTION_FACTORY = "django_redis.pool.SentinelConnectionFactory"  # django-redis 5.2's only switch
+print(caches["default"].get("dr"))`)
+		if strings.TrimSpace(out) != "via SentinelClient" {
+			t.Errorf("django-redis SentinelClient reads %q", out)
+		}
+	})
 	mproc.Stop()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second) // generous: a loaded machine is slow, a fast one leaves early
 	for {
 		addr, err := sc.GetMasterAddrByName(ctx, "mymaster").Result()
 		if err == nil && len(addr) == 2 && addr[1] != strconv.Itoa(mport) {
@@ -271,3 +354,31 @@ func TestSentinelFailover(t *testing.T) {
 }
 
 type pickleValue = any
+
+// openFile opens a cache configured as a CACHES entry of a config file.
+func openFile(t *testing.T, cache map[string]any) backends.Backend {
+	t.Helper()
+	data, err := json.Marshal(map[string]any{"CACHES": map[string]any{"default": cache}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "cachectl.json")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := backends.LoadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := f.Cache("default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Deadline = 5 * time.Second
+	b, err := backends.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
+}

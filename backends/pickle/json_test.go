@@ -1,0 +1,171 @@
+package pickle_test
+
+import (
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cachectl/cachectl/backends/pickle"
+)
+
+func TestFromJSON(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"plain", `{"s": "x", "n": 12345678901234567890123, "f": 1.5, "l": [true, null], "e": 1e400, "z": -0}`,
+			"{'s': 'x', 'n': 12345678901234567890123, 'f': 1.5, 'l': [True, None], 'e': inf, 'z': 0}"},
+		{"integral float stays float", `[3.0, 1E2, -0.0]`, "[3.0, 100.0, -0.0]"},
+		{"repeated key", `{"a": 1, "b": 2, "a": 3}`, "{'a': 3, 'b': 2}"},
+		{"scalar string", `"hi"`, "'hi'"},
+		{"scalar int", ` 42 `, "42"},
+		{"bytes", `{"$py": "bytes", "value": "AP8="}`, `b'\x00\xff'`},
+		{"bytearray", `{"$py": "bytearray", "value": "YQ=="}`, `bytearray(b'a')`},
+		{"tuple", `{"$py": "tuple", "value": [1, [2]]}`, "(1, [2])"},
+		{"set", `{"$py": "set", "value": [1, 1, "a", [1, 2]]}`, "{1, 'a', (1, 2)}"},
+		{"frozenset", `{"$py": "frozenset", "value": []}`, "frozenset()"},
+		{"dict with int keys", `{"$py": "dict", "items": [[1, "one"], [[1, 2], "tuple"], [1, "uno"]]}`, "{1: 'uno', (1, 2): 'tuple'}"},
+		{"float inf", `{"$py": "float", "value": "-inf"}`, "-inf"},
+		{"datetime", `{"$py": "datetime.datetime", "value": "2024-01-02T03:04:05.000006"}`, "datetime.datetime(2024, 1, 2, 3, 4, 5, 6)"},
+		{"datetime space, millis", `{"$py": "datetime.datetime", "value": "2024-01-02 03:04:05.5"}`, "datetime.datetime(2024, 1, 2, 3, 4, 5, 500000)"},
+		{"datetime utc", `{"$py": "datetime.datetime", "value": "2024-01-02T03:04:05+00:00"}`,
+			"datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)"},
+		{"datetime Z", `{"$py": "datetime.datetime", "value": "2024-01-02T03:04Z"}`,
+			"datetime.datetime(2024, 1, 2, 3, 4, tzinfo=datetime.timezone.utc)"},
+		{"datetime offset", `{"$py": "datetime.datetime", "value": "2024-01-02T03:04:05-05:30"}`,
+			"datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone(datetime.timedelta(days=-1, seconds=66600)))"},
+		{"datetime zoneinfo", `{"$py": "datetime.datetime", "value": "2024-06-01T12:00:00+02:00", "tz": "Europe/Paris"}`,
+			"datetime.datetime(2024, 6, 1, 12, 0, tzinfo=zoneinfo.ZoneInfo(key='Europe/Paris'))"},
+		{"date only", `{"$py": "datetime.datetime", "value": "2024-01-02"}`, "datetime.datetime(2024, 1, 2, 0, 0)"},
+		{"date", `{"$py": "datetime.date", "value": "2024-02-29"}`, "datetime.date(2024, 2, 29)"},
+		{"time", `{"$py": "datetime.time", "value": "03:04:05.000001+01:00"}`,
+			"datetime.time(3, 4, 5, 1, tzinfo=datetime.timezone(datetime.timedelta(seconds=3600)))"},
+		{"timedelta", `{"$py": "datetime.timedelta", "days": -1, "seconds": 5}`, "datetime.timedelta(days=-1, seconds=5)"},
+		{"decimal", `{"$py": "decimal.Decimal", "value": "9.99"}`, "Decimal('9.99')"},
+		{"uuid", `{"$py": "uuid.UUID", "value": "12345678-1234-5678-1234-567812345678"}`, "UUID('12345678-1234-5678-1234-567812345678')"},
+		{"tag inside a dict", `{"when": {"$py": "datetime.date", "value": "2024-01-02"}}`, "{'when': datetime.date(2024, 1, 2)}"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := pickle.FromJSON([]byte(tc.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := pickle.Repr(v); got != tc.want {
+				t.Errorf("Repr = %s, want %s", got, tc.want)
+			}
+			// ToJSON then FromJSON gives the same value back.
+			out, err := json.Marshal(pickle.ToJSON(v))
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := pickle.FromJSON(out)
+			if err != nil || pickle.Repr(back) != tc.want {
+				t.Errorf("round trip through %s = %s, %v", out, pickle.Repr(back), err)
+			}
+		})
+	}
+}
+
+func TestFromJSONErrors(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"truncated", `{"a":`, "invalid JSON"},
+		{"trailing data", `[1] [2]`, "trailing data"},
+		{"leading zero", `01`, "invalid JSON"},
+		{"unknown tag", `{"$py": "nosuch"}`, `unknown tagged type "nosuch"`},
+		{"bad base64", `{"$py": "bytes", "value": "***"}`, "not base64"},
+		{"tuple of a string", `{"$py": "tuple", "value": "x"}`, `"value" must be a list`},
+		{"dict key is a dict", `{"$py": "dict", "items": [[{}, 1]]}`, "cannot be a dict key"},
+		{"set of dicts", `{"$py": "set", "value": [{}]}`, "cannot be a dict key or set item"},
+		{"dict items", `{"$py": "dict", "items": [[1]]}`, "[key, value] pair"},
+		{"bad datetime", `{"$py": "datetime.datetime", "value": "2024-13-01T00:00:00"}`, "out of range"},
+		{"bad date", `{"$py": "datetime.date", "value": "2023-02-29"}`, "out of range"},
+		{"bad time", `{"$py": "datetime.time", "value": "25:00"}`, "out of range"},
+		{"bad offset", `{"$py": "datetime.time", "value": "01:00+99:00"}`, "bad UTC offset"},
+		{"bad tz", `{"$py": "datetime.datetime", "value": "2024-01-02T00:00:00", "tz": 5}`, "zoneinfo key"},
+		{"timedelta days", `{"$py": "datetime.timedelta", "days": 1.5}`, "must be an integer"},
+		{"bad uuid", `{"$py": "uuid.UUID", "value": "xyz"}`, "bad value"},
+		{"deep", strings.Repeat("[", 300) + strings.Repeat("]", 300), "nested deeper"},
+		{"long integer", strings.Repeat("1", 4301), "4300 digits"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := pickle.FromJSON([]byte(tc.in))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("FromJSON error = %v, want one mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestToJSON(t *testing.T) {
+	name := "EST"
+	self := &pickle.List{}
+	self.Items = []pickle.Value{self}
+	tests := []struct {
+		name string
+		v    pickle.Value
+		want string
+	}{
+		{"scalars", &pickle.List{Items: []pickle.Value{pickle.None{}, true, int64(-1), 3.0, 1e16, "é"}}, `[null,true,-1,3.0,1e+16,"é"]`},
+		{"nan", math.NaN(), `{"$py":"float","value":"nan"}`},
+		{"big int", func() pickle.Value { v, _ := pickle.ParsePyInt([]byte("123456789012345678901234567890")); return v }(), `123456789012345678901234567890`},
+		{"dict order kept", &pickle.Dict{Items: []pickle.DictItem{{Key: "b", Value: int64(1)}, {Key: "a", Value: int64(2)}}}, `{"b":1,"a":2}`},
+		{"dict with int keys", &pickle.Dict{Items: []pickle.DictItem{{Key: int64(1), Value: "x"}}}, `{"$py":"dict","items":[[1,"x"]]}`},
+		{"dict with a $py key", &pickle.Dict{Items: []pickle.DictItem{{Key: "$py", Value: "x"}}}, `{"$py":"dict","items":[["$py","x"]]}`},
+		{"bytes", []byte{0, 0xff}, `{"$py":"bytes","value":"AP8="}`},
+		{"tuple", pickle.Tuple{int64(1)}, `{"$py":"tuple","value":[1]}`},
+		{"set", &pickle.Set{Items: []pickle.Value{"a"}}, `{"$py":"set","value":["a"]}`},
+		{"datetime aware", pickle.DateTime{Year: 2024, Month: 1, Day: 2, Microsecond: 6, TZ: pickle.Timezone{Offset: pickle.TimeDelta{Days: -1, Seconds: 68400}, Name: &name}},
+			`{"$py":"datetime.datetime","value":"2024-01-02T00:00:00.000006-05:00"}`},
+		{"datetime zoneinfo", pickle.DateTime{Year: 2024, Month: 1, Day: 2, TZ: pickle.ZoneInfo{Key: "Europe/Paris"}},
+			`{"$py":"datetime.datetime","tz":"Europe/Paris","value":"2024-01-02T00:00:00+01:00"}`},
+		{"time", pickle.Time{Hour: 1}, `{"$py":"datetime.time","value":"01:00:00"}`},
+		{"timedelta", pickle.TimeDelta{Days: 1}, `{"$py":"datetime.timedelta","days":1,"microseconds":0,"seconds":0}`},
+		{"decimal", pickle.Decimal{Text: "1.10"}, `{"$py":"decimal.Decimal","value":"1.10"}`},
+		{"class", pickle.Global{Module: "app", Name: "C"}, `{"$py":"global","value":"app.C"}`},
+		{"object", &pickle.Object{Module: "app", Name: "C", Args: pickle.Tuple{}, State: &pickle.Dict{Items: []pickle.DictItem{{Key: "x", Value: int64(1)}}}},
+			`{"$py":"app.C","args":{"$py":"tuple","value":[]},"state":{"x":1}}`},
+		{"SafeString", &pickle.Object{Module: "django.utils.safestring", Name: "SafeString", Args: pickle.Tuple{"<b>"}}, `"\u003cb\u003e"`},
+		{"self reference", self, `[{"$py":"recursion"}]`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if strings.Contains(tc.name, "zoneinfo") {
+				if _, err := time.LoadLocation("Europe/Paris"); err != nil {
+					t.Skip("no time zone database on this system (the offset comes from it)")
+				}
+			}
+			out, err := json.Marshal(pickle.ToJSON(tc.v))
+			if err != nil || string(out) != tc.want {
+				t.Errorf("ToJSON = %s, %v; want %s", out, err, tc.want)
+			}
+		})
+	}
+}
+
+// TestFromJSONLikePython checks that a JSON document pickles as CPython
+// pickles json.loads of it, byte for byte (equal dict keys shared as
+// json.loads shares them).
+func TestFromJSONLikePython(t *testing.T) {
+	docs := []string{
+		`{"a": 1, "b": [1, 2, {"c": "d"}], "e": null}`,
+		`[{"id": 1, "name": "ab", "tags": ["x", "yz"]}, {"id": 2, "name": "ab", "tags": []}]`,
+		`{"k": 12345678901234567890123, "f": [1.0, 0.1, -2.5e-300, 1e400], "u": "naïve ☃ 🎉", "dup": 1, "dup": 2}`,
+		`[[], {}, "", "", "a", "a", "ab", "ab", true, false]`,
+		`"just a string"`, `-17`, `3.25`, `null`,
+	}
+	var want []string
+	script := "import json, pickle, sys\nfor doc in json.load(sys.stdin):\n    print(pickle.dumps(json.loads(doc), 5).hex())\n"
+	runPythonLines(t, script, docs, &want)
+	for i, doc := range docs {
+		v, err := pickle.FromJSON([]byte(doc))
+		if err != nil {
+			t.Fatalf("FromJSON(%s): %v", doc, err)
+		}
+		checkEncode(t, "FromJSON("+doc+")", v, 5, unhex(t, want[i]))
+	}
+}

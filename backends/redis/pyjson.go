@@ -1,0 +1,534 @@
+package redis
+
+import (
+	"fmt"
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/cachectl/cachectl/backends/pickle"
+)
+
+// django-redis' JSONSerializer writes json.dumps(value, cls=DjangoJSONEncoder)
+// with Python's defaults (", " and ": " separators, ensure_ascii) and reads
+// with json.loads. The encoder below produces those bytes; the decoder
+// gives the Python values json.loads would. Neither knows cachectl's own
+// {"$py": …} JSON tags: a JSON cache stores plain JSON.
+
+// encodePyJSON is json.dumps(v, cls=DjangoJSONEncoder).
+func encodePyJSON(v pickle.Value) ([]byte, error) {
+	var b strings.Builder
+	if err := writePyJSON(&b, v, 0); err != nil {
+		return nil, err
+	}
+	return []byte(b.String()), nil
+}
+
+func writePyJSON(b *strings.Builder, v pickle.Value, depth int) error {
+	if depth > pickle.DefaultLimits.MaxDepth {
+		return fmt.Errorf("json: nested deeper than %d", pickle.DefaultLimits.MaxDepth)
+	}
+	if s, ok := pickle.AsString(v); ok {
+		writePyJSONString(b, s)
+		return nil
+	}
+	switch x := v.(type) {
+	case nil, pickle.None:
+		b.WriteString("null")
+	case bool:
+		b.WriteString(strconv.FormatBool(x))
+	case int64:
+		b.WriteString(strconv.FormatInt(x, 10))
+	case *big.Int:
+		b.WriteString(x.String())
+	case float64:
+		b.WriteString(pyJSONFloat(x))
+	case *pickle.List:
+		return writePyJSONList(b, x.Items, depth)
+	case pickle.Tuple:
+		return writePyJSONList(b, x, depth)
+	case *pickle.Dict:
+		b.WriteByte('{')
+		for i, it := range x.Items {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			k, err := pyJSONKey(it.Key)
+			if err != nil {
+				return err
+			}
+			writePyJSONString(b, k)
+			b.WriteString(": ")
+			if err := writePyJSON(b, it.Value, depth+1); err != nil {
+				return err
+			}
+		}
+		b.WriteByte('}')
+	default:
+		// DjangoJSONEncoder.default: dates, times, durations, Decimal, UUID.
+		s, err := djangoJSONDefault(v)
+		if err != nil {
+			return err
+		}
+		writePyJSONString(b, s)
+	}
+	return nil
+}
+
+func writePyJSONList(b *strings.Builder, items []pickle.Value, depth int) error {
+	b.WriteByte('[')
+	for i, it := range items {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if err := writePyJSON(b, it, depth+1); err != nil {
+			return err
+		}
+	}
+	b.WriteByte(']')
+	return nil
+}
+
+// pyJSONKey is how json.dumps turns a dict key into a string.
+func pyJSONKey(k pickle.Value) (string, error) {
+	if s, ok := pickle.AsString(k); ok {
+		return s, nil
+	}
+	switch x := k.(type) {
+	case nil, pickle.None:
+		return "null", nil
+	case bool:
+		return strconv.FormatBool(x), nil
+	case int64:
+		return strconv.FormatInt(x, 10), nil
+	case *big.Int:
+		return x.String(), nil
+	case float64:
+		return pyJSONFloat(x), nil
+	}
+	return "", fmt.Errorf("json: keys must be str, int, float, bool or None, not %s", pickle.TypeName(k))
+}
+
+func pyJSONFloat(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return "NaN"
+	case math.IsInf(f, 1):
+		return "Infinity"
+	case math.IsInf(f, -1):
+		return "-Infinity"
+	}
+	return pickle.Repr(f)
+}
+
+// writePyJSONString writes s as json.dumps does with ensure_ascii: every
+// character outside space..~ escaped, astral ones as surrogate pairs.
+func writePyJSONString(b *strings.Builder, s string) {
+	const hex = "0123456789abcdef"
+	u4 := func(r rune) {
+		b.WriteString(`\u`)
+		b.WriteByte(hex[r>>12&0xf])
+		b.WriteByte(hex[r>>8&0xf])
+		b.WriteByte(hex[r>>4&0xf])
+		b.WriteByte(hex[r&0xf])
+	}
+	b.WriteByte('"')
+	for _, r := range s {
+		switch r {
+		case '"':
+			b.WriteString(`\"`)
+		case '\\':
+			b.WriteString(`\\`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		case '\b':
+			b.WriteString(`\b`)
+		case '\f':
+			b.WriteString(`\f`)
+		default:
+			switch {
+			case r >= 0x20 && r <= 0x7e:
+				b.WriteRune(r)
+			case r > 0xffff:
+				hi, lo := utf16.EncodeRune(r)
+				u4(hi)
+				u4(lo)
+			default:
+				u4(r)
+			}
+		}
+	}
+	b.WriteByte('"')
+}
+
+// djangoJSONDefault is DjangoJSONEncoder.default for the types it knows.
+func djangoJSONDefault(v pickle.Value) (string, error) {
+	switch x := v.(type) {
+	case pickle.DateTime:
+		tz, err := utcOffset(x)
+		if err != nil {
+			return "", err
+		}
+		r := fmt.Sprintf("%04d-%02d-%02dT%02d:%02d:%02d", x.Year, x.Month, x.Day, x.Hour, x.Minute, x.Second)
+		if x.Microsecond != 0 {
+			r += fmt.Sprintf(".%03d", x.Microsecond/1000) // isoformat cut to milliseconds
+		}
+		if tz == "+00:00" {
+			tz = "Z"
+		}
+		return r + tz, nil
+	case pickle.Date:
+		return fmt.Sprintf("%04d-%02d-%02d", x.Year, x.Month, x.Day), nil
+	case pickle.Time:
+		if x.TZ != nil {
+			if _, none := x.TZ.(pickle.None); !none {
+				return "", fmt.Errorf("json: JSON can't represent timezone-aware times")
+			}
+		}
+		r := fmt.Sprintf("%02d:%02d:%02d", x.Hour, x.Minute, x.Second)
+		if x.Microsecond != 0 {
+			r += fmt.Sprintf(".%03d", x.Microsecond/1000)
+		}
+		return r, nil
+	case pickle.TimeDelta:
+		return durationISO(x), nil
+	case pickle.Decimal:
+		return x.Text, nil
+	case pickle.UUID:
+		h := fmt.Sprintf("%x", x[:])
+		return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], nil
+	}
+	return "", fmt.Errorf("json: Object of type %s is not JSON serializable", pickle.TypeName(v))
+}
+
+// utcOffset is the +HH:MM[:SS[.ffffff]] part of datetime.isoformat().
+func utcOffset(x pickle.DateTime) (string, error) {
+	var micros int64
+	switch z := x.TZ.(type) {
+	case nil, pickle.None:
+		return "", nil
+	case pickle.Timezone:
+		micros = (z.Offset.Days*86400+z.Offset.Seconds)*1e6 + z.Offset.Microseconds
+	case pickle.ZoneInfo:
+		loc, err := time.LoadLocation(z.Key)
+		if err != nil {
+			return "", fmt.Errorf("json: time zone %q: %v", z.Key, err)
+		}
+		_, off := time.Date(x.Year, time.Month(x.Month), x.Day, x.Hour, x.Minute, x.Second, 0, loc).Zone()
+		micros = int64(off) * 1e6
+	default:
+		return "", fmt.Errorf("json: cannot compute the UTC offset of a %s time zone", pickle.TypeName(z))
+	}
+	sign := "+"
+	if micros < 0 {
+		sign, micros = "-", -micros
+	}
+	secs := micros / 1e6
+	s := fmt.Sprintf("%s%02d:%02d", sign, secs/3600, secs%3600/60)
+	if secs%60 != 0 || micros%1e6 != 0 {
+		s += fmt.Sprintf(":%02d", secs%60)
+		if micros%1e6 != 0 {
+			s += fmt.Sprintf(".%06d", micros%1e6)
+		}
+	}
+	return s, nil
+}
+
+// durationISO is django.utils.duration.duration_iso_string.
+func durationISO(d pickle.TimeDelta) string {
+	total := (d.Days*86400+d.Seconds)*1e6 + d.Microseconds
+	sign := ""
+	if total < 0 {
+		sign, total = "-", -total
+	}
+	days := total / (86400 * 1e6)
+	rest := total % (86400 * 1e6)
+	secs, micros := rest/1e6, rest%1e6
+	ms := ""
+	if micros != 0 {
+		ms = fmt.Sprintf(".%06d", micros)
+	}
+	return fmt.Sprintf("%sP%dDT%02dH%02dM%02d%sS", sign, days, secs/3600, secs%3600/60, secs%60, ms)
+}
+
+// decodePyJSON is json.loads(data.decode()).
+func decodePyJSON(data []byte) (pickle.Value, error) {
+	if !utf8.Valid(data) {
+		return nil, fmt.Errorf("json: the value is not UTF-8")
+	}
+	d := &jsonDecoder{s: string(data)}
+	d.space()
+	v, err := d.value(0)
+	if err != nil {
+		return nil, err
+	}
+	d.space()
+	if d.i != len(d.s) {
+		return nil, fmt.Errorf("json: extra data at offset %d", d.i)
+	}
+	return v, nil
+}
+
+type jsonDecoder struct {
+	s string
+	i int
+}
+
+func (d *jsonDecoder) space() {
+	for d.i < len(d.s) {
+		switch d.s[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+func (d *jsonDecoder) errorf(format string, args ...any) error {
+	return fmt.Errorf("json: "+format+" at offset %d", append(args, d.i)...)
+}
+
+func (d *jsonDecoder) literal(word string) bool {
+	if strings.HasPrefix(d.s[d.i:], word) {
+		d.i += len(word)
+		return true
+	}
+	return false
+}
+
+func (d *jsonDecoder) value(depth int) (pickle.Value, error) {
+	if depth > pickle.DefaultLimits.MaxDepth {
+		return nil, d.errorf("nested deeper than %d", pickle.DefaultLimits.MaxDepth)
+	}
+	if d.i >= len(d.s) {
+		return nil, d.errorf("expecting value")
+	}
+	switch c := d.s[d.i]; {
+	case c == '{':
+		d.i++
+		dict := &pickle.Dict{}
+		pos := map[string]int{}
+		d.space()
+		if d.i < len(d.s) && d.s[d.i] == '}' {
+			d.i++
+			return dict, nil
+		}
+		for {
+			d.space()
+			if d.i >= len(d.s) || d.s[d.i] != '"' {
+				return nil, d.errorf("expecting property name enclosed in double quotes")
+			}
+			k, err := d.str()
+			if err != nil {
+				return nil, err
+			}
+			d.space()
+			if d.i >= len(d.s) || d.s[d.i] != ':' {
+				return nil, d.errorf("expecting ':' delimiter")
+			}
+			d.i++
+			d.space()
+			v, err := d.value(depth + 1)
+			if err != nil {
+				return nil, err
+			}
+			if j, dup := pos[k]; dup {
+				dict.Items[j].Value = v // a repeated key keeps its place, takes the last value
+			} else {
+				pos[k] = len(dict.Items)
+				dict.Items = append(dict.Items, pickle.DictItem{Key: k, Value: v})
+			}
+			d.space()
+			if d.i < len(d.s) && d.s[d.i] == ',' {
+				d.i++
+				continue
+			}
+			if d.i < len(d.s) && d.s[d.i] == '}' {
+				d.i++
+				return dict, nil
+			}
+			return nil, d.errorf("expecting ',' delimiter")
+		}
+	case c == '[':
+		d.i++
+		list := &pickle.List{}
+		d.space()
+		if d.i < len(d.s) && d.s[d.i] == ']' {
+			d.i++
+			return list, nil
+		}
+		for {
+			d.space()
+			v, err := d.value(depth + 1)
+			if err != nil {
+				return nil, err
+			}
+			list.Items = append(list.Items, v)
+			d.space()
+			if d.i < len(d.s) && d.s[d.i] == ',' {
+				d.i++
+				continue
+			}
+			if d.i < len(d.s) && d.s[d.i] == ']' {
+				d.i++
+				return list, nil
+			}
+			return nil, d.errorf("expecting ',' delimiter")
+		}
+	case c == '"':
+		return d.str()
+	case d.literal("null"):
+		return pickle.None{}, nil
+	case d.literal("true"):
+		return true, nil
+	case d.literal("false"):
+		return false, nil
+	case d.literal("NaN"):
+		return math.NaN(), nil
+	case d.literal("Infinity"):
+		return math.Inf(1), nil
+	case d.literal("-Infinity"):
+		return math.Inf(-1), nil
+	case c == '-' || (c >= '0' && c <= '9'):
+		return d.number()
+	}
+	return nil, d.errorf("expecting value")
+}
+
+// number follows JSON's grammar (no leading zeros, no bare "."), as
+// Python's scanner does; integers have arbitrary precision.
+func (d *jsonDecoder) number() (pickle.Value, error) {
+	start := d.i
+	if d.s[d.i] == '-' {
+		d.i++
+	}
+	digits := func() int {
+		n := 0
+		for d.i < len(d.s) && d.s[d.i] >= '0' && d.s[d.i] <= '9' {
+			d.i++
+			n++
+		}
+		return n
+	}
+	if d.i < len(d.s) && d.s[d.i] == '0' {
+		d.i++
+	} else if digits() == 0 {
+		return nil, d.errorf("expecting value")
+	}
+	isFloat := false
+	if d.i+1 < len(d.s) && d.s[d.i] == '.' && d.s[d.i+1] >= '0' && d.s[d.i+1] <= '9' {
+		d.i++
+		digits()
+		isFloat = true
+	}
+	if d.i < len(d.s) && (d.s[d.i] == 'e' || d.s[d.i] == 'E') {
+		save := d.i
+		d.i++
+		if d.i < len(d.s) && (d.s[d.i] == '+' || d.s[d.i] == '-') {
+			d.i++
+		}
+		if digits() == 0 {
+			d.i = save // "1e" is the number 1 followed by junk
+		} else {
+			isFloat = true
+		}
+	}
+	text := d.s[start:d.i]
+	if !isFloat {
+		if n, err := strconv.ParseInt(text, 10, 64); err == nil {
+			return n, nil
+		}
+		if len(text) > 4300 {
+			return nil, d.errorf("integer of %d digits exceeds Python's limit", len(text))
+		}
+		n, _ := new(big.Int).SetString(text, 10)
+		return n, nil
+	}
+	f, err := strconv.ParseFloat(text, 64)
+	if err != nil && !math.IsInf(f, 0) {
+		return nil, d.errorf("bad number %q", text)
+	}
+	return f, nil // out of range: ±inf, as float() gives
+}
+
+func (d *jsonDecoder) str() (string, error) {
+	d.i++ // opening quote
+	var b strings.Builder
+	for {
+		if d.i >= len(d.s) {
+			return "", d.errorf("unterminated string")
+		}
+		c := d.s[d.i]
+		switch {
+		case c == '"':
+			d.i++
+			return b.String(), nil
+		case c < 0x20:
+			return "", d.errorf("invalid control character")
+		case c != '\\':
+			r, size := utf8.DecodeRuneInString(d.s[d.i:])
+			b.WriteRune(r)
+			d.i += size
+			continue
+		}
+		d.i++
+		if d.i >= len(d.s) {
+			return "", d.errorf("unterminated string")
+		}
+		e := d.s[d.i]
+		d.i++
+		switch e {
+		case '"', '\\', '/':
+			b.WriteByte(e)
+		case 'b':
+			b.WriteByte('\b')
+		case 'f':
+			b.WriteByte('\f')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 't':
+			b.WriteByte('\t')
+		case 'u':
+			r, err := d.hex4()
+			if err != nil {
+				return "", err
+			}
+			if utf16.IsSurrogate(r) && r < 0xdc00 && strings.HasPrefix(d.s[d.i:], `\u`) {
+				save := d.i
+				d.i += 2
+				lo, err := d.hex4()
+				if err == nil && lo >= 0xdc00 && lo <= 0xdfff {
+					r = utf16.DecodeRune(r, lo)
+				} else {
+					d.i = save
+				}
+			}
+			b.WriteRune(r) // a lone surrogate becomes U+FFFD: Go strings cannot hold it
+		default:
+			return "", d.errorf("invalid \\escape")
+		}
+	}
+}
+
+func (d *jsonDecoder) hex4() (rune, error) {
+	if d.i+4 > len(d.s) {
+		return 0, d.errorf("invalid \\uXXXX escape")
+	}
+	n, err := strconv.ParseUint(d.s[d.i:d.i+4], 16, 32)
+	if err != nil {
+		return 0, d.errorf("invalid \\uXXXX escape")
+	}
+	d.i += 4
+	return rune(n), nil
+}
