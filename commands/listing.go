@@ -174,6 +174,12 @@ func cmdKeys(e *env) error {
 
 // deleteMatching walks glob and deletes in batches; it prints a summary.
 func (e *env) deleteMatching(glob, what string) error {
+	return e.deleteMatchingFunc(glob, what, nil)
+}
+
+// deleteMatchingFunc is deleteMatching for the listed keys that keep also
+// accepts (every key when keep is nil).
+func (e *env) deleteMatchingFunc(glob, what string, keep func(stored string) bool) error {
 	l, err := e.lister()
 	if err != nil {
 		return err
@@ -235,6 +241,9 @@ func (e *env) deleteMatching(glob, what string) error {
 		return nil
 	}
 	err = l.List(e.ctx, glob, func(ki backends.KeyInfo) error {
+		if keep != nil && !keep(ki.Key) {
+			return nil
+		}
 		matched++
 		batch = append(batch, ki.Key)
 		if len(batch) >= batchSize {

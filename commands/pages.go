@@ -3,6 +3,7 @@ package commands
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -39,9 +40,17 @@ func pageCommands() []*cli.Command {
 			Name: "invalidate-page", Usage: "delete what get_cache_key finds for URLs (GET and HEAD) and their header lists", ArgsUsage: "URL...",
 			Description: "Deletes the stored header list of each URL (so every Vary variant misses and Django renders\n" +
 				"afresh) and the cached GET and HEAD responses for the given --header values, under every\n" +
-				"Vary-hash scheme unless the Django version or vary_hash is pinned. Exit 1 when nothing was cached.",
+				"Vary-hash scheme unless the Django version or vary_hash is pinned. Exit 1 when nothing was cached.\n\n" +
+				"Django's page keys hold only an MD5 of the full URL, so no backend can tell which URLs are\n" +
+				"cached. To invalidate a part of a site, give the site's URLs (a sitemap) with --stdin and\n" +
+				"keep those under a path with --prefix-of URL. To drop every cached page (all URLs, every\n" +
+				"Vary variant, language and time zone) use --all on a backend that lists keys: it deletes the\n" +
+				"cache_header and cache_page keys of --key-prefix (of every middleware key prefix when\n" +
+				"--key-prefix is not given), asks first (or needs --yes) and supports --dry-run.",
 			Flags: append(pageFlags(), &cli.BoolFlag{Name: "stdin", Usage: "read the URLs from stdin, one per line (e.g. from a sitemap)"},
-				&cli.StringFlag{Name: "prefix-of", Usage: "not possible: explains why (page keys hold only an MD5 of the `URL`)"}),
+				&cli.StringFlag{Name: "prefix-of", Usage: "only invalidate the given URLs that start with `URL` (e.g. https://example.com/blog/)"},
+				&cli.BoolFlag{Name: "all", Usage: "delete every cached page and header list (backends that list keys)"},
+				yesFlag, dryRun),
 			Action: action(cmdInvalidatePage),
 		},
 	}
@@ -173,13 +182,19 @@ func cmdPageKey(e *env) error {
 }
 
 func cmdInvalidatePage(e *env) error {
-	if p := e.c.String("prefix-of"); p != "" {
-		return fmt.Errorf("invalidate-page --prefix-of %s: %w: Django's page keys hold only an MD5 of the full URL and "+
-			"neither cached entry stores the URL, so no backend can list the pages under a path; give the URLs "+
-			"(e.g. from the sitemap) with --stdin", p, backends.ErrUnsupported)
+	if e.c.Bool("all") {
+		return e.invalidateAllPages()
+	}
+	prefix := e.c.String("prefix-of")
+	if prefix != "" {
+		cu, err := keyfunc.CacheURL(prefix)
+		if err != nil {
+			return usagef("--prefix-of: %v", err)
+		}
+		prefix = cu
 	}
 	min := 1
-	if e.c.Bool("stdin") {
+	if e.c.Bool("stdin") || prefix != "" {
 		min = 0
 	}
 	a, err := args(e.c, min, -1, "URL...")
@@ -188,13 +203,28 @@ func cmdInvalidatePage(e *env) error {
 	}
 	if e.c.Bool("stdin") {
 		a = []string{"-"}
+	} else if len(a) == 0 {
+		return usagef("--prefix-of keeps the given URLs under a path, and none was given: Django's page keys hold only " +
+			"an MD5 of the full URL and neither cached entry stores the URL, so the pages under a path cannot be found " +
+			"in the cache; give the site's URLs (e.g. from the sitemap) with --stdin, or drop every cached page with --all")
 	}
 	b, err := e.backend()
 	if err != nil {
 		return err
 	}
-	found := 0
+	dry := e.c.Bool("dry-run")
+	found, considered := 0, 0
 	err = e.keySource(a, func(u string) error {
+		if prefix != "" {
+			cu, err := keyfunc.CacheURL(u)
+			if err != nil {
+				return usagef("%v", err)
+			}
+			if !strings.HasPrefix(cu, prefix) {
+				return nil
+			}
+		}
+		considered++
 		var keys []string
 		var hk string
 		for _, method := range []string{"GET", "HEAD"} {
@@ -203,9 +233,16 @@ func cmdInvalidatePage(e *env) error {
 				return err
 			}
 			hk = pi.HeaderKey
+			if pi.HasHeaderList && method == "GET" {
+				found++
+			}
 			for _, pk := range pi.PageKeys {
 				keys = append(keys, pk)
 			}
+		}
+		if dry {
+			fmt.Fprintf(e.out, "%s: would delete %s\n", u, strings.Join(append([]string{hk}, keys...), " "))
+			return nil
 		}
 		pages, err := backends.DeleteMany(e.ctx, b, keys)
 		if err != nil {
@@ -215,17 +252,61 @@ func cmdInvalidatePage(e *env) error {
 		if err != nil {
 			return err
 		}
-		if header {
-			found++
-		}
 		fmt.Fprintf(e.out, "%s: header list %s, %d cached response(s) deleted\n", u, map[bool]string{true: "deleted", false: "absent"}[header], max(pages, 0))
 		return nil
 	})
 	if err != nil {
 		return err
 	}
+	if dry {
+		fmt.Fprintf(e.errw, "dry run: %d URL(s), %d with a cached header list, nothing deleted\n", considered, found)
+	}
+	if considered == 0 && prefix != "" {
+		return miss(fmt.Sprintf("none of the given URLs starts with %s", prefix))
+	}
 	if found == 0 {
 		return miss("nothing was cached for the given URL(s)")
 	}
 	return nil
+}
+
+// pageKeyMatcher matches the user part of Django's cache_header and
+// cache_page keys of middleware key prefix kp (of any prefix when
+// anyPrefix): the prefix, an MD5 of the URL, for pages the method and an
+// MD5 of the Vary values, then at most the language and time zone suffixes.
+func pageKeyMatcher(kp string, anyPrefix bool) func(user string) bool {
+	p := regexp.QuoteMeta(kp)
+	if anyPrefix {
+		p = ".*"
+	}
+	md5 := `[0-9a-f]{32}`
+	re := regexp.MustCompile(`^views\.decorators\.cache\.cache_(?:header\.` + p + `\.` + md5 +
+		`|page\.` + p + `\.[A-Z]+\.` + md5 + `\.` + md5 + `)(?:\.[^.]*){0,2}$`)
+	return re.MatchString
+}
+
+// invalidateAllPages deletes every cache_header and cache_page key (of one
+// middleware key prefix, or of all) under the cache's KEY_PREFIX and VERSION.
+func (e *env) invalidateAllPages() error {
+	if len(e.c.Args().Slice()) > 0 || e.c.Bool("stdin") || e.c.String("prefix-of") != "" {
+		return usagef("--all takes no URLs (and no --stdin or --prefix-of)")
+	}
+	kp, anyPrefix := e.c.String("key-prefix"), !e.c.IsSet("key-prefix")
+	glob := "views.decorators.cache.cache_*"
+	if !anyPrefix {
+		glob = "views.decorators.cache.cache_*." + escapeGlob(kp) + ".*"
+	}
+	fg, err := e.finalGlob(glob)
+	if err != nil {
+		return err
+	}
+	what := "delete every cached page"
+	if !anyPrefix {
+		what += fmt.Sprintf(" of key prefix %q", kp)
+	}
+	isPage := pageKeyMatcher(kp, anyPrefix)
+	return e.deleteMatchingFunc(fg, what+" from "+e.location(), func(stored string) bool {
+		user, _, ok := e.userKey(stored)
+		return ok && isPage(user)
+	})
 }
