@@ -59,6 +59,11 @@ func SharedRedis(t testing.TB) string {
 // Memcached starts a private memcached on a free loopback port.
 func Memcached(t testing.TB, extra ...string) string {
 	t.Helper()
+	return memcached(t, nil, extra...)
+}
+
+func memcached(t testing.TB, env []string, extra ...string) string {
+	t.Helper()
 	if _, err := exec.LookPath("memcached"); err != nil {
 		Missing(t, "memcached (Debian package memcached)")
 	}
@@ -71,7 +76,7 @@ func Memcached(t testing.TB, extra ...string) string {
 	if os.Geteuid() == 0 {
 		args = append(args, "-u", "root")
 	}
-	if _, err := Start("tcp", addr, "memcached", append(args, extra...)...); err != nil {
+	if _, err := StartEnv("tcp", addr, "memcached", env, append(args, extra...)...); err != nil {
 		t.Fatalf("starting memcached: %v", err)
 	}
 	return addr
@@ -96,7 +101,7 @@ func MemcachedSASL(t testing.TB, user, pass string) string {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("saslpasswd2: %v: %s", err, out)
 	}
-	os.Setenv("SASL_CONF_PATH", dir)
-	defer os.Unsetenv("SASL_CONF_PATH")
-	return Memcached(t, "-S")
+	// Only the server reads the SASL configuration: set it for its process
+	// alone, so that tests running in parallel never see it.
+	return memcached(t, []string{"SASL_CONF_PATH=" + dir}, "-S")
 }

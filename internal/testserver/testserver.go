@@ -65,6 +65,12 @@ var (
 // Start runs a server binary with args and waits for addr to accept
 // connections. The process is remembered so StopAll can end it.
 func Start(network, addr, bin string, args ...string) (*Proc, error) {
+	return StartEnv(network, addr, bin, nil, args...)
+}
+
+// StartEnv is Start with extra environment variables (NAME=value) for the
+// server process alone; the test process's environment is left as it is.
+func StartEnv(network, addr, bin string, env []string, args ...string) (*Proc, error) {
 	path, err := exec.LookPath(bin)
 	if err != nil {
 		return nil, fmt.Errorf("%s not found: %w", bin, err)
@@ -75,6 +81,9 @@ func Start(network, addr, bin string, args ...string) (*Proc, error) {
 	}
 	cmd := exec.Command(path, args...)
 	cmd.Dir = dir
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	logf, _ := os.Create(filepath.Join(dir, "server.log"))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
