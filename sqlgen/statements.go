@@ -329,17 +329,3 @@ func (s Statements) TableSizeQueries() []SizeQuery {
 	}
 	return nil
 }
-
-// TableSize is the table and index bytes in one row of two columns, for
-// PostgreSQL and MySQL: the first two columns of their TableSizeQueries
-// query. Params: CatalogName(table) (once). It is "" for SQLite and Oracle;
-// TableSizeQueries covers SQLite too.
-func (s Statements) TableSize() string {
-	if s.d != PostgreSQL && s.d != MySQL {
-		return ""
-	}
-	if s.d == PostgreSQL {
-		return "SELECT pg_table_size(c.oid), pg_indexes_size(c.oid) FROM pg_catalog.pg_class c WHERE c.oid = to_regclass(quote_ident($1))"
-	}
-	return "SELECT DATA_LENGTH, INDEX_LENGTH FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?"
-}

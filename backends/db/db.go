@@ -708,19 +708,36 @@ func (c *Cache) Stats(ctx context.Context) ([]backends.StatsSection, error) {
 		{Name: "cull_frequency", Value: c.cullFrequency},
 		{Name: "use_tz", Value: c.useTZ},
 	}
-	if q := c.st.TableSize(); q != "" {
-		var data, index sql.NullInt64
-		if err := c.db.QueryRowContext(ctx, q, c.table).Scan(&data, &index); err == nil {
-			fields = append(fields, backends.StatsField{Name: "table_bytes", Value: data.Int64},
-				backends.StatsField{Name: "index_bytes", Value: index.Int64})
-		}
-	} else {
-		var pages, size int64
-		if c.db.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages) == nil && c.db.QueryRowContext(ctx, "PRAGMA page_size").Scan(&size) == nil {
-			fields = append(fields, backends.StatsField{Name: "database_bytes", Value: pages * size})
-		}
-	}
+	fields = append(fields, c.sizeFields(ctx)...)
 	return []backends.StatsSection{{Name: "db", Fields: fields}}, nil
+}
+
+// sizeFields measures the table from the vendor's catalog (no scan): the
+// first of sqlgen's size queries that the server answers wins, bound to
+// the name under which the catalog records the table. A server that
+// answers none leaves the fields out.
+func (c *Cache) sizeFields(ctx context.Context) []backends.StatsField {
+	name := c.target.dialect.CatalogName(c.table, sqlgen.Options{})
+	for _, q := range c.st.TableSizeQueries() {
+		args := make([]any, q.NameArgs)
+		for i := range args {
+			args[i] = name
+		}
+		vals := make([]sql.NullInt64, len(q.Columns))
+		dest := make([]any, len(vals))
+		for i := range vals {
+			dest[i] = &vals[i]
+		}
+		if err := c.db.QueryRowContext(ctx, q.SQL, args...).Scan(dest...); err != nil || !vals[0].Valid {
+			continue // e.g. SQLite built without dbstat: try the next way
+		}
+		var out []backends.StatsField
+		for i, col := range q.Columns {
+			out = append(out, backends.StatsField{Name: col, Value: vals[i].Int64})
+		}
+		return out
+	}
+	return nil
 }
 
 // Ping checks the connection and the table.

@@ -87,6 +87,49 @@ func TestConformance(t *testing.T) {
 	}
 }
 
+// TestStatsSizes: stats measures the table from the vendor's catalog, for
+// a mixed-case table name (recorded as Django quotes it).
+func TestStatsSizes(t *testing.T) {
+	ctx := context.Background()
+	for _, v := range vendors(t) {
+		t.Run(v.name, func(t *testing.T) {
+			b := open(t, v.url("Stats_Cache"), 1000)
+			create(t, b)
+			for i := 0; i < 3; i++ {
+				if err := backends.Set(ctx, b, fmt.Sprintf(":1:s%d", i), strings.Repeat("x", 1000), backends.Timeout{Seconds: 600}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			secs, err := b.(backends.Statter).Stats(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]any{}
+			for _, f := range secs[0].Fields {
+				got[f.Name] = f.Value
+			}
+			if got["rows"] != int64(3) {
+				t.Errorf("rows = %v, want 3", got["rows"])
+			}
+			if v.name == "sqlite" {
+				if n, _ := got["database_bytes"].(int64); n <= 0 {
+					t.Errorf("database_bytes = %v", got["database_bytes"])
+				}
+				return
+			}
+			tb, _ := got["table_bytes"].(int64)
+			ib, _ := got["index_bytes"].(int64)
+			total, _ := got["total_bytes"].(int64)
+			if tb <= 0 || ib <= 0 || total != tb+ib {
+				t.Errorf("table_bytes %v + index_bytes %v != total_bytes %v", got["table_bytes"], got["index_bytes"], got["total_bytes"])
+			}
+			if _, ok := got["rows_estimate"]; !ok {
+				t.Errorf("no rows_estimate in %v", got)
+			}
+		})
+	}
+}
+
 // TestCull replays the formats doc's culling example: with MAX_ENTRIES=5
 // and CULL_FREQUENCY=2, writing k1..k3 (timeout 0, already expired) then
 // c0..c9. The doc says [c6 c7 c8 c9 k1 k2] remain, but a real run of

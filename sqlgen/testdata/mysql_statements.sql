@@ -42,8 +42,6 @@ SELECT MIN(`expires`), MAX(`expires`) FROM `my_cache_table` WHERE `expires` >= ?
 DELETE FROM `my_cache_table` WHERE `expires` < ? LIMIT 1000
 -- TableExists
 SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND TABLE_TYPE = 'BASE TABLE'
--- TableSize
-SELECT DATA_LENGTH, INDEX_LENGTH FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?
 -- TableSizeQueries[0] NameArgs=1 Columns=table_bytes,index_bytes,total_bytes,rows_estimate
 SELECT DATA_LENGTH, INDEX_LENGTH, DATA_LENGTH + INDEX_LENGTH, TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?
 -- Django 3.2 HasKey

@@ -42,8 +42,6 @@ SELECT MIN("EXPIRES"), MAX("EXPIRES") FROM "MY_CACHE_TABLE" WHERE "EXPIRES" >= :
 DELETE FROM "MY_CACHE_TABLE" WHERE "EXPIRES" < :1 AND ROWNUM <= 1000
 -- TableExists
 SELECT 1 FROM user_tables WHERE LOWER(table_name) = :1 AND NOT EXISTS (SELECT 1 FROM user_mviews WHERE user_mviews.mview_name = user_tables.table_name)
--- TableSize
-
 -- Django 3.2 HasKey
 SELECT "CACHE_KEY" FROM "MY_CACHE_TABLE" WHERE "CACHE_KEY" = :1 and expires > :2
 -- Django 3.2 DeleteExpired

@@ -42,8 +42,6 @@ SELECT MIN("expires"), MAX("expires") FROM "my_cache_table" WHERE "expires" >= $
 DELETE FROM "my_cache_table" WHERE "cache_key" IN (SELECT "cache_key" FROM "my_cache_table" WHERE "expires" < $1 LIMIT 1000)
 -- TableExists
 SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = $1 AND c.relkind IN ('r', 'p', 'f') AND NOT c.relispartition AND n.nspname NOT IN ('pg_catalog', 'pg_toast') AND pg_catalog.pg_table_is_visible(c.oid)
--- TableSize
-SELECT pg_table_size(c.oid), pg_indexes_size(c.oid) FROM pg_catalog.pg_class c WHERE c.oid = to_regclass(quote_ident($1))
 -- TableSizeQueries[0] NameArgs=1 Columns=table_bytes,index_bytes,total_bytes,rows_estimate
 SELECT pg_table_size(c.oid), pg_indexes_size(c.oid), pg_total_relation_size(c.oid), c.reltuples::bigint FROM pg_catalog.pg_class c WHERE c.oid = to_regclass(quote_ident($1))
 -- Django 3.2 HasKey

@@ -42,8 +42,6 @@ SELECT MIN("expires"), MAX("expires") FROM "my_cache_table" WHERE "expires" >= ?
 DELETE FROM "my_cache_table" WHERE "cache_key" IN (SELECT "cache_key" FROM "my_cache_table" WHERE "expires" < ? LIMIT 1000)
 -- TableExists
 SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?
--- TableSize
-
 -- TableSizeQueries[0] NameArgs=2 Columns=table_bytes,index_bytes
 SELECT (SELECT SUM(pgsize) FROM dbstat WHERE name = ?), (SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name IN (SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?))
 -- TableSizeQueries[1] NameArgs=0 Columns=database_bytes
