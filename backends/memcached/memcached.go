@@ -224,9 +224,10 @@ func distribution(p map[string]string) (dist Distribution, crc bool, err error) 
 	return dist, crc, nil
 }
 
-// opTimeout bounds each socket operation: --deadline, at most 5 s,
-// 1 s when no deadline was given. gomemcache has no per-call context, so
-// this is what keeps a silent server from hanging a command.
+// opTimeout bounds each socket operation: the command's deadline, at most
+// 5 s (the commands layer always sets one: --deadline, 30 s by default);
+// 1 s for a Config opened without a deadline. gomemcache has no per-call
+// context, so this is what keeps a silent server from hanging a command.
 func opTimeout(cfg *backends.Config) time.Duration {
 	switch t := cfg.Deadline; {
 	case t <= 0:
