@@ -1,28 +1,46 @@
 #!/usr/bin/env bash
 # Unpacks newer Django releases beside bookworm's python3 for the interop
-# tests of Django's own RedisCache (Django 4.0+; bookworm ships 3.2).
-# Uses a private apt sources list and state directory: nothing changes
-# system-wide. Idempotent: does nothing when the target already exists.
+# tests: Debian trixie's Django 4.2 (Django's own RedisCache is 4.0+) and
+# sid's Django 5.2 with django-redis 7 (bookworm ships 3.2 and 5.2.0).
+# Each goes to DEST/<suite>, with the Debian version of its Django in
+# DEST/<suite>/DJANGO_VERSION. Uses a private apt sources list and state
+# directory: nothing changes system-wide. Idempotent: a suite already
+# unpacked is left alone.
 #   scripts/fetch-django.sh [DEST]   (default /var/cache/cachectl-django)
 set -euo pipefail
 DEST="${1:-/var/cache/cachectl-django}"
-[ -f "$DEST/trixie/usr/lib/python3/dist-packages/django/__init__.py" ] && exit 0
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/lists/partial" "$work/archives/partial" "$DEST"
-# The machine's own mirror, read from its sources, with the trixie suite.
+declare -A PACKAGES=(
+  [trixie]="python3-django python3-asgiref python3-redis"
+  [sid]="python3-django python3-asgiref python3-redis python3-django-redis"
+)
+# The machine's own mirror, read from its sources.
 uri=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)
 [ -n "$uri" ] || uri=$(awk '/^deb /{print $2; exit}' /etc/apt/sources.list 2>/dev/null)
-[ -n "$uri" ] || { echo "fetch-django: no Debian mirror configured" >&2; exit 1; }
-cat > "$work/sources.list" <<SRC
-deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri trixie main
-SRC
-opts=(-o Dir::Etc::SourceList="$work/sources.list" -o Dir::Etc::SourceParts=/dev/null
-      -o Dir::State::Lists="$work/lists" -o Dir::Cache::Archives="$work/archives" -o Debug::NoLocking=1
-      -o APT::Sandbox::User=root)
-apt-get "${opts[@]}" update -qq >/dev/null
-cd "$work"
-apt-get "${opts[@]}" download python3-django python3-asgiref python3-redis >/dev/null
-mkdir -p "$DEST/trixie"
-for deb in "$work"/*.deb; do dpkg -x "$deb" "$DEST/trixie"; done
-echo "fetch-django: unpacked $(ls "$work"/*.deb | xargs -n1 basename | tr '\n' ' ')into $DEST/trixie"
+for suite in trixie sid; do
+  [ -f "$DEST/$suite/DJANGO_VERSION" ] && [ -f "$DEST/$suite/usr/lib/python3/dist-packages/django/__init__.py" ] && continue
+  [ -f "$DEST/$suite.unusable" ] && [ -n "$(find "$DEST/$suite.unusable" -mtime -1)" ] && continue  # asked today already
+  [ -n "$uri" ] || { echo "fetch-django: no Debian mirror configured" >&2; exit 1; }
+  work=$(mktemp -d)
+  mkdir -p "$work/lists/partial" "$work/archives/partial" "$DEST"
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri $suite main" > "$work/sources.list"
+  opts=(-o Dir::Etc::SourceList="$work/sources.list" -o Dir::Etc::SourceParts=/dev/null
+        -o Dir::State::Lists="$work/lists" -o Dir::Cache::Archives="$work/archives" -o Debug::NoLocking=1
+        -o APT::Sandbox::User=root)
+  apt-get "${opts[@]}" update -qq >/dev/null
+  (cd "$work" && apt-get "${opts[@]}" download ${PACKAGES[$suite]} >/dev/null)
+  rm -rf "$DEST/$suite.new" && mkdir -p "$DEST/$suite.new"
+  for deb in "$work"/*.deb; do dpkg -x "$deb" "$DEST/$suite.new"; done
+  dpkg-deb -f "$work"/python3-django_*.deb Version > "$DEST/$suite.new/DJANGO_VERSION"
+  # A rolling suite can move to a Django that needs a newer Python than
+  # bookworm's: then record why, and the tests skip that suite by name.
+  rm -f "$DEST/$suite.unusable"
+  if ! PYTHONPATH="$DEST/$suite.new/usr/lib/python3/dist-packages" /usr/bin/python3 -c 'import django, asgiref, redis' 2>"$work/import.err"; then
+    echo "$suite's python3-django $(cat "$DEST/$suite.new/DJANGO_VERSION") does not import under $(/usr/bin/python3 -V): $(tail -1 "$work/import.err")" > "$DEST/$suite.unusable"
+    echo "fetch-django: warning: $(cat "$DEST/$suite.unusable")" >&2
+    rm -rf "$DEST/$suite.new" "$work"
+    continue
+  fi
+  rm -rf "$DEST/$suite" && mv "$DEST/$suite.new" "$DEST/$suite"
+  echo "fetch-django: unpacked $(cd "$work" && ls *.deb | tr '\n' ' ')into $DEST/$suite"
+  rm -rf "$work"
+done

@@ -69,6 +69,59 @@ func Run(t testing.TB, caches any, script string, args ...string) string {
 	return out.String()
 }
 
+// Install is one Django release the interop tests can run under
+// /usr/bin/python3: bookworm's own, or one that scripts/fetch-django.sh
+// unpacked from a newer Debian suite.
+type Install struct {
+	Suite   string // "bookworm", "trixie", "sid"
+	Path    string // PYTHONPATH that puts it first ("" for bookworm's)
+	Version string // the Debian package version, e.g. 3:5.2.18-2
+}
+
+// Env is the environment for a Python process that runs this install.
+func (in Install) Env() []string {
+	e := os.Environ()
+	if in.Path != "" {
+		e = append(e, "PYTHONPATH="+in.Path)
+	}
+	return e
+}
+
+// Use makes Run and Require in this test use the install.
+func (in Install) Use(t testing.TB) { t.Setenv("CACHECTL_DJANGO_PYTHONPATH", in.Path) }
+
+// FetchedRoot is where scripts/fetch-django.sh unpacks newer suites.
+const FetchedRoot = "/var/cache/cachectl-django"
+
+// Installs lists bookworm's Django and the newer releases fetched beside
+// it (trixie's 4.2, sid's 5.2). A suite that is missing fails the test in
+// CI and is left out elsewhere; a suite that fetch-django.sh found
+// unusable (a rolling suite whose Django needs a newer Python) is left out
+// with a log line that says why.
+func Installs(t testing.TB) []Install {
+	t.Helper()
+	Require(t)
+	ver, _ := exec.Command("dpkg-query", "-W", "-f", "${Version}", "python3-django").Output()
+	out := []Install{{Suite: "bookworm", Version: string(ver)}}
+	for _, suite := range []string{"trixie", "sid"} {
+		dir := FetchedRoot + "/" + suite
+		if why, err := os.ReadFile(dir + ".unusable"); err == nil {
+			t.Logf("Django from %s left out: %s", suite, strings.TrimSpace(string(why)))
+			continue
+		}
+		v, err := os.ReadFile(dir + "/DJANGO_VERSION")
+		if err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("Django from Debian %s is required in CI but missing (scripts/fetch-django.sh unpacks it)", suite)
+			}
+			t.Logf("Django from Debian %s left out: not unpacked (run scripts/fetch-django.sh)", suite)
+			continue
+		}
+		out = append(out, Install{Suite: suite, Path: dir + "/usr/lib/python3/dist-packages", Version: strings.TrimSpace(string(v))})
+	}
+	return out
+}
+
 // ModernDjango is where scripts/fetch-django.sh unpacks Debian trixie's
 // Django 4.2 (with asgiref and redis-py) beside bookworm's python3.
 const ModernDjango = "/var/cache/cachectl-django/trixie/usr/lib/python3/dist-packages"
