@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/cachectl/cachectl/backends"
+	"github.com/cachectl/cachectl/backends/memcached/selector"
 	"github.com/cachectl/cachectl/backends/pickle"
 )
 
@@ -29,7 +30,9 @@ func init() {
 		DjangoPaths: []string{"django_bmemcached.memcached.BMemcached"},
 		Params:      []string{"username", "password", "password_file"}, StrictKeys: true,
 		Help: "django-bmemcached: binary protocol with SASL, replicated to every server (bmemcached://user:pass@host:port)",
-		Open: openBinary})
+		Open: func(_ context.Context, cfg *backends.Config) (backends.Backend, error) {
+			return openBinary(cfg, selector.BMemcached, "")
+		}})
 }
 
 const (
@@ -54,7 +57,7 @@ const (
 )
 
 type binServer struct {
-	s    Server
+	s    selector.Server
 	mu   sync.Mutex
 	conn net.Conn
 }
@@ -65,10 +68,11 @@ type BCache struct {
 	user, pass string
 	timeout    time.Duration
 	codec      codec
-	// sel shards keys when set (pylibmc in binary mode); otherwise every
-	// write goes to every server and reads take the first hit
-	// (python-binary-memcached's ReplicatingClient).
-	sel Selector
+	// sel shards keys (pylibmc in binary mode), or, as a
+	// selector.Replicator, sends every write to every server and reads
+	// take the first hit (python-binary-memcached's ReplicatingClient).
+	sel      selector.Selector
+	sharding string
 }
 
 var (
@@ -86,40 +90,32 @@ var (
 // username/password): libmemcached's sharding and pylibmc's flags over
 // the binary protocol.
 func openBinaryPyLibMC(cfg *backends.Config) (backends.Backend, error) {
-	b, err := openBinary(context.Background(), cfg)
+	client, sharding, err := pylibmcSelector(cfg.Params)
 	if err != nil {
 		return nil, err
 	}
-	bc := b.(*BCache)
-	servers := make([]Server, len(bc.servers))
-	for i, bs := range bc.servers {
-		servers[i] = bs.s
-	}
-	dist, crc, err := distribution(cfg.Params)
+	b, err := openBinary(cfg, client, sharding)
 	if err != nil {
 		return nil, err
 	}
-	bc.sel = NewSelector(PyLibMC, dist, servers)
-	if crc {
-		bc.sel = newCRCModula(servers)
-	}
-	bc.codec = codec{client: PyLibMC, protocol: 5}
+	b.codec = codec{client: PyLibMC, protocol: 5}
 	if cfg.Params["newcache"] != "" {
-		bc.sel = newCRCModula(servers) // newcache's CACHE_BEHAVIORS default {"hash": "crc"}
-		bc.codec.herd = !strings.EqualFold(cfg.Params["herd"], "false")
-		bc.codec.herdTimeout = cfg.Settings.Timeout.Seconds
-		bc.codec.protocol = 2
+		b.codec.herd = !strings.EqualFold(cfg.Params["herd"], "false")
+		b.codec.herdTimeout = cfg.Settings.Timeout.Seconds
+		b.codec.protocol = 2
 	}
-	return bc, nil
+	return b, nil
 }
 
-func openBinary(_ context.Context, cfg *backends.Config) (backends.Backend, error) {
+// openBinary parses LOCATION as client does (user:pass@ taken off first)
+// and builds its selector: selector.BMemcached replicates.
+func openBinary(cfg *backends.Config, client selector.Client, sharding string) (*BCache, error) {
 	pass, err := backends.Password(cfg)
 	if err != nil {
 		return nil, err
 	}
 	user := cfg.Params["username"]
-	var specs []string
+	var locations []string
 	for _, l := range cfg.Locations {
 		if i := strings.LastIndex(l, "@"); i >= 0 {
 			u, p, _ := strings.Cut(l[:i], ":")
@@ -134,14 +130,15 @@ func openBinary(_ context.Context, cfg *backends.Config) (backends.Backend, erro
 			}
 			l = l[i+1:]
 		}
-		specs = append(specs, SplitLocation(l)...)
+		locations = append(locations, l)
 	}
-	servers, err := ParseServers(specs)
+	servers, sel, err := newSelector(client, locations)
 	if err != nil {
-		return nil, backends.Configf("%v", err)
+		return nil, err
 	}
 	timeout := opTimeout(cfg)
-	b := &BCache{user: user, pass: pass, timeout: timeout, codec: codec{client: BMemcached, protocol: 0}}
+	b := &BCache{user: user, pass: pass, timeout: timeout, codec: codec{client: BMemcached, protocol: 0},
+		sel: sel, sharding: describeSharding(client, sharding, servers)}
 	for _, s := range servers {
 		b.servers = append(b.servers, &binServer{s: s})
 	}
@@ -163,18 +160,25 @@ func bExptime(t backends.Timeout) uint32 {
 // pylibmc libmemcached's plain cast, where -1 becomes 0xffffffff (a time in
 // 2106: in binary mode an "expire now" item never expires).
 func (b *BCache) exptime32(t backends.Timeout) uint32 {
-	if b.sel != nil {
+	if b.codec.client == PyLibMC {
 		return uint32(exptime(t))
 	}
 	return bExptime(t)
 }
 
-// targets are the servers an operation on key goes to.
+// targets are the servers an operation on key goes to, in the order a
+// read tries them.
 func (b *BCache) targets(key string) []*binServer {
-	if b.sel != nil {
+	r, ok := b.sel.(selector.Replicator)
+	if !ok {
 		return []*binServer{b.servers[b.sel.Pick(key)]}
 	}
-	return b.servers
+	all := r.All()
+	out := make([]*binServer, len(all))
+	for i, idx := range all {
+		out[i] = b.servers[idx]
+	}
+	return out
 }
 
 type response struct {
@@ -294,7 +298,7 @@ func (b *BCache) fail(op string, bs *binServer, err error) error {
 	if errors.Is(err, context.Canceled) {
 		return err
 	}
-	return backends.Unavailable(op, bs.s.Name(), err)
+	return backends.Unavailable(op, bs.s.String(), err)
 }
 
 func statusError(r response) error {
@@ -414,7 +418,7 @@ func (b *BCache) Incr(ctx context.Context, key string, delta int64) (pickle.Valu
 	x := make([]byte, 20)
 	binary.BigEndian.PutUint64(x, uint64(delta))
 	binary.BigEndian.PutUint32(x[16:], 1000000)
-	if b.sel != nil {
+	if b.codec.client == PyLibMC {
 		binary.BigEndian.PutUint32(x[16:], 0xffffffff) // libmemcached: never create a missing key
 	}
 	rs, ok, err := b.all(ctx, "incr", op, key, x, nil)
@@ -452,7 +456,7 @@ func (b *BCache) Clear(ctx context.Context) error {
 func (b *BCache) DescribeClear(context.Context) (string, error) {
 	names := make([]string, len(b.servers))
 	for i, bs := range b.servers {
-		names[i] = bs.s.Name()
+		names[i] = bs.s.String()
 	}
 	return fmt.Sprintf("flush every item on %d server(s) (%s), not only this cache's keys", len(names), strings.Join(names, ", ")), nil
 }
@@ -467,7 +471,7 @@ func (b *BCache) Stats(ctx context.Context) ([]backends.StatsSection, error) {
 		if err != nil {
 			return nil, b.fail("stats", bs, err)
 		}
-		secs = append(secs, statsSection(bs.s.Name(), m))
+		secs = append(secs, statsSection(bs.s.String(), m))
 	}
 	return append(secs, totalSection(secs)), nil
 }
@@ -526,8 +530,8 @@ func (b *BCache) Close() error {
 
 // Describe says which client and distribution were chosen.
 func (b *BCache) Describe() []backends.StatsField {
-	if b.sel != nil {
-		out := []backends.StatsField{{Name: "client", Value: "pylibmc (binary protocol)"}, {Name: "sharding", Value: selectorName(b.sel)},
+	if b.codec.client == PyLibMC {
+		out := []backends.StatsField{{Name: "client", Value: "pylibmc (binary protocol)"}, {Name: "sharding", Value: b.sharding},
 			{Name: "sasl", Value: b.user != ""}}
 		if b.codec.herd {
 			out = append(out, backends.StatsField{Name: "newcache", Value: "herd packing true"})

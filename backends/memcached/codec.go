@@ -22,6 +22,18 @@ const (
 	knownFlags     = flagPickle | flagInteger | flagLong | flagCompressed | flagText
 )
 
+// Client is the Python client library whose value flags and call
+// semantics (a stored None read as a miss, touch with 0) are mirrored.
+// Which server holds a key is package selector's choice (selector.Client).
+type Client int
+
+const (
+	PyMemcache Client = iota
+	PyLibMC
+	PythonMemcached
+	BMemcached
+)
+
 // codec is one Python client's value encoding.
 type codec struct {
 	client   Client

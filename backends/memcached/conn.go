@@ -12,6 +12,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/cachectl/cachectl/backends/memcached/selector"
 )
 
 type conn struct {
@@ -25,7 +27,7 @@ type conn struct {
 
 // dialServer connects to s. Every read and write is bounded by timeout
 // (and by ctx's deadline); cancelling ctx interrupts a blocked read.
-func dialServer(ctx context.Context, s Server, timeout time.Duration) (*conn, error) {
+func dialServer(ctx context.Context, s selector.Server, timeout time.Duration) (*conn, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

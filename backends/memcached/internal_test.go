@@ -1,6 +1,7 @@
 package memcached
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cachectl/cachectl/backends"
+	"github.com/cachectl/cachectl/backends/memcached/selector"
 	"github.com/cachectl/cachectl/backends/pickle"
 	"github.com/cachectl/cachectl/internal/djangotest"
 )
@@ -217,4 +219,142 @@ print(json.dumps([c.hash(k) for k in json.loads(sys.argv[3])]))
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// TestPyLibMCDistribution: ?ketama / ?ketama_weighted join OPTIONS
+// behaviors, and django-newcache's default CACHE_BEHAVIORS {"hash": "crc"}
+// applies only when no behaviors are given (newcache assigns
+// CACHE_BEHAVIORS to client.behaviors, replacing the default).
+func TestPyLibMCDistribution(t *testing.T) {
+	const loc = "127.0.0.1:21211;127.0.0.1:21212;127.0.0.1:21213"
+	tests := []struct {
+		name     string
+		url      string
+		want     selector.Client
+		sharding string
+		refused  bool
+	}{
+		{"default", "pylibmc://" + loc, selector.PyLibMC, "modula (one_at_a_time)", false},
+		{"ketama param", "pylibmc://" + loc + "?ketama=1", selector.PyLibMCKetama, "ketama continuum", false},
+		{"ketama param off", "pylibmc://" + loc + "?ketama=0", selector.PyLibMC, "modula (one_at_a_time)", false},
+		{"weighted param", "pylibmc://" + loc + "?ketama_weighted=true", selector.PyLibMCKetamaWeighted, "weighted ketama (md5)", false},
+		{"crc behavior", "pylibmc://" + loc + `?behaviors={"hash":"crc"}`, selector.PyLibMCCRC, "modula (crc)", false},
+		// pylibmc hashes the continuum with crc then; not reproduced.
+		{"crc behavior with ketama param", "pylibmc://" + loc + `?behaviors={"hash":"crc"}&ketama=1`, 0, "", true},
+		// pylibmc: ketama_weighted wins over ketama, in either order.
+		{"weighted behavior with ketama param", "pylibmc://" + loc + `?behaviors={"ketama_weighted":true}&ketama=1`, selector.PyLibMCKetamaWeighted, "weighted ketama (md5)", false},
+		{"null behaviors", "pylibmc://" + loc + "?behaviors=null&ketama=1", selector.PyLibMCKetama, "ketama continuum", false},
+		{"binary", "pylibmc://" + loc + "?binary=1&ketama=1", selector.PyLibMCKetama, "ketama continuum", false},
+		{"newcache binary", "newcache://" + loc + "/?binary=true", selector.PyLibMCCRC, "modula (crc, newcache's default behaviours)", false},
+		{"newcache text pylibmc", "newcache://" + loc + "/?client=pylibmc", selector.PyLibMCCRC, "modula (crc, newcache's default behaviours)", false},
+		{"newcache own behaviors", "newcache://" + loc + `/?binary=true&behaviors={"ketama":true}`, selector.PyLibMCKetama, "ketama continuum", false},
+		{"newcache ketama param", "newcache://" + loc + "/?binary=true&ketama=1", selector.PyLibMCKetama, "ketama continuum", false},
+		{"newcache one server", "newcache://127.0.0.1:21211/?binary=true", selector.PyLibMCCRC, "one server", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := backends.ParseURL(tc.url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := cfg.Info.Open(context.Background(), cfg)
+			if tc.refused {
+				if !errors.Is(err, backends.ErrConfig) {
+					t.Fatalf("%s accepted (%v)", tc.url, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			var sel selector.Selector
+			var servers []selector.Server
+			switch c := b.(type) {
+			case *Cache:
+				sel, servers = c.sel, c.servers
+			case *BCache:
+				sel = c.sel
+				for _, bs := range c.servers {
+					servers = append(servers, bs.s)
+				}
+			}
+			want, err := selector.New(tc.want, servers)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < 500; i++ {
+				k := fmt.Sprintf(":1:k%d-é", i)
+				if got, w := sel.Pick(k), want.Pick(k); got != w {
+					t.Fatalf("key %q: server %d, %v picks %d", k, got, tc.want, w)
+				}
+			}
+			var sharding any
+			for _, f := range b.(backends.Describer).Describe() {
+				if f.Name == "sharding" {
+					sharding = f.Value
+				}
+			}
+			if sharding != tc.sharding {
+				t.Errorf("sharding %v, want %q", sharding, tc.sharding)
+			}
+		})
+	}
+}
+
+// TestLocationPerClient: each client reads LOCATION its own way (checked
+// with the real libraries: python-memcached 1.58's _Host refuses
+// host:port:weight and [v6]:port, pymemcache 3.5.2 reads "h:1:2" as host
+// "h:1", pylibmc 1.6.3 makes an empty entry localhost:11211).
+func TestLocationPerClient(t *testing.T) {
+	tests := []struct {
+		url     string
+		servers string // "" when refused
+	}{
+		{"memcache://127.0.0.1:21211:2;127.0.0.1:21212", ""},
+		{"memcache://[::1]:21211", ""},
+		{"memcache://inet6:[::1]:21211;unix:/tmp/mc.sock", "[::1]:21211 unix:/tmp/mc.sock"},
+		{"pymemcache://127.0.0.1:21211:2", ""},
+		{"pymemcache://127.0.0.1;[::1]:21212;/tmp/mc.sock", "127.0.0.1:11211 [::1]:21212 unix:/tmp/mc.sock"},
+		{"pymemcache://127.0.0.1:21211;", ""},
+		{"pylibmc://127.0.0.1:21211:2;127.0.0.1:0", "127.0.0.1:21211 127.0.0.1:11211"},
+		{"pylibmc://127.0.0.1:21211;", "127.0.0.1:21211 localhost:11211"},
+		{"pylibmc://127.0.0.1:21211;/tmp/mc.sock", ""},
+		{"bmemcached://127.0.0.1:21211;/tmp/mc.sock", "127.0.0.1:21211 unix:/tmp/mc.sock"},
+		{"bmemcached://unix:/tmp/mc.sock", ""},
+		{"memcache://127.0.0.1:notaport", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.url, func(t *testing.T) {
+			cfg, err := backends.ParseURL(tc.url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := cfg.Info.Open(context.Background(), cfg)
+			if tc.servers == "" {
+				if !errors.Is(err, backends.ErrConfig) {
+					t.Fatalf("accepted (%v)", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			var names []string
+			switch c := b.(type) {
+			case *Cache:
+				for _, s := range c.servers {
+					names = append(names, s.String())
+				}
+			case *BCache:
+				for _, s := range c.servers {
+					names = append(names, s.s.String())
+				}
+			}
+			if got := strings.Join(names, " "); got != tc.servers {
+				t.Errorf("servers %s, want %s", got, tc.servers)
+			}
+		})
+	}
 }

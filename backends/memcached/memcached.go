@@ -20,6 +20,7 @@ import (
 	"github.com/bradfitz/gomemcache/memcache"
 
 	"github.com/cachectl/cachectl/backends"
+	"github.com/cachectl/cachectl/backends/memcached/selector"
 	"github.com/cachectl/cachectl/backends/pickle"
 )
 
@@ -83,12 +84,12 @@ func prepareNewcache(cfg *backends.Config) error {
 // Cache is a memcached cluster as one Python client sees it.
 type Cache struct {
 	client     Client
-	servers    []Server
-	sel        Selector
+	servers    []selector.Server
+	sel        selector.Selector
+	sharding   string
 	mc         *memcache.Client
 	codec      codec
 	timeout    time.Duration
-	dist       Distribution
 	legacy     string
 	newcache   bool
 	defTimeout backends.Timeout
@@ -133,28 +134,24 @@ func open(cfg *backends.Config, client Client) (backends.Backend, error) {
 	if client == PyLibMC && (truthy(cfg.Params["binary"]) || cfg.Params["username"] != "") {
 		return openBinaryPyLibMC(cfg)
 	}
-	var specs []string
-	for _, l := range cfg.Locations {
-		specs = append(specs, SplitLocation(l)...)
+	sc := map[Client]selector.Client{PyMemcache: selector.PyMemcache, PythonMemcached: selector.PythonMemcached}[client]
+	var sharding string
+	if client == PyLibMC {
+		var err error
+		if sc, sharding, err = pylibmcSelector(cfg.Params); err != nil {
+			return nil, err
+		}
 	}
-	servers, err := ParseServers(specs)
-	if err != nil {
-		return nil, backends.Configf("%v", err)
-	}
-	dist, crc, err := distribution(cfg.Params)
+	servers, sel, err := newSelector(sc, cfg.Locations)
 	if err != nil {
 		return nil, err
 	}
 	timeout := opTimeout(cfg)
-	sel := NewSelector(client, dist, servers)
-	if client == PyLibMC && (crc || cfg.Params["newcache"] != "") {
-		sel = newCRCModula(servers) // behaviors {"hash": "crc"}, also newcache's CACHE_BEHAVIORS default
-	}
-	mc := memcache.NewFromSelector(newGomemcacheSelector(sel, servers))
+	mc := memcache.NewFromSelector(selector.NewGomemcacheSelector(sel, servers))
 	mc.Timeout = timeout
 	mc.MaxIdleConns = 4
-	c := &Cache{client: client, servers: servers, sel: sel, mc: mc, codec: codec{client: client, protocol: 5}, timeout: timeout,
-		dist: dist, legacy: cfg.Params["legacy"]}
+	c := &Cache{client: client, servers: servers, sel: sel, sharding: describeSharding(sc, sharding, servers), mc: mc,
+		codec: codec{client: client, protocol: 5}, timeout: timeout, legacy: cfg.Params["legacy"]}
 	if cfg.Params["newcache"] != "" {
 		c.codec.herd = !strings.EqualFold(cfg.Params["herd"], "false")
 		c.codec.herdTimeout = cfg.Settings.Timeout.Seconds
@@ -165,63 +162,69 @@ func open(cfg *backends.Config, client Client) (backends.Backend, error) {
 	return c, nil
 }
 
-// distribution reads libmemcached's key distribution from ?ketama=1,
-// ?ketama_weighted=1 or OPTIONS {"behaviors": {...}} (which arrives as JSON
-// text). crc reports behaviors {"hash": "crc"} with modula. Behaviours that
-// would move keys in ways cachectl does not reproduce are refused rather
-// than silently sharding differently. (The accepted combinations were
-// checked against pylibmc's own Client.hash.)
-func distribution(p map[string]string) (dist Distribution, crc bool, err error) {
+// newSelector parses LOCATION as client does (each string split on ';'
+// and ',' as Django splits it) and builds its selector.
+func newSelector(client selector.Client, locations []string) ([]selector.Server, selector.Selector, error) {
+	var specs []string
+	for _, l := range locations {
+		specs = append(specs, selector.SplitLocation(l)...)
+	}
+	servers, err := selector.ParseServers(client, specs)
+	if err != nil {
+		return nil, nil, backends.Configf("%v", err)
+	}
+	sel, err := selector.New(client, servers)
+	if err != nil {
+		return nil, nil, backends.Configf("%v", err)
+	}
+	return servers, sel, nil
+}
+
+// newcacheSharding names django-newcache's default CACHE_BEHAVIORS.
+const newcacheSharding = "modula (crc, newcache's default behaviours)"
+
+// pylibmcSelector reads libmemcached's key distribution from ?ketama=1,
+// ?ketama_weighted=1 and OPTIONS {"behaviors": {...}} (which arrives as
+// JSON text); see selector.PyLibMCBehaviors for what is reproduced.
+// Behaviours that would move keys in ways cachectl does not reproduce are
+// refused rather than silently sharding differently. django-newcache sets
+// its CACHE_BEHAVIORS, {"hash": "crc"} unless others are given; sharding
+// then says so.
+func pylibmcSelector(p map[string]string) (client selector.Client, sharding string, err error) {
+	var bh map[string]any
 	if raw := p["behaviors"]; raw != "" {
-		var bh map[string]any
 		if err := json.Unmarshal([]byte(raw), &bh); err != nil {
-			return 0, false, backends.Configf("pylibmc behaviors must be an object, not %s", raw)
+			return 0, "", backends.Configf("pylibmc behaviors must be an object, not %s", raw)
 		}
-		on := func(name string) bool {
-			switch v := bh[name].(type) {
-			case bool:
-				return v
-			case float64:
-				return v != 0
-			case string:
-				return truthy(v)
-			}
-			return false
-		}
-		switch d := bh["distribution"]; d {
-		case nil, "modula":
-		case "consistent", "consistent ketama":
-			dist = Ketama
-		default:
-			return 0, false, backends.Configf("pylibmc behaviors distribution=%v is not reproduced (modula, consistent, ketama and ketama_weighted are)", d)
-		}
-		if on("ketama") {
-			dist = Ketama
-		}
-		if on("ketama_weighted") {
-			dist = KetamaWeighted
-		}
-		switch h := bh["hash"]; {
-		case h == nil || h == "default" || h == "one_at_a_time":
-		case h == "crc" && dist == Modula:
-			crc = true
-		default:
-			return 0, false, backends.Configf("pylibmc behaviors hash=%v moves keys to other servers in a way cachectl does not reproduce (default, and crc with modula, are)", h)
-		}
-		if kh, ok := bh["ketama_hash"]; ok && dist != KetamaWeighted && kh != false && kh != 0.0 && kh != "default" {
-			return 0, false, backends.Configf("pylibmc behaviors ketama_hash=%v is not reproduced", kh)
-		}
+	}
+	if bh == nil {
+		bh = map[string]any{}
 	}
 	if truthy(p["ketama"]) {
-		dist = Ketama
+		bh["ketama"] = true
 	}
 	if truthy(p["ketama_weighted"]) {
-		dist = KetamaWeighted
+		bh["ketama_weighted"] = true
 	}
-	if dist != Modula {
-		crc = false
+	if p["newcache"] != "" && len(bh) == 0 {
+		bh["hash"], sharding = "crc", newcacheSharding
 	}
-	return dist, crc, nil
+	if client, err = selector.PyLibMCBehaviors(bh); err != nil {
+		return 0, "", backends.Configf("%v", err)
+	}
+	return client, sharding, nil
+}
+
+// describeSharding is config show's "sharding": "one server", the
+// description given, or the client's.
+func describeSharding(client selector.Client, given string, servers []selector.Server) string {
+	switch {
+	case len(servers) == 1:
+		return "one server"
+	case given != "":
+		return given
+	}
+	return client.Sharding()
 }
 
 // opTimeout bounds each socket operation: the command's deadline, at most
@@ -243,8 +246,7 @@ var clientNames = map[Client]string{PyMemcache: "pymemcache", PyLibMC: "pylibmc"
 
 // Describe says which client, sharding and flags were chosen.
 func (c *Cache) Describe() []backends.StatsField {
-	shard := selectorName(c.sel)
-	out := []backends.StatsField{{Name: "client", Value: clientNames[c.client]}, {Name: "sharding", Value: shard},
+	out := []backends.StatsField{{Name: "client", Value: clientNames[c.client]}, {Name: "sharding", Value: c.sharding},
 		{Name: "flags", Value: map[Client]string{PyMemcache: "str 16, int 2, bytes 0, pickle 1", PythonMemcached: "str 16, int 2, bytes 0, pickle 1",
 			PyLibMC: "str 16, int 4, bool 2, bytes 0, pickle 1"}[c.client]}}
 	if c.legacy != "" {
@@ -256,13 +258,13 @@ func (c *Cache) Describe() []backends.StatsField {
 	return out
 }
 
-func (c *Cache) server(key string) Server { return c.servers[c.sel.Pick(key)] }
+func (c *Cache) server(key string) selector.Server { return c.servers[c.sel.Pick(key)] }
 
 // ServerFor names the server holding key (shown by inspect).
-func (c *Cache) ServerFor(key string) string { return c.server(key).Name() }
+func (c *Cache) ServerFor(key string) string { return c.server(key).String() }
 
 // fail translates gomemcache and socket errors, naming the server.
-func (c *Cache) fail(op string, s Server, err error) error {
+func (c *Cache) fail(op string, s selector.Server, err error) error {
 	switch {
 	case err == nil:
 		return nil
@@ -272,7 +274,7 @@ func (c *Cache) fail(op string, s Server, err error) error {
 		return err
 	}
 	// A passed deadline still names the server (and unwraps to it).
-	return backends.Unavailable(op, s.Name(), err)
+	return backends.Unavailable(op, s.String(), err)
 }
 
 // exptime is Django's BaseMemcachedCache.get_backend_timeout: None → 0
@@ -612,7 +614,7 @@ func (c *Cache) TTL(ctx context.Context, key string) (backends.Timeout, error) {
 	if err != nil {
 		return backends.Timeout{}, c.fail("ttl", s, err)
 	}
-	return parseMetaTTL(s.Name(), line)
+	return parseMetaTTL(s.String(), line)
 }
 
 // parseMetaTTL reads the reply to "mg <key> t": EN (miss), HD t<n> (hit),
@@ -646,7 +648,7 @@ func parseMetaTTL(server, line string) (backends.Timeout, error) {
 func (c *Cache) serverNames() string {
 	names := make([]string, len(c.servers))
 	for i, s := range c.servers {
-		names[i] = s.Name()
+		names[i] = s.String()
 	}
 	return strings.Join(names, ", ")
 }
@@ -685,7 +687,7 @@ func (c *Cache) List(ctx context.Context, glob string, fn func(backends.KeyInfo)
 	return nil
 }
 
-func (c *Cache) listServer(ctx context.Context, s Server, glob string, fn func(backends.KeyInfo) error) error {
+func (c *Cache) listServer(ctx context.Context, s selector.Server, glob string, fn func(backends.KeyInfo) error) error {
 	cn, err := dialServer(ctx, s, c.timeout)
 	if err != nil {
 		return c.fail("list", s, err)
@@ -717,7 +719,7 @@ func (c *Cache) listServer(ctx context.Context, s Server, glob string, fn func(b
 			continue
 		}
 		if e := serverError(line); e != nil || strings.HasPrefix(line, "BUSY") {
-			return fmt.Errorf("listing keys on %s needs memcached 1.4.31 or later with the LRU crawler (%s): %w", s.Name(), line, backends.ErrUnsupported)
+			return fmt.Errorf("listing keys on %s needs memcached 1.4.31 or later with the LRU crawler (%s): %w", s.String(), line, backends.ErrUnsupported)
 		}
 		for line != "END" {
 			if ki, ok := parseMetadump(line); ok && (glob == "" || backends.MatchGlob(glob, ki.Key)) {
@@ -786,7 +788,7 @@ func (c *Cache) Stats(ctx context.Context) ([]backends.StatsSection, error) {
 				m[f[1]] = f[2]
 			}
 		}
-		secs[i] = statsSection(c.servers[i].Name(), m)
+		secs[i] = statsSection(c.servers[i].String(), m)
 		return nil
 	})
 	if err != nil {

@@ -107,3 +107,10 @@ func cmemcacheHash(b string) uint32 {
 	}
 	return h
 }
+
+// hashkitCRC32 is libhashkit's crc32 hash (pylibmc's behaviors
+// {"hash": "crc"}): ((crc32(b) & 0xffffffff) >> 16) & 0x7fff. Unlike
+// cmemcacheHash it keeps a result of 0.
+func hashkitCRC32(b string) uint32 {
+	return (crc32.ChecksumIEEE([]byte(b)) >> 16) & 0x7fff
+}

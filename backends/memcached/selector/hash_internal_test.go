@@ -59,3 +59,20 @@ func TestMurmurPrefixState(t *testing.T) {
 		}
 	}
 }
+
+// TestHashkitCRC32 pins libhashkit_crc32 (libhashkit.so.2, called through
+// ctypes with the UTF-8 bytes): cmemcache_hash without the "or 1".
+func TestHashkitCRC32(t *testing.T) {
+	tests := []struct {
+		in   string
+		want uint32
+	}{
+		{"", 0x0000}, {"a", 0x68b7}, {"abc", 0x3524}, {"hello", 0x3610}, {"café", 0x18ad},
+		{"日本語", 0x280b}, {"127.0.0.1-99", 0x0d04}, {"😀x", 0x7d68},
+	}
+	for _, tc := range tests {
+		if got := hashkitCRC32(tc.in); got != tc.want {
+			t.Errorf("hashkitCRC32(%q) = %#04x, want %#04x", tc.in, got, tc.want)
+		}
+	}
+}

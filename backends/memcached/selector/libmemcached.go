@@ -119,3 +119,14 @@ func (k *ketama) Pick(key string) int {
 	}
 	return k.points[i].index
 }
+
+// crcModulaLib is libmemcached's modula distribution with the "crc" key
+// hash: hashkitCRC32(key) % n, and index 0 whenever there is one server.
+type crcModulaLib int
+
+func (m crcModulaLib) Pick(key string) int {
+	if m == 1 {
+		return 0
+	}
+	return int(hashkitCRC32(key) % uint32(m))
+}

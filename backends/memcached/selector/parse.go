@@ -72,7 +72,7 @@ func ParseServers(client Client, specs []string) ([]Server, error) {
 		switch client {
 		case PyMemcache:
 			s, reason = parsePyMemcache(spec)
-		case PyLibMC, PyLibMCKetama, PyLibMCKetamaWeighted:
+		case PyLibMC, PyLibMCCRC, PyLibMCKetama, PyLibMCKetamaWeighted:
 			s, reason = parsePyLibMC(spec)
 		case PythonMemcached:
 			s, reason = parsePythonMemcached(spec)
@@ -105,7 +105,7 @@ func ParseServers(client Client, specs []string) ([]Server, error) {
 }
 
 func isLibmemcached(c Client) bool {
-	return c == PyLibMC || c == PyLibMCKetama || c == PyLibMCKetamaWeighted
+	return c == PyLibMC || c == PyLibMCCRC || c == PyLibMCKetama || c == PyLibMCKetamaWeighted
 }
 
 // check holds the rules common to every client.
@@ -125,10 +125,10 @@ func (s Server) check(client Client) string {
 		}
 	}
 	if s.Port < 1 || s.Port > 65535 {
-		return "port " + strconv.Itoa(s.Port) + " is outside 1..65535"
+		return "bad port " + strconv.Itoa(s.Port) + ": outside 1..65535"
 	}
 	if s.Weight < 0 || s.Weight > 65535 {
-		return "weight " + strconv.Itoa(s.Weight) + " is outside 0..65535"
+		return "bad weight " + strconv.Itoa(s.Weight) + ": outside 0..65535"
 	}
 	return ""
 }
@@ -143,7 +143,7 @@ func nodeName(client Client, s Server) string {
 			return s.Addr
 		}
 		return s.Host + ":" + port
-	case PyLibMC, PyLibMCKetama, PyLibMCKetamaWeighted:
+	case PyLibMC, PyLibMCCRC, PyLibMCKetama, PyLibMCKetamaWeighted:
 		return ketamaPrefix(s)
 	case PythonMemcached:
 		switch {
@@ -179,7 +179,7 @@ func parsePyMemcache(spec string) (Server, string) {
 		i := strings.LastIndexByte(spec, ':')
 		port, ok := pyInt(spec[i+1:])
 		if !ok {
-			return s, "port " + strconv.Quote(spec[i+1:]) + " is not an integer"
+			return s, "bad port " + strconv.Quote(spec[i+1:]) + ": not an integer"
 		}
 		s.Host, s.Port = spec[:i], port
 	}
@@ -227,12 +227,12 @@ func parsePyLibMC(spec string) (Server, string) {
 		p, w, haveWeight := strings.Cut(port, ":")
 		n, ok := pyInt(p)
 		if !ok {
-			return s, "port " + strconv.Quote(p) + " is not an integer"
+			return s, "bad port " + strconv.Quote(p) + ": not an integer"
 		}
 		s.Port = n
 		if haveWeight {
 			if s.Weight, ok = pyInt(w); !ok {
-				return s, "weight " + strconv.Quote(w) + " is not an integer"
+				return s, "bad weight " + strconv.Quote(w) + ": not an integer"
 			}
 		}
 	}
@@ -282,7 +282,7 @@ func parsePythonMemcached(spec string) (Server, string) {
 		if p := group("port"); p != "" {
 			n, ok := pyInt(p)
 			if !ok {
-				return s, "port " + strconv.Quote(p) + " is out of range"
+				return s, "bad port " + strconv.Quote(p) + ": out of range"
 			}
 			s.Port = n
 		}
@@ -313,7 +313,7 @@ func parseBMemcached(spec string) (Server, string) {
 		if port != "" {
 			n, ok := pyInt(strings.TrimLeft(port, ":"))
 			if !ok {
-				return s, "port " + strconv.Quote(port) + " is not an integer"
+				return s, "bad port " + strconv.Quote(port) + ": not an integer"
 			}
 			s.Port = n
 		}
@@ -331,7 +331,7 @@ func parseBMemcached(spec string) (Server, string) {
 	if port != "" {
 		n, ok := asciiInt(port)
 		if !ok {
-			return s, "port " + strconv.Quote(port) + " is not a number"
+			return s, "bad port " + strconv.Quote(port) + ": not a number"
 		}
 		s.Port = n
 	}
@@ -351,7 +351,7 @@ func parseGoMemcache(spec string) (Server, string) {
 	}
 	n, ok := asciiInt(port)
 	if !ok {
-		return Server{}, "port " + strconv.Quote(port) + " is not a number"
+		return Server{}, "bad port " + strconv.Quote(port) + ": not a number"
 	}
 	return Server{Network: "tcp", Host: host, Port: n, Weight: 1}, ""
 }

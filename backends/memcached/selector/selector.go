@@ -27,6 +27,11 @@ const (
 	// PyLibMC is Django's PyLibMCCache with default behaviors: libmemcached
 	// modula, one_at_a_time(key) % n.
 	PyLibMC
+	// PyLibMCCRC is PyLibMCCache with behaviors {"hash": "crc"}, which is
+	// also django-newcache's default CACHE_BEHAVIORS: libmemcached modula
+	// over libhashkit's crc32, ((crc32 >> 16) & 0x7fff) % n (python-memcached's
+	// hash without its "or 1").
+	PyLibMCCRC
 	// PyLibMCKetama is PyLibMCCache with behaviors {"ketama": True}: a
 	// continuum of 100 one_at_a_time points per server. Any weight above 1
 	// switches it to the weighted (MD5) continuum, keeping the one_at_a_time
@@ -50,6 +55,7 @@ const (
 var clientNames = map[Client]string{
 	PyMemcache:            "pymemcache",
 	PyLibMC:               "pylibmc",
+	PyLibMCCRC:            "pylibmc-crc",
 	PyLibMCKetama:         "pylibmc-ketama",
 	PyLibMCKetamaWeighted: "pylibmc-ketama-weighted",
 	PythonMemcached:       "python-memcached",
@@ -59,7 +65,7 @@ var clientNames = map[Client]string{
 
 // Clients lists every Client in declaration order.
 func Clients() []Client {
-	return []Client{PyMemcache, PyLibMC, PyLibMCKetama, PyLibMCKetamaWeighted, PythonMemcached, BMemcached, GoMemcache}
+	return []Client{PyMemcache, PyLibMC, PyLibMCCRC, PyLibMCKetama, PyLibMCKetamaWeighted, PythonMemcached, BMemcached, GoMemcache}
 }
 
 // String is the client's name as the golden vectors write it, for example
@@ -163,6 +169,8 @@ func New(client Client, servers []Server) (Selector, error) {
 		return newRendezvous(servers), nil
 	case PyLibMC:
 		return modula(len(servers)), nil
+	case PyLibMCCRC:
+		return crcModulaLib(len(servers)), nil
 	case PyLibMCKetama:
 		return newKetama(client, servers, anyWeightAbove1(servers), false)
 	case PyLibMCKetamaWeighted:

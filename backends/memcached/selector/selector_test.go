@@ -119,6 +119,7 @@ func TestCapabilities(t *testing.T) {
 	}{
 		{selector.PyMemcache, true, false},
 		{selector.PyLibMC, false, false},
+		{selector.PyLibMCCRC, false, false},
 		{selector.PyLibMCKetama, false, false},
 		{selector.PyLibMCKetamaWeighted, false, false},
 		{selector.PythonMemcached, true, false},
