@@ -21,8 +21,19 @@ var unsafeGlobals = []string{
 	"builtins.compile", "builtins.__import__", "builtins.open", "builtins.getattr", "builtins.setattr", "__builtin__.eval",
 	"__builtin__.exec", "__builtin__.__import__", "commands.", "pty.", "socket.", "importlib.", "runpy.", "code.",
 	"pickle.loads", "_pickle.loads", "marshal.loads", "shutil.", "ctypes.", "webbrowser.", "sys.", "types.FunctionType",
-	"types.CodeType", "operator.attrgetter", "operator.methodcaller", "functools.partial",
+	"types.CodeType", "operator.attrgetter", "operator.methodcaller", "functools.partial", "_operator.attrgetter",
+	"_operator.methodcaller", "_functools.partial", "builtins.globals", "builtins.vars", "builtins.breakpoint",
+	"builtins.input", "builtins.delattr", "io.open", "_io.open", "cPickle.loads", "dill.", "cloudpickle.",
 }
+
+// py2Modules are Python 2 module names that Python 3's unpickler maps to
+// these (a subset of its compatibility table: the ones whose members the
+// unsafe list names).
+var py2Modules = map[string]string{"__builtin__": "builtins", "cPickle": "pickle", "exceptions": "builtins"}
+
+// computedCallable is reported for a call whose callable was itself
+// computed (e.g. getattr(module, name)(...)): no name can vouch for it.
+const computedCallable = "(a call of a computed callable)"
 
 // auditFindings lists the class paths in v that are on the unsafe list.
 func auditFindings(v pickle.Value) []string {
@@ -30,6 +41,11 @@ func auditFindings(v pickle.Value) []string {
 	seen := map[any]bool{}
 	var walk func(v pickle.Value, depth int)
 	check := func(path string) {
+		if mod, name, ok := strings.Cut(path, "."); ok {
+			if m3, ok := py2Modules[mod]; ok {
+				path = m3 + "." + name
+			}
+		}
 		for _, u := range unsafeGlobals {
 			prefix := strings.HasSuffix(u, ".") || u == "os.exec" || u == "os.spawn"
 			if path == u || (prefix && strings.HasPrefix(path, u)) {
@@ -50,7 +66,16 @@ func auditFindings(v pickle.Value) []string {
 				return
 			}
 			seen[x] = true
-			check(x.Class())
+			if x.Module == "?" {
+				// The callable was computed by the pickle itself (a REDUCE
+				// of something other than a global): no name vouches for it.
+				found = append(found, computedCallable)
+			} else {
+				check(x.Class())
+			}
+			// Func is the expression that produced the callable or class
+			// (e.g. builtins.getattr(...)): what it references counts too.
+			walk(x.Func, depth+1)
 			walk(x.Args, depth+1)
 			walk(x.Kwargs, depth+1)
 			walk(x.State, depth+1)
