@@ -46,6 +46,9 @@ type Config struct {
 	Scheme    string // the URL scheme, "" when the cache came from a config file
 	URL       string // the URL without the common parameters, "" for config files
 	Locations []string
+	// LocationList is true when the config file's LOCATION was a list (even
+	// of one entry): some clients treat a list unlike a string.
+	LocationList bool
 	// Params holds backend-specific parameters: URL query parameters, and
 	// for config files the OPTIONS entries with lower-cased names.
 	Params map[string]string
@@ -89,7 +92,12 @@ func ParseURL(raw string) (*Config, error) {
 	var unknown []string
 	kept := url.Values{}
 	for name, vs := range values {
-		v := vs[len(vs)-1]
+		if len(vs) > 1 {
+			// Clients disagree on which copy wins (redis-py takes the
+			// first); a cachectl URL says it once.
+			return nil, Configf("parameter %s is given %d times in the cache URL %q: give it once", name, len(vs), Redact(raw))
+		}
+		v := vs[0]
 		if isCommon(name) {
 			if err := cfg.Settings.set(name, v); err != nil {
 				return nil, err
@@ -333,6 +341,7 @@ func (f *File) Cache(alias string) (*Config, error) {
 	case string:
 		cfg.Locations = []string{loc}
 	case []any:
+		cfg.LocationList = true
 		for _, l := range loc {
 			s, ok := l.(string)
 			if !ok {

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -127,20 +128,40 @@ func cmdPing(e *env) error {
 func maskOptions(m map[string]any) map[string]any {
 	out := make(map[string]any, len(m))
 	for k, v := range m {
-		switch {
-		case backends.IsSecretOption(k):
+		if backends.IsSecretOption(k) {
 			out[k] = "xxxxx"
-		default:
-			if sub, ok := v.(map[string]any); ok {
-				out[k] = maskOptions(sub)
-			} else if s, ok := v.(string); ok {
-				out[k] = backends.Redact(s)
-			} else {
-				out[k] = v
-			}
+		} else {
+			out[k] = maskValue(v)
 		}
 	}
 	return out
+}
+
+// maskValue masks the secrets inside one option value: nested objects and
+// lists, URLs in strings, and JSON text (a parameter such as
+// connection_pool_kwargs or sentinel_kwargs arrives as a JSON string).
+func maskValue(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		return maskOptions(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, it := range x {
+			out[i] = maskValue(it)
+		}
+		return out
+	case string:
+		if t := strings.TrimSpace(x); strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[") {
+			var doc any
+			if json.Unmarshal([]byte(t), &doc) == nil {
+				if b, err := json.Marshal(maskValue(doc)); err == nil {
+					return string(b)
+				}
+			}
+		}
+		return backends.Redact(x)
+	}
+	return v
 }
 
 func cmdConfigShow(e *env) error {

@@ -92,7 +92,16 @@ var compressors = map[string]compressor{
 		w.Write(b)
 		err = w.Close()
 		return buf.Bytes(), err
-	}, reader: func(r io.Reader) (io.Reader, error) { return xz.NewReader(r) }},
+	}, reader: func(r io.Reader) (io.Reader, error) {
+		data, err := io.ReadAll(r) // in memory already: the stored value
+		if err != nil {
+			return nil, err
+		}
+		if err := xzDictLimit(data, int64(maxValue)); err != nil {
+			return nil, err
+		}
+		return xz.NewReader(bytes.NewReader(data))
+	}},
 	"lz4": {name: "lz4", minLength: 15, compress: func(b []byte) ([]byte, error) {
 		var buf bytes.Buffer
 		w := lz4.NewWriter(&buf)

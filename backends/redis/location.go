@@ -129,7 +129,7 @@ type lookup struct {
 
 func (l lookup) get(name string) string {
 	if vs, ok := l.query[name]; ok && len(vs) > 0 {
-		return vs[len(vs)-1]
+		return vs[0] // redis-py's parse_url keeps a repeated parameter's first value
 	}
 	return l.cfg.Params[name]
 }
@@ -150,13 +150,21 @@ func parseEndpoints(cfg *backends.Config, djRedis bool) ([]endpoint, error) {
 	for _, raw := range urls {
 		ep, err := parseEndpoint(raw, cfg, password, sentinelClient)
 		if err != nil {
+			if !strings.Contains(raw, "@") && hasUserinfo(cfg.Locations) {
+				// The split cut through a password: showing the piece
+				// would show part of it.
+				return nil, backends.Configf("invalid Redis LOCATION: split at \",\" and \";\" as Django splits it, it leaves a piece " +
+					"that is not a server URL; a password containing \",\" or \";\" must be percent-encoded (%%2C, %%3B)")
+			}
 			return nil, err
 		}
 		eps = append(eps, ep)
 	}
-	if sentinelClient && len(eps) == 1 && !eps[0].replicaOnly {
-		// django-redis' SentinelClient turns one URL into a primary pool
-		// for writes and a replica pool for reads.
+	if sentinelClient && len(eps) == 1 && !cfg.LocationList {
+		// django-redis' SentinelClient turns a LOCATION string into a
+		// primary pool for writes and a replica pool for reads, setting
+		// is_master itself on each (a LOCATION list is used as it is).
+		eps[0].replicaOnly = false
 		r := eps[0]
 		r.replicaOnly = true
 		eps = append(eps, r)
@@ -170,6 +178,16 @@ func parseEndpoints(cfg *backends.Config, djRedis bool) ([]endpoint, error) {
 		}
 	}
 	return eps, nil
+}
+
+// hasUserinfo reports whether any location carries credentials (user:pass@).
+func hasUserinfo(locs []string) bool {
+	for _, l := range locs {
+		if strings.Contains(l, "@") {
+			return true
+		}
+	}
+	return false
 }
 
 func parseEndpoint(raw string, cfg *backends.Config, password string, sentinelClient bool) (endpoint, error) {
@@ -629,10 +647,13 @@ func prepare(cfg *backends.Config) error {
 		if !ok {
 			continue
 		}
+		// django-redis hands these to the connection pool after its own
+		// PASSWORD, SOCKET_TIMEOUT…, so they win over the top-level OPTIONS
+		// (and the URL's own query and credentials win over both).
 		for name, val := range kw {
 			name = strings.ToLower(name)
-			if _, set := cfg.Params[name]; set && name != "connection_pool_kwargs" {
-				continue // a top-level OPTIONS entry wins
+			if name == "connection_pool_kwargs" {
+				continue
 			}
 			switch x := val.(type) {
 			case nil:

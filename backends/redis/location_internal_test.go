@@ -75,6 +75,8 @@ func TestParseEndpoints(t *testing.T) {
 		{name: "url default port and db", url: "redis://h", want: []ep{tcp("h:6379", 0)}},
 		{name: "url query db wins over path", url: "redis://h:1/2?db=3", want: []ep{tcp("h:1", 3)}},
 		{name: "url bad db path", url: "redis://h:1/x", wantErr: "must be an integer"},
+		{name: "url repeated parameter", url: "redis://h:1?db=1&db=2", wantErr: "parameter db is given 2 times"},
+		{name: "url password cut by the split is not shown", url: "redis://:pa,ss@h:1/0", wantErr: "percent-encoded (%2C, %3B)"},
 		{name: "url bad db query", url: "redis://h:1/0?db=x", wantErr: "non-negative integer"},
 		{name: "url leader and replicas, scheme once", url: "redis://a:1/0,b:2/0;c:3/0",
 			want: []ep{tcp("a:1", 0), tcp("b:2", 0), tcp("c:3", 0)}},
@@ -124,6 +126,8 @@ func TestParseEndpoints(t *testing.T) {
 			"LOCATION": "redis://a:1/0", "OPTIONS": map[string]any{"PASSWORD": "opw"}}, want: []ep{withPass(tcp("a:1", 0), "", "opw")}},
 		{name: "file: URL password wins over OPTIONS", file: map[string]any{"BACKEND": djRedis,
 			"LOCATION": "redis://:upw@a:1/0", "OPTIONS": map[string]any{"PASSWORD": "opw"}}, want: []ep{withPass(tcp("a:1", 0), "", "upw")}},
+		{name: "file: a repeated LOCATION parameter: the first wins, as in redis-py", file: map[string]any{"BACKEND": django,
+			"LOCATION": "redis://a:1?db=1&db=2"}, want: []ep{tcp("a:1", 1)}},
 		{name: "file: LOCATION query parameters apply", file: map[string]any{"BACKEND": django,
 			"LOCATION": "redis://a:1/0?socket_timeout=3"}, want: []ep{{Kind: kindTCP, Addrs: []string{"a:1"}, Read: 3 * time.Second, Dial: 3 * time.Second}}},
 		{name: "file: unknown LOCATION parameter", file: map[string]any{"BACKEND": django,
@@ -142,6 +146,20 @@ func TestParseEndpoints(t *testing.T) {
 				{Kind: kindSentinel, Addrs: []string{"s1:26379", "s2:26380"}, Service: "mymaster", DB: 2, Pass: "mpw", SentinelPW: "spw", Read: five, Dial: five},
 				{Kind: kindSentinel, Addrs: []string{"s1:26379", "s2:26380"}, Service: "mymaster", DB: 2, Pass: "mpw", SentinelPW: "spw", Read: five, Dial: five, ReplicaOnly: true},
 			}},
+		{name: "file: CONNECTION_POOL_KWARGS win over OPTIONS", file: map[string]any{"BACKEND": djRedis, "LOCATION": "redis://a:1/0",
+			"OPTIONS": map[string]any{"PASSWORD": "old", "CONNECTION_POOL_KWARGS": map[string]any{"password": "new"}}},
+			want: []ep{withPass(tcp("a:1", 0), "", "new")}},
+		{name: "file: SentinelClient string: is_master is django-redis' own", file: map[string]any{"BACKEND": djRedis,
+			"LOCATION": "redis://mymaster/0?is_master=0", "OPTIONS": map[string]any{"CLIENT_CLASS": "django_redis.client.SentinelClient",
+				"SENTINELS": [][]any{{"s1", 26379}}}},
+			want: []ep{
+				{Kind: kindSentinel, Addrs: []string{"s1:26379"}, Service: "mymaster", Read: five, Dial: five},
+				{Kind: kindSentinel, Addrs: []string{"s1:26379"}, Service: "mymaster", Read: five, Dial: five, ReplicaOnly: true},
+			}},
+		{name: "file: SentinelClient LOCATION list is used as it is", file: map[string]any{"BACKEND": djRedis,
+			"LOCATION": []string{"redis://mymaster/0"}, "OPTIONS": map[string]any{"CLIENT_CLASS": "django_redis.client.SentinelClient",
+				"SENTINELS": [][]any{{"s1", 26379}}}},
+			want: []ep{{Kind: kindSentinel, Addrs: []string{"s1:26379"}, Service: "mymaster", Read: five, Dial: five}}},
 		{name: "file: SentinelClient without SENTINELS", file: map[string]any{"BACKEND": djRedis, "LOCATION": "redis://mymaster/0",
 			"OPTIONS": map[string]any{"CLIENT_CLASS": "django_redis.client.SentinelClient"}}, wantErr: "SENTINELS"},
 	} {
@@ -160,6 +178,9 @@ func TestParseEndpoints(t *testing.T) {
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !errors.Is(err, backends.ErrConfig) {
 					t.Fatalf("error = %v, want a configuration error containing %q", err, tc.wantErr)
+				}
+				if strings.Contains(err.Error(), "pa,") || strings.Contains(err.Error(), ":pa\"") {
+					t.Errorf("error shows part of the password: %v", err)
 				}
 				return
 			}
@@ -210,6 +231,9 @@ func TestOpenOptions(t *testing.T) {
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !errors.Is(err, backends.ErrConfig) {
 					t.Fatalf("error = %v, want a configuration error containing %q", err, tc.wantErr)
+				}
+				if strings.Contains(err.Error(), "pa,") || strings.Contains(err.Error(), ":pa\"") {
+					t.Errorf("error shows part of the password: %v", err)
 				}
 				return
 			}

@@ -304,7 +304,9 @@ func (d *msgpackDecoder) list(n uint64, depth int) (pickle.Value, error) {
 	if n > uint64(len(d.b)-d.i) { // every item takes at least one byte
 		return nil, fmt.Errorf("declared %d items but %d bytes left", n, len(d.b)-d.i)
 	}
-	l := &pickle.List{Items: make([]pickle.Value, 0, n)}
+	// The declared count only bounds what may follow: start small and
+	// let append grow, so nested headers cannot reserve memory per level.
+	l := &pickle.List{Items: make([]pickle.Value, 0, min(n, 1024))}
 	for k := uint64(0); k < n; k++ {
 		v, err := d.value(depth + 1)
 		if err != nil {
@@ -319,7 +321,7 @@ func (d *msgpackDecoder) dict(n uint64, depth int) (pickle.Value, error) {
 	if n > uint64(len(d.b)-d.i)/2 {
 		return nil, fmt.Errorf("declared %d pairs but %d bytes left", n, len(d.b)-d.i)
 	}
-	dict := &pickle.Dict{Items: make([]pickle.DictItem, 0, n)}
+	dict := &pickle.Dict{Items: make([]pickle.DictItem, 0, min(n, 1024))}
 	pos := map[string]int{}
 	for k := uint64(0); k < n; k++ {
 		key, err := d.value(depth + 1)
