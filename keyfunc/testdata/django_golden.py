@@ -116,7 +116,7 @@ def main():
     d = json.load(sys.stdin)
     out = {"django_version": django.get_version()}
     out["frag"] = [{
-        "colon": make_template_fragment_key(f["name"], f["vary"]),
+        "installed": make_template_fragment_key(f["name"], f["vary"]),
         "legacy": legacy_fragment(f["name"], f["vary"] or []),
         "netstring": netstring_fragment(f["name"], f["vary"] or []),
     } for f in d["frag"]]
