@@ -296,24 +296,12 @@ func runGoldenScript(in djangotest.Install, body []byte) *goldenRun {
 	}
 	// The Django that ran must be the install's: a PYTHONPATH that does
 	// not take effect would compare bookworm's Django three times.
-	if want := upstreamVersion(in.Version); out.DjangoVersion != want {
+	if want := in.Upstream(); out.DjangoVersion != want {
 		r.err = fmt.Errorf("Django %s ran, but the %s install is %s", out.DjangoVersion, in.Suite, in.Version)
 		return r
 	}
 	r.out = &out
 	return r
-}
-
-// upstreamVersion is the upstream part of a Debian package version:
-// "3:5.2.18-2" gives "5.2.18".
-func upstreamVersion(debian string) string {
-	if _, v, ok := strings.Cut(debian, ":"); ok {
-		debian = v
-	}
-	if i := strings.LastIndexByte(debian, '-'); i >= 0 {
-		debian = debian[:i]
-	}
-	return debian
 }
 
 // forEachInstall runs f as a subtest per Django install with that

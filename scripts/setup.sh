@@ -9,6 +9,8 @@ APT_PACKAGES=(
   memcached sasl2-bin libmemcached-tools redis-server redis-tools
   python3-django python3-django-redis python3-pymemcache python3-pylibmc python3-memcache
   python3-psycopg2 python3-mysqldb python3-redis
+  python3-lz4 python3-msgpack  # django-redis' lz4 compressor and msgpack serializer
+  python3-typing-extensions  # sid's django-redis 7 (fetch-django.sh) imports it on Python < 3.13
   gcc
 )
 

@@ -87,6 +87,31 @@ func (in Install) Env() []string {
 	return e
 }
 
+// Upstream is the upstream release of the install's Debian version, as
+// django.get_version() reports it: "3:5.2.18-2" gives "5.2.18".
+func (in Install) Upstream() string {
+	v := in.Version
+	if _, after, ok := strings.Cut(v, ":"); ok {
+		v = after
+	}
+	if i := strings.LastIndexByte(v, '-'); i >= 0 {
+		v = v[:i]
+	}
+	return v
+}
+
+// Has reports whether the install itself ships a Python package (a
+// directory such as "django_redis" under its Path); bookworm's install
+// has what /usr/bin/python3 imports. A fetched suite without the package
+// would fall back to bookworm's copy, which is not that suite's.
+func (in Install) Has(pkg string) bool {
+	if in.Path == "" {
+		return exec.Command(Python, "-c", "import "+pkg).Run() == nil
+	}
+	_, err := os.Stat(in.Path + "/" + pkg)
+	return err == nil
+}
+
 // Use makes Run and Require in this test use the install.
 func (in Install) Use(t testing.TB) { t.Setenv("CACHECTL_DJANGO_PYTHONPATH", in.Path) }
 
