@@ -112,6 +112,20 @@ func (in Install) Has(pkg string) bool {
 	return err == nil
 }
 
+// Imports reports whether /usr/bin/python3 running the install imports
+// the modules, and if not, why.
+func (in Install) Imports(modules ...string) error {
+	for _, m := range modules {
+		cmd := exec.Command(Python, "-c", "import "+m)
+		cmd.Env = in.Env()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+			return fmt.Errorf("Python module %s under Django from %s: %s", m, in.Suite, lines[len(lines)-1])
+		}
+	}
+	return nil
+}
+
 // Use makes Run and Require in this test use the install.
 func (in Install) Use(t testing.TB) { t.Setenv("CACHECTL_DJANGO_PYTHONPATH", in.Path) }
 
