@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os/exec"
 	"reflect"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -134,6 +135,29 @@ var goldenPages = []goldenPage{
 		meta: map[string]string{"HTTP_ACCEPT_ENCODING": "gzip"}, useI18N: true, useTZ: true, langAttr: "pt-br", tz: "America/Sao_Paulo"},
 }
 
+// goldenMiddleware is a request that goes through Django's whole cache
+// middleware (CacheMiddleware with key_prefix "mw", under USE_I18N and
+// USE_TZ with en-us and America/Chicago).
+type goldenMiddleware struct {
+	name         string
+	url          string
+	method       string
+	vary         *string // the Vary header the view sets
+	cacheControl string  // the Cache-Control header the view sets
+	meta         map[string]string
+}
+
+var goldenMiddlewares = []goldenMiddleware{
+	{name: "plain GET", url: "http://mw.example/a?x=1", vary: strp("Accept-Encoding"), meta: map[string]string{"HTTP_ACCEPT_ENCODING": "gzip"}},
+	{name: "HEAD", url: "http://mw.example/h", method: "HEAD"},
+	// Django 5.2's middleware adds "Vary: Authorization" for a request
+	// that carries one (unless Cache-Control is public); 3.2 and 4.2 do not.
+	{name: "Authorization", url: "http://mw.example/auth", vary: strp("Accept-Encoding"),
+		meta: map[string]string{"HTTP_ACCEPT_ENCODING": "br", "HTTP_AUTHORIZATION": "Bearer abc"}},
+	{name: "Authorization with public", url: "http://mw.example/pub", cacheControl: "public, max-age=60",
+		meta: map[string]string{"HTTP_AUTHORIZATION": "Bearer abc"}},
+}
+
 // hostOf is the Host header a client sends for an absolute URL.
 func hostOf(u string) string {
 	_, rest, _ := strings.Cut(u, "://")
@@ -189,6 +213,12 @@ type goldenOut struct {
 		HeaderList []string `json:"header_list"`
 		LookupKey  *string  `json:"lookup_key"`
 		TZName     string   `json:"tz_name"`
+	}
+	Middleware []struct {
+		StoredKeys []string `json:"stored_keys"`
+		HeaderList []string `json:"header_list"`
+		Vary       *string  `json:"vary"`
+		Hit        bool     `json:"hit"`
 	}
 }
 
@@ -269,6 +299,24 @@ func goldenInput() ([]byte, error) {
 		})
 	}
 	in["pages"] = pages
+	var mws []map[string]any
+	for _, m := range goldenMiddlewares {
+		method := m.method
+		if method == "" {
+			method = "GET"
+		}
+		var vary any
+		if m.vary != nil {
+			vary = *m.vary
+		}
+		meta := m.meta
+		if meta == nil {
+			meta = map[string]string{}
+		}
+		mws = append(mws, map[string]any{"path": wireOf(m.url), "host": hostOf(m.url), "method": method, "vary": vary,
+			"cache_control": m.cacheControl, "meta": meta})
+	}
+	in["middleware"] = mws
 	return json.Marshal(in)
 }
 
@@ -290,7 +338,7 @@ func runGoldenScript(in djangotest.Install, body []byte) *goldenRun {
 		r.err = fmt.Errorf("output: %w", err)
 		return r
 	}
-	if len(out.Frag) != len(goldenFragments) || len(out.Keys) != len(goldenKeys) || len(out.Quote) != len(quoteCases()) || len(out.Pages) != len(goldenPages) {
+	if len(out.Frag) != len(goldenFragments) || len(out.Keys) != len(goldenKeys) || len(out.Quote) != len(quoteCases()) || len(out.Pages) != len(goldenPages) || len(out.Middleware) != len(goldenMiddlewares) {
 		r.err = errors.New("output has the wrong number of answers")
 		return r
 	}
@@ -544,4 +592,49 @@ func TestDjangoVaryScheme(t *testing.T) {
 			t.Errorf("VarySchemeFor(%q) = %s, but Django's keys match %v", in.Version, predicted, matching)
 		}
 	})
+}
+
+// TestDjangoMiddlewareKeys sends requests through each Django's whole cache
+// middleware and checks that the header key and page key it stored are the
+// ones keyfunc computes from the URL, the header list Django stored (as
+// page-key reads it from the cache) and the request's headers, and that
+// the stored list is HeaderList of the response's final Vary header (to
+// which Django 5.2 adds Authorization).
+func TestDjangoMiddlewareKeys(t *testing.T) {
+	forEachInstall(t, func(t *testing.T, in djangotest.Install, out *goldenOut) {
+		scheme := varyScheme(t, in)
+		for i, m := range goldenMiddlewares {
+			t.Run(m.name, func(t *testing.T) {
+				got := out.Middleware[i]
+				if len(got.StoredKeys) != 2 || got.HeaderList == nil || !got.Hit {
+					t.Fatalf("Django's middleware stored %q (header list %q), served again from the cache: %v", got.StoredKeys, got.HeaderList, got.Hit)
+				}
+				t.Logf("Django %s: Vary %v, header list %q", out.DjangoVersion, strOrNil(got.Vary), got.HeaderList)
+				vary := ""
+				if got.Vary != nil {
+					vary = *got.Vary
+				}
+				if hl := keyfunc.HeaderList(scheme, vary, true); got.Vary != nil && !reflect.DeepEqual(hl, got.HeaderList) || got.Vary == nil && len(got.HeaderList) != 0 {
+					t.Errorf("HeaderList(%q) = %q, the middleware stored %q", vary, hl, got.HeaderList)
+				}
+				opts := keyfunc.PageKeyOptions{Method: m.method, KeyPrefix: "mw", Lang: "en-us", TZ: "America/Chicago", UseI18N: true, UseTZ: true}
+				hk, pk, err := keyfunc.PageKeys(opts, m.url, scheme, got.HeaderList, fullMeta(hostOf(m.url), m.meta))
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := []string{keyfunc.MakeKey("site", 2, hk), keyfunc.MakeKey("site", 2, pk)}
+				sort.Strings(want)
+				if !reflect.DeepEqual(want, got.StoredKeys) {
+					t.Errorf("keyfunc gives\n %q\nthe middleware stored\n %q", want, got.StoredKeys)
+				}
+			})
+		}
+	})
+}
+
+func strOrNil(s *string) any {
+	if s == nil {
+		return nil
+	}
+	return *s
 }
