@@ -314,7 +314,7 @@ func djangoRedisInstalls(t *testing.T) []djangotest.Install {
 // the answer maps alias to the repr of what Django read (or the error that
 // configuring the alias raised).
 const drWrite = `
-import datetime, decimal, django_redis
+import datetime, decimal, http, django_redis
 assert django.get_version() == sys.argv[1], django.get_version()
 vals = {"str": "héllo ☃" * 5, "short": "hé", "bytes": b"\x00\xff" * 20, "int": 42, "neg": -7, "big": 2**100, "float": 1.25,
         "true": True, "none": None, "list": [1, "a", None] * 5, "dict": {"a": 1, "b": [1, 2]}, "tuple": (1, 2),
@@ -335,7 +335,15 @@ for alias in json.loads(os.environ["CACHES"]):
             continue
         got[k] = repr(c.get(k))
     c.set("ttl", "x", 700)
-    res["aliases"][alias] = {"reprs": got}
+    # An IntEnum: django-redis 5.2 hands it to redis-py as an int (which
+    # writes its repr), 7.0 serializes it.
+    c.set("enum", http.HTTPStatus.OK, None)
+    try:
+        enum = repr(c.get("enum"))
+    except Exception as e:
+        enum = type(e).__name__
+    raw = c.client.get_client(write=False).get(c.make_key("enum"))
+    res["aliases"][alias] = {"reprs": got, "enum": enum, "enum_raw": raw.hex()}
 print(json.dumps(res))
 `
 
@@ -374,8 +382,10 @@ func TestDjangoRedisInterop(t *testing.T) {
 			var written struct {
 				DjangoRedis string `json:"django_redis"`
 				Aliases     map[string]struct {
-					Error string
-					Reprs map[string]string
+					Error   string
+					Reprs   map[string]string
+					Enum    string
+					EnumRaw string `json:"enum_raw"`
 				}
 			}
 			if err := json.Unmarshal([]byte(out), &written); err != nil {
@@ -408,6 +418,26 @@ func TestDjangoRedisInterop(t *testing.T) {
 					}
 					if rem, err := b.(backends.TTLer).TTL(ctx, key("ttl")); err != nil || rem.Seconds < 690 || rem.Seconds > 700 {
 						t.Errorf("TTL of django-redis' PX 700000 = %+v, %v", rem, err)
+					}
+					// An IntEnum: django-redis 5.2 hands it to redis-py as an int,
+					// and redis-py writes repr(), which neither Django nor cachectl
+					// can read back; 7.0 serializes it like any object.
+					enum, err := backends.Get(ctx, b, key("enum"))
+					t.Logf("IntEnum: stored %q, Django reads %s, cachectl %s (%v)", mustHex(w.EnumRaw), w.Enum, pickle.Repr(enum), err)
+					switch {
+					case drMajor < 7:
+						if string(mustHex(w.EnumRaw)) != "<HTTPStatus.OK: 200>" || strings.HasPrefix(w.Enum, "<") || err == nil {
+							t.Errorf("IntEnum under django-redis %s: stored %q, Django reads %s, cachectl %s (%v); want the repr stored and an error on both sides",
+								written.DjangoRedis, mustHex(w.EnumRaw), w.Enum, pickle.Repr(enum), err)
+						}
+					case strings.HasPrefix(tc.name, "pickle"):
+						if w.Enum != "<HTTPStatus.OK: 200>" || err != nil || !strings.Contains(pickle.Repr(enum), "HTTPStatus") || !strings.Contains(pickle.Repr(enum), "OK") {
+							t.Errorf("IntEnum under django-redis %s: Django reads %s, cachectl %s (%v); want the pickled member", written.DjangoRedis, w.Enum, pickle.Repr(enum), err)
+						}
+					default:
+						if w.Enum != "200" || err != nil || pickle.Repr(enum) != "200" {
+							t.Errorf("IntEnum under django-redis %s: Django reads %s, cachectl %s (%v); want 200", written.DjangoRedis, w.Enum, pickle.Repr(enum), err)
+						}
 					}
 					// cachectl writes; Django reads them in the next phase.
 					doc, _ := pickle.FromJSON([]byte(`{"items": [1, 2.5, "x", null, true], "long": "` + strings.Repeat("z", 200) + `"}`))
@@ -630,6 +660,11 @@ print(json.dumps(res))
 			})
 		}
 	}
+}
+
+func mustHex(s string) []byte {
+	b, _ := hex.DecodeString(s)
+	return b
 }
 
 func isPlainIntValue(v pickle.Value) bool {
