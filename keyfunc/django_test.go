@@ -4,31 +4,24 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
-	"os"
+	"errors"
+	"fmt"
 	"os/exec"
 	"reflect"
+	"sort"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/cachectl/cachectl/internal/djangotest"
 	"github.com/cachectl/cachectl/keyfunc"
 )
 
-// The golden test runs the installed Django (Debian's python3-django, through
-// /usr/bin/python3) on testdata/django_golden.py and compares its answers
-// with this package's for many inputs.
-
-const systemPython = "/usr/bin/python3"
-
-// requireDjango skips the test when Django is not installed, except in CI.
-func requireDjango(t *testing.T) {
-	t.Helper()
-	if err := exec.Command(systemPython, "-c", "import django").Run(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s cannot import django (%v); CI needs Debian's python3-django", systemPython, err)
-		}
-		t.Skipf("%s cannot import django (%v): install Debian's python3-django to run the golden comparison", systemPython, err)
-	}
-}
+// The golden test runs every Django release djangotest.Installs finds
+// (bookworm's python3-django and the newer Debian releases that
+// scripts/fetch-django.sh unpacks) on testdata/django_golden.py, and
+// compares each one's answers with what this package predicts for that
+// Django version, for many inputs.
 
 type goldenFragment struct {
 	name   string
@@ -142,6 +135,29 @@ var goldenPages = []goldenPage{
 		meta: map[string]string{"HTTP_ACCEPT_ENCODING": "gzip"}, useI18N: true, useTZ: true, langAttr: "pt-br", tz: "America/Sao_Paulo"},
 }
 
+// goldenMiddleware is a request that goes through Django's whole cache
+// middleware (CacheMiddleware with key_prefix "mw", under USE_I18N and
+// USE_TZ with en-us and America/Chicago).
+type goldenMiddleware struct {
+	name         string
+	url          string
+	method       string
+	vary         *string // the Vary header the view sets
+	cacheControl string  // the Cache-Control header the view sets
+	meta         map[string]string
+}
+
+var goldenMiddlewares = []goldenMiddleware{
+	{name: "plain GET", url: "http://mw.example/a?x=1", vary: strp("Accept-Encoding"), meta: map[string]string{"HTTP_ACCEPT_ENCODING": "gzip"}},
+	{name: "HEAD", url: "http://mw.example/h", method: "HEAD"},
+	// Django 5.2's middleware adds "Vary: Authorization" for a request
+	// that carries one (unless Cache-Control is public); 3.2 and 4.2 do not.
+	{name: "Authorization", url: "http://mw.example/auth", vary: strp("Accept-Encoding"),
+		meta: map[string]string{"HTTP_ACCEPT_ENCODING": "br", "HTTP_AUTHORIZATION": "Bearer abc"}},
+	{name: "Authorization with public", url: "http://mw.example/pub", cacheControl: "public, max-age=60",
+		meta: map[string]string{"HTTP_AUTHORIZATION": "Bearer abc"}},
+}
+
 // hostOf is the Host header a client sends for an absolute URL.
 func hostOf(u string) string {
 	_, rest, _ := strings.Cut(u, "://")
@@ -176,7 +192,7 @@ func fullMeta(host string, m map[string]string) map[string]string {
 
 type goldenOut struct {
 	DjangoVersion string `json:"django_version"`
-	Frag          []struct{ Colon, Legacy, Netstring string }
+	Frag          []struct{ Installed, Legacy, Netstring string }
 	Keys          []struct {
 		Made     string
 		Warnings []string
@@ -198,6 +214,12 @@ type goldenOut struct {
 		LookupKey  *string  `json:"lookup_key"`
 		TZName     string   `json:"tz_name"`
 	}
+	Middleware []struct {
+		StoredKeys []string `json:"stored_keys"`
+		HeaderList []string `json:"header_list"`
+		Vary       *string  `json:"vary"`
+		Hit        bool     `json:"hit"`
+	}
 }
 
 type quoteCase struct{ s, safe string }
@@ -214,22 +236,20 @@ func quoteCases() []quoteCase {
 
 const goldenSessionKey = "abcdefgh12345678"
 
-var goldenOnce struct {
-	out *goldenOut
-	err error
-	raw string
+// goldenRun is one install's answers (or why there are none).
+type goldenRun struct {
+	out    *goldenOut
+	err    error
+	stderr string
 }
 
-// runGolden runs the Python side once per test binary.
-func runGolden(t *testing.T) *goldenOut {
-	t.Helper()
-	requireDjango(t)
-	if goldenOnce.out != nil || goldenOnce.err != nil {
-		if goldenOnce.err != nil {
-			t.Fatalf("django golden script: %v\n%s", goldenOnce.err, goldenOnce.raw)
-		}
-		return goldenOnce.out
-	}
+var golden struct {
+	once sync.Once
+	runs map[string]*goldenRun // by Install.Suite
+}
+
+// goldenInput is the JSON document django_golden.py reads.
+func goldenInput() ([]byte, error) {
 	in := map[string]any{"session_key": goldenSessionKey}
 	var frags []map[string]any
 	for _, f := range goldenFragments {
@@ -279,220 +299,342 @@ func runGolden(t *testing.T) *goldenOut {
 		})
 	}
 	in["pages"] = pages
-	body, err := json.Marshal(in)
-	if err != nil {
-		t.Fatal(err)
+	var mws []map[string]any
+	for _, m := range goldenMiddlewares {
+		method := m.method
+		if method == "" {
+			method = "GET"
+		}
+		var vary any
+		if m.vary != nil {
+			vary = *m.vary
+		}
+		meta := m.meta
+		if meta == nil {
+			meta = map[string]string{}
+		}
+		mws = append(mws, map[string]any{"path": wireOf(m.url), "host": hostOf(m.url), "method": method, "vary": vary,
+			"cache_control": m.cacheControl, "meta": meta})
 	}
-	cmd := exec.Command(systemPython, "testdata/django_golden.py")
+	in["middleware"] = mws
+	return json.Marshal(in)
+}
+
+// runGoldenScript runs django_golden.py once under an install.
+func runGoldenScript(in djangotest.Install, body []byte) *goldenRun {
+	cmd := exec.Command(djangotest.Python, "testdata/django_golden.py")
+	cmd.Env = in.Env()
 	cmd.Stdin = bytes.NewReader(body)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	raw, err := cmd.Output()
-	goldenOnce.raw = stderr.String()
+	r := &goldenRun{stderr: stderr.String()}
 	if err != nil {
-		goldenOnce.err = err
-		t.Fatalf("django golden script: %v\n%s", err, stderr.String())
+		r.err = err
+		return r
 	}
 	var out goldenOut
 	if err := json.Unmarshal(raw, &out); err != nil {
-		goldenOnce.err = err
-		t.Fatalf("django golden output: %v", err)
+		r.err = fmt.Errorf("output: %w", err)
+		return r
 	}
-	if len(out.Frag) != len(goldenFragments) || len(out.Keys) != len(goldenKeys) || len(out.Quote) != len(quoteCases()) || len(out.Pages) != len(goldenPages) {
-		t.Fatal("django golden output has the wrong number of answers")
+	if len(out.Frag) != len(goldenFragments) || len(out.Keys) != len(goldenKeys) || len(out.Quote) != len(quoteCases()) || len(out.Pages) != len(goldenPages) || len(out.Middleware) != len(goldenMiddlewares) {
+		r.err = errors.New("output has the wrong number of answers")
+		return r
 	}
-	goldenOnce.out = &out
-	return &out
+	// The Django that ran must be the install's: a PYTHONPATH that does
+	// not take effect would compare bookworm's Django three times.
+	if want := in.Upstream(); out.DjangoVersion != want {
+		r.err = fmt.Errorf("Django %s ran, but the %s install is %s", out.DjangoVersion, in.Suite, in.Version)
+		return r
+	}
+	r.out = &out
+	return r
 }
 
-func TestDjangoFragmentKeys(t *testing.T) {
-	out := runGolden(t)
-	for i, f := range goldenFragments {
-		want := out.Frag[i]
-		for _, c := range []struct {
-			scheme keyfunc.FragmentScheme
-			want   string
-			source string
-		}{
-			{keyfunc.FragmentColon, want.Colon, "make_template_fragment_key of Django " + out.DjangoVersion},
-			{keyfunc.FragmentLegacy, want.Legacy, "Django <=3.0's formula with Python's quote"},
-			{keyfunc.FragmentNetstring, want.Netstring, "Django 6.1's formula in Python"},
-		} {
-			if got := keyfunc.FragmentKey(c.scheme, f.name, f.goVary); got != c.want {
-				t.Errorf("FragmentKey(%s, %q, %q) = %s; %s gives %s", c.scheme, f.name, f.goVary, got, c.source, c.want)
-			}
+// forEachInstall runs f as a subtest per Django install with that
+// install's golden answers. The Python side runs once per install and
+// test binary, all installs at the same time.
+func forEachInstall(t *testing.T, f func(t *testing.T, in djangotest.Install, out *goldenOut)) {
+	t.Helper()
+	installs := djangotest.Installs(t)
+	golden.once.Do(func() {
+		golden.runs = map[string]*goldenRun{}
+		body, err := goldenInput()
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-}
-
-func TestDjangoKeysAndWarnings(t *testing.T) {
-	out := runGolden(t)
-	for i, k := range goldenKeys {
-		want := out.Keys[i]
-		// Compared through repr: Python's str holds code points, not bytes.
-		if got := keyfunc.PyRepr(keyfunc.MakeKey("pre", 3, k)); got != want.Made {
-			t.Errorf("MakeKey(pre, 3, %q) = %s, default_key_func gives %s", k, got, want.Made)
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for _, in := range installs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := runGoldenScript(in, body)
+				mu.Lock()
+				golden.runs[in.Suite] = r
+				mu.Unlock()
+			}()
 		}
-		if got := keyfunc.PyRepr(k); got != want.Repr {
-			t.Errorf("PyRepr(%q) = %s, Python's repr gives %s", k, got, want.Repr)
-		}
-		got := keyfunc.DjangoWarnings(k)
-		if len(got) != len(want.Warnings) {
-			t.Errorf("DjangoWarnings(%q) = %q, memcache_key_warnings gives %q", k, got, want.Warnings)
-			continue
-		}
-		for j := range got {
-			if got[j] != want.Warnings[j] {
-				t.Errorf("DjangoWarnings(%q)[%d]:\n got %s\nwant %s", k, j, got[j], want.Warnings[j])
+		wg.Wait()
+	})
+	for _, in := range installs {
+		t.Run(in.Suite, func(t *testing.T) {
+			r := golden.runs[in.Suite]
+			if r == nil {
+				t.Fatalf("no golden run for %s", in.Suite)
 			}
-		}
-	}
-}
-
-func TestDjangoURLQuote(t *testing.T) {
-	out := runGolden(t)
-	for i, q := range quoteCases() {
-		if got := keyfunc.URLQuote(q.s, q.safe); got != out.Quote[i] {
-			t.Errorf("URLQuote(%q, %q) = %q, Python's quote gives %q", q.s, q.safe, got, out.Quote[i])
-		}
-	}
-}
-
-func TestDjangoSessionKeys(t *testing.T) {
-	out := runGolden(t)
-	s := out.Session
-	if s.Cache != keyfunc.SessionCachePrefix || s.CachedDB != keyfunc.SessionCachedDBPrefix {
-		t.Errorf("Django's KEY_PREFIX values are %q and %q", s.Cache, s.CachedDB)
-	}
-	tests := []struct{ engine, want string }{
-		{"django.contrib.sessions.backends.cache", s.CacheStore},
-		{"cache", s.CacheStore},
-		{keyfunc.SessionCachePrefix, s.CacheStore},
-		{"django.contrib.sessions.backends.cached_db", s.CachedDBStore},
-		{"cached_db", s.CachedDBStore},
-	}
-	for _, tc := range tests {
-		if got := keyfunc.SessionKey(tc.engine, goldenSessionKey); got != tc.want {
-			t.Errorf("SessionKey(%q) = %q, SessionStore.cache_key is %q", tc.engine, got, tc.want)
-		}
-	}
-}
-
-// installedVaryScheme is the scheme keyfunc predicts for the installed
-// Django, from the Debian package version when dpkg knows it.
-func installedVaryScheme(t *testing.T, djangoVersion string) (keyfunc.VaryScheme, string) {
-	version := djangoVersion
-	if v, err := exec.Command("dpkg-query", "-W", "-f", "${Version}", "python3-django").Output(); err == nil && len(v) > 0 {
-		version = string(v)
-	}
-	s, err := keyfunc.VarySchemeFor(version)
-	if err != nil {
-		t.Fatalf("VarySchemeFor(%q): %v", version, err)
-	}
-	return s, version
-}
-
-func TestDjangoPageKeys(t *testing.T) {
-	out := runGolden(t)
-	scheme, version := installedVaryScheme(t, out.DjangoVersion)
-	t.Logf("installed Django %s (package version %s): vary scheme %s", out.DjangoVersion, version, scheme)
-	for i, p := range goldenPages {
-		t.Run(p.name, func(t *testing.T) {
-			want := out.Pages[i]
-			uri, err := keyfunc.CacheURL(p.url)
-			if err != nil {
-				t.Fatalf("CacheURL(%q): %v", p.url, err)
+			if r.err != nil {
+				t.Fatalf("django golden script under %s (%s): %v\n%s", in.Suite, in.Version, r.err, r.stderr)
 			}
-			if uri != want.URI {
-				t.Errorf("CacheURL(%q) = %q, build_absolute_uri() gives %q", p.url, uri, want.URI)
-			}
-			lang := p.langAttr
-			if lang == "" {
-				lang = p.activateLang
-			}
-			if lang == "" {
-				lang = "en-us"
-			}
-			tz := p.tz
-			if tz == "" {
-				tz = "America/Chicago"
-			}
-			if p.useTZ && tz != want.TZName {
-				t.Errorf("Django's time zone name is %q, the test expects %q", want.TZName, tz)
-			}
-			opts := keyfunc.PageKeyOptions{Method: p.method, KeyPrefix: p.prefix, Lang: lang, TZ: tz, UseI18N: p.useI18N, UseTZ: p.useTZ}
-			hl := []string{}
-			if p.vary != nil {
-				hl = keyfunc.HeaderList(scheme, *p.vary, p.useI18N)
-			}
-			if !reflect.DeepEqual(hl, want.HeaderList) {
-				t.Errorf("HeaderList(%q) = %q, learn_cache_key stored %q", *p.vary, hl, want.HeaderList)
-			}
-			host := hostOf(p.url)
-			hk, pk, err := keyfunc.PageKeys(opts, p.url, scheme, hl, fullMeta(host, p.meta))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(want.StoredKeys) != 1 || keyfunc.MakeKey("site", 2, hk) != want.StoredKeys[0] {
-				t.Errorf("header key %q (made %q); Django stored %q", hk, keyfunc.MakeKey("site", 2, hk), want.StoredKeys)
-			}
-			if pk != want.PageKey {
-				t.Errorf("page key\n got %s\nwant %s (learn_cache_key)", pk, want.PageKey)
-			}
-			lookup := p.lookup
-			if lookup == nil {
-				lookup = p.meta
-			}
-			opts.Method = "GET"
-			_, lk, _ := keyfunc.PageKeys(opts, p.url, scheme, hl, fullMeta(host, lookup))
-			if want.LookupKey == nil || lk != *want.LookupKey {
-				t.Errorf("lookup key\n got %s\nwant %v (get_cache_key)", lk, want.LookupKey)
-			}
+			f(t, in, r.out)
 		})
 	}
 }
 
-// TestDjangoVaryScheme finds which vary schemes reproduce every page key
-// the installed Django made, and checks that VarySchemeFor predicts one of
-// them. Debian's 3.2.25 from deb12u7 on hashes an absent header as "-,".
-func TestDjangoVaryScheme(t *testing.T) {
-	out := runGolden(t)
-	predicted, version := installedVaryScheme(t, out.DjangoVersion)
-	var matching []keyfunc.VaryScheme
-	for _, s := range keyfunc.AllVarySchemes() {
-		ok := true
+// fragmentScheme is the scheme keyfunc picks for an install.
+func fragmentScheme(t *testing.T, in djangotest.Install) keyfunc.FragmentScheme {
+	t.Helper()
+	s, err := keyfunc.FragmentSchemeFor(in.Version)
+	if err != nil {
+		t.Fatalf("FragmentSchemeFor(%q): %v", in.Version, err)
+	}
+	return s
+}
+
+// varyScheme is the scheme keyfunc predicts for an install, from its
+// Debian package version.
+func varyScheme(t *testing.T, in djangotest.Install) keyfunc.VaryScheme {
+	t.Helper()
+	s, err := keyfunc.VarySchemeFor(in.Version)
+	if err != nil {
+		t.Fatalf("VarySchemeFor(%q): %v", in.Version, err)
+	}
+	return s
+}
+
+func TestDjangoFragmentKeys(t *testing.T) {
+	forEachInstall(t, func(t *testing.T, in djangotest.Install, out *goldenOut) {
+		scheme := fragmentScheme(t, in)
+		t.Logf("Django %s (package %s): fragment scheme %s", out.DjangoVersion, in.Version, scheme)
+		for i, f := range goldenFragments {
+			want := out.Frag[i]
+			for _, c := range []struct {
+				scheme keyfunc.FragmentScheme
+				want   string
+				source string
+			}{
+				{scheme, want.Installed, "make_template_fragment_key of Django " + out.DjangoVersion},
+				{keyfunc.FragmentLegacy, want.Legacy, "Django <=3.0's formula with Python's quote"},
+				{keyfunc.FragmentNetstring, want.Netstring, "Django 6.1's formula in Python"},
+			} {
+				if got := keyfunc.FragmentKey(c.scheme, f.name, f.goVary); got != c.want {
+					t.Errorf("FragmentKey(%s, %q, %q) = %s; %s gives %s", c.scheme, f.name, f.goVary, got, c.source, c.want)
+				}
+			}
+		}
+	})
+}
+
+func TestDjangoKeysAndWarnings(t *testing.T) {
+	forEachInstall(t, func(t *testing.T, in djangotest.Install, out *goldenOut) {
+		for i, k := range goldenKeys {
+			want := out.Keys[i]
+			// Compared through repr: Python's str holds code points, not bytes.
+			if got := keyfunc.PyRepr(keyfunc.MakeKey("pre", 3, k)); got != want.Made {
+				t.Errorf("MakeKey(pre, 3, %q) = %s, default_key_func gives %s", k, got, want.Made)
+			}
+			if got := keyfunc.PyRepr(k); got != want.Repr {
+				t.Errorf("PyRepr(%q) = %s, Python's repr gives %s", k, got, want.Repr)
+			}
+			got := keyfunc.DjangoWarnings(k)
+			if len(got) != len(want.Warnings) {
+				t.Errorf("DjangoWarnings(%q) = %q, memcache_key_warnings gives %q", k, got, want.Warnings)
+				continue
+			}
+			for j := range got {
+				if got[j] != want.Warnings[j] {
+					t.Errorf("DjangoWarnings(%q)[%d]:\n got %s\nwant %s", k, j, got[j], want.Warnings[j])
+				}
+			}
+		}
+	})
+}
+
+func TestDjangoURLQuote(t *testing.T) {
+	forEachInstall(t, func(t *testing.T, in djangotest.Install, out *goldenOut) {
+		for i, q := range quoteCases() {
+			if got := keyfunc.URLQuote(q.s, q.safe); got != out.Quote[i] {
+				t.Errorf("URLQuote(%q, %q) = %q, Python's quote gives %q", q.s, q.safe, got, out.Quote[i])
+			}
+		}
+	})
+}
+
+func TestDjangoSessionKeys(t *testing.T) {
+	forEachInstall(t, func(t *testing.T, in djangotest.Install, out *goldenOut) {
+		s := out.Session
+		if s.Cache != keyfunc.SessionCachePrefix || s.CachedDB != keyfunc.SessionCachedDBPrefix {
+			t.Errorf("Django's KEY_PREFIX values are %q and %q", s.Cache, s.CachedDB)
+		}
+		tests := []struct{ engine, want string }{
+			{"django.contrib.sessions.backends.cache", s.CacheStore},
+			{"cache", s.CacheStore},
+			{keyfunc.SessionCachePrefix, s.CacheStore},
+			{"django.contrib.sessions.backends.cached_db", s.CachedDBStore},
+			{"cached_db", s.CachedDBStore},
+		}
+		for _, tc := range tests {
+			if got := keyfunc.SessionKey(tc.engine, goldenSessionKey); got != tc.want {
+				t.Errorf("SessionKey(%q) = %q, SessionStore.cache_key is %q", tc.engine, got, tc.want)
+			}
+		}
+	})
+}
+
+// pageOptions are the key options of a golden page case, with the
+// defaults django_golden.py runs under (en-us, America/Chicago).
+func pageOptions(p goldenPage) keyfunc.PageKeyOptions {
+	lang := p.langAttr
+	if lang == "" {
+		lang = p.activateLang
+	}
+	if lang == "" {
+		lang = "en-us"
+	}
+	tz := p.tz
+	if tz == "" {
+		tz = "America/Chicago"
+	}
+	return keyfunc.PageKeyOptions{Method: p.method, KeyPrefix: p.prefix, Lang: lang, TZ: tz, UseI18N: p.useI18N, UseTZ: p.useTZ}
+}
+
+func TestDjangoPageKeys(t *testing.T) {
+	forEachInstall(t, func(t *testing.T, in djangotest.Install, out *goldenOut) {
+		scheme := varyScheme(t, in)
+		t.Logf("Django %s (package %s): vary scheme %s", out.DjangoVersion, in.Version, scheme)
 		for i, p := range goldenPages {
-			hl := []string{}
-			if p.vary != nil {
-				hl = keyfunc.HeaderList(s, *p.vary, p.useI18N)
+			t.Run(p.name, func(t *testing.T) {
+				want := out.Pages[i]
+				uri, err := keyfunc.CacheURL(p.url)
+				if err != nil {
+					t.Fatalf("CacheURL(%q): %v", p.url, err)
+				}
+				if uri != want.URI {
+					t.Errorf("CacheURL(%q) = %q, build_absolute_uri() gives %q", p.url, uri, want.URI)
+				}
+				opts := pageOptions(p)
+				if p.useTZ && opts.TZ != want.TZName {
+					t.Errorf("Django's time zone name is %q, the test expects %q", want.TZName, opts.TZ)
+				}
+				hl := []string{}
+				if p.vary != nil {
+					hl = keyfunc.HeaderList(scheme, *p.vary, p.useI18N)
+				}
+				if !reflect.DeepEqual(hl, want.HeaderList) {
+					t.Errorf("HeaderList(%v) = %q, learn_cache_key stored %q", p.vary, hl, want.HeaderList)
+				}
+				host := hostOf(p.url)
+				hk, pk, err := keyfunc.PageKeys(opts, p.url, scheme, hl, fullMeta(host, p.meta))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(want.StoredKeys) != 1 || keyfunc.MakeKey("site", 2, hk) != want.StoredKeys[0] {
+					t.Errorf("header key %q (made %q); Django stored %q", hk, keyfunc.MakeKey("site", 2, hk), want.StoredKeys)
+				}
+				if pk != want.PageKey {
+					t.Errorf("page key\n got %s\nwant %s (learn_cache_key)", pk, want.PageKey)
+				}
+				lookup := p.lookup
+				if lookup == nil {
+					lookup = p.meta
+				}
+				opts.Method = "GET"
+				_, lk, _ := keyfunc.PageKeys(opts, p.url, scheme, hl, fullMeta(host, lookup))
+				if want.LookupKey == nil || lk != *want.LookupKey {
+					t.Errorf("lookup key\n got %s\nwant %v (get_cache_key)", lk, want.LookupKey)
+				}
+			})
+		}
+	})
+}
+
+// TestDjangoVaryScheme finds which vary schemes reproduce every page key
+// each Django made, and checks that VarySchemeFor predicts one of them.
+// Debian's 3.2.25 from deb12u7 on hashes an absent header as "-,".
+func TestDjangoVaryScheme(t *testing.T) {
+	forEachInstall(t, func(t *testing.T, in djangotest.Install, out *goldenOut) {
+		predicted := varyScheme(t, in)
+		var matching []keyfunc.VaryScheme
+		for _, s := range keyfunc.AllVarySchemes() {
+			ok := true
+			for i, p := range goldenPages {
+				hl := []string{}
+				if p.vary != nil {
+					hl = keyfunc.HeaderList(s, *p.vary, p.useI18N)
+				}
+				if _, pk, err := keyfunc.PageKeys(pageOptions(p), p.url, s, hl, fullMeta(hostOf(p.url), p.meta)); err != nil || pk != out.Pages[i].PageKey {
+					ok = false
+					break
+				}
 			}
-			lang, tz := p.langAttr, p.tz
-			if lang == "" {
-				lang = p.activateLang
-			}
-			if lang == "" {
-				lang = "en-us"
-			}
-			if tz == "" {
-				tz = "America/Chicago"
-			}
-			opts := keyfunc.PageKeyOptions{Method: p.method, KeyPrefix: p.prefix, Lang: lang, TZ: tz, UseI18N: p.useI18N, UseTZ: p.useTZ}
-			if _, pk, err := keyfunc.PageKeys(opts, p.url, s, hl, fullMeta(hostOf(p.url), p.meta)); err != nil || pk != out.Pages[i].PageKey {
-				ok = false
-				break
+			if ok {
+				matching = append(matching, s)
 			}
 		}
-		if ok {
-			matching = append(matching, s)
+		t.Logf("Django %s (package %s) page keys match vary schemes %v; VarySchemeFor predicts %s",
+			out.DjangoVersion, in.Version, matching, predicted)
+		found := false
+		for _, s := range matching {
+			found = found || s == predicted
 		}
+		if !found {
+			t.Errorf("VarySchemeFor(%q) = %s, but Django's keys match %v", in.Version, predicted, matching)
+		}
+	})
+}
+
+// TestDjangoMiddlewareKeys sends requests through each Django's whole cache
+// middleware and checks that the header key and page key it stored are the
+// ones keyfunc computes from the URL, the header list Django stored (as
+// page-key reads it from the cache) and the request's headers, and that
+// the stored list is HeaderList of the response's final Vary header (to
+// which Django 5.2 adds Authorization).
+func TestDjangoMiddlewareKeys(t *testing.T) {
+	forEachInstall(t, func(t *testing.T, in djangotest.Install, out *goldenOut) {
+		scheme := varyScheme(t, in)
+		for i, m := range goldenMiddlewares {
+			t.Run(m.name, func(t *testing.T) {
+				got := out.Middleware[i]
+				if len(got.StoredKeys) != 2 || got.HeaderList == nil || !got.Hit {
+					t.Fatalf("Django's middleware stored %q (header list %q), served again from the cache: %v", got.StoredKeys, got.HeaderList, got.Hit)
+				}
+				t.Logf("Django %s: Vary %v, header list %q", out.DjangoVersion, strOrNil(got.Vary), got.HeaderList)
+				vary := ""
+				if got.Vary != nil {
+					vary = *got.Vary
+				}
+				if hl := keyfunc.HeaderList(scheme, vary, true); got.Vary != nil && !reflect.DeepEqual(hl, got.HeaderList) || got.Vary == nil && len(got.HeaderList) != 0 {
+					t.Errorf("HeaderList(%q) = %q, the middleware stored %q", vary, hl, got.HeaderList)
+				}
+				opts := keyfunc.PageKeyOptions{Method: m.method, KeyPrefix: "mw", Lang: "en-us", TZ: "America/Chicago", UseI18N: true, UseTZ: true}
+				hk, pk, err := keyfunc.PageKeys(opts, m.url, scheme, got.HeaderList, fullMeta(hostOf(m.url), m.meta))
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := []string{keyfunc.MakeKey("site", 2, hk), keyfunc.MakeKey("site", 2, pk)}
+				sort.Strings(want)
+				if !reflect.DeepEqual(want, got.StoredKeys) {
+					t.Errorf("keyfunc gives\n %q\nthe middleware stored\n %q", want, got.StoredKeys)
+				}
+			})
+		}
+	})
+}
+
+func strOrNil(s *string) any {
+	if s == nil {
+		return nil
 	}
-	t.Logf("installed Django %s (package %s) page keys match vary schemes %v; VarySchemeFor predicts %s",
-		out.DjangoVersion, version, matching, predicted)
-	found := false
-	for _, s := range matching {
-		found = found || s == predicted
-	}
-	if !found {
-		t.Errorf("VarySchemeFor(%q) = %s, but Django's keys match %v", version, predicted, matching)
-	}
+	return *s
 }

@@ -16,8 +16,18 @@ declare -A PACKAGES=(
 # The machine's own mirror, read from its sources.
 uri=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)
 [ -n "$uri" ] || uri=$(awk '/^deb /{print $2; exit}' /etc/apt/sources.list 2>/dev/null)
+# Byte-compiles an unpacked suite once (Debian does it at install time;
+# dpkg -x does not), so that each test's Python does not recompile Django.
+compile_suite() {
+  [ -f "$1/.compiled" ] && return 0
+  /usr/bin/python3 -m compileall -q -j 0 "$1/usr/lib/python3/dist-packages" >/dev/null 2>&1 || true
+  touch "$1/.compiled"
+}
 for suite in trixie sid; do
-  [ -f "$DEST/$suite/DJANGO_VERSION" ] && [ -f "$DEST/$suite/usr/lib/python3/dist-packages/django/__init__.py" ] && continue
+  if [ -f "$DEST/$suite/DJANGO_VERSION" ] && [ -f "$DEST/$suite/usr/lib/python3/dist-packages/django/__init__.py" ]; then
+    compile_suite "$DEST/$suite"
+    continue
+  fi
   [ -f "$DEST/$suite.unusable" ] && [ -n "$(find "$DEST/$suite.unusable" -mtime -1)" ] && continue  # asked today already
   [ -n "$uri" ] || { echo "fetch-django: no Debian mirror configured" >&2; exit 1; }
   work=$(mktemp -d)
@@ -41,6 +51,7 @@ for suite in trixie sid; do
     continue
   fi
   rm -rf "$DEST/$suite" && mv "$DEST/$suite.new" "$DEST/$suite"
+  compile_suite "$DEST/$suite"
   echo "fetch-django: unpacked $(cd "$work" && ls *.deb | tr '\n' ' ')into $DEST/$suite"
   rm -rf "$work"
 done

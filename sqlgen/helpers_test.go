@@ -18,12 +18,29 @@ import (
 	_ "github.com/go-sql-driver/mysql"
 	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "github.com/mattn/go-sqlite3"
+
+	"github.com/cachectl/cachectl/internal/djangotest"
+	"github.com/cachectl/cachectl/sqlgen"
 )
+
+// forInstalls runs f as a parallel subtest per Django install (bookworm's
+// 3.2, and trixie's 4.2 and sid's 5.2 when scripts/fetch-django.sh
+// unpacked them), with the Options that reproduce that release's text.
+func forInstalls(t *testing.T, f func(t *testing.T, in djangotest.Install, o sqlgen.Options)) {
+	t.Helper()
+	for _, in := range djangotest.Installs(t) {
+		o := sqlgen.Options{Django32: strings.HasPrefix(in.Upstream(), "3.")}
+		t.Run(in.Suite, func(t *testing.T) {
+			t.Parallel()
+			f(t, in, o)
+		})
+	}
+}
 
 // Where the tests find their servers and Python. The addresses are the
 // machine's own PostgreSQL (trust auth) and MariaDB (root, no password).
 const (
-	pythonBin = "/usr/bin/python3" // Debian's, with python3-django 3.2
+	pythonBin = djangotest.Python // Debian's, with python3-django 3.2
 	pgAdmin   = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable&connect_timeout=5"
 	myAdmin   = "root@tcp(127.0.0.1:3306)/?timeout=5s"
 )
@@ -39,25 +56,27 @@ func missing(t testing.TB, format string, args ...any) {
 	t.Skip(msg)
 }
 
-var pyModules sync.Map // module name → error or nil
+var pyModules sync.Map // install suite + "/" + module name → error or nil
 
-// requirePython checks that Debian's python3 imports django and the named
-// modules (psycopg2, MySQLdb).
-func requirePython(t testing.TB, modules ...string) {
+// requirePython checks that Debian's python3 running the Django install
+// imports django and the named modules (psycopg2, MySQLdb).
+func requirePython(t testing.TB, in djangotest.Install, modules ...string) {
 	t.Helper()
 	if _, err := os.Stat(pythonBin); err != nil {
 		missing(t, "%s is missing (apt-get install python3-django)", pythonBin)
 	}
 	for _, m := range append([]string{"django"}, modules...) {
-		v, ok := pyModules.Load(m)
+		v, ok := pyModules.Load(in.Suite + "/" + m)
 		if !ok {
-			out, err := exec.Command(pythonBin, "-c", "import "+m).CombinedOutput()
+			cmd := exec.Command(pythonBin, "-c", "import "+m)
+			cmd.Env = in.Env()
+			out, err := cmd.CombinedOutput()
 			if err != nil {
-				v = fmt.Errorf("%s cannot import %s: %s", pythonBin, m, bytes.TrimSpace(out))
+				v = fmt.Errorf("%s cannot import %s with Django from %s: %s", pythonBin, m, in.Suite, bytes.TrimSpace(out))
 			} else {
 				v = error(nil)
 			}
-			pyModules.Store(m, v)
+			pyModules.Store(in.Suite+"/"+m, v)
 		}
 		if err, _ := v.(error); err != nil {
 			missing(t, "%v", err)
@@ -65,9 +84,10 @@ func requirePython(t testing.TB, modules ...string) {
 	}
 }
 
-// probe runs testdata/django_probe.py in mode with settings (DATABASES and
-// CACHES) and returns its stdout.
-func probe(t *testing.T, mode string, settings any, stdin string) string {
+// probe runs testdata/django_probe.py under a Django install in mode with
+// settings (DATABASES and CACHES) and returns its stdout. The probe fails
+// when the Django that runs is not the install's.
+func probe(t *testing.T, in djangotest.Install, mode string, settings any, stdin string) string {
 	t.Helper()
 	js, err := json.Marshal(settings)
 	if err != nil {
@@ -81,7 +101,7 @@ func probe(t *testing.T, mode string, settings any, stdin string) string {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, pythonBin, script, mode)
 	cmd.Dir = t.TempDir()
-	cmd.Env = append(os.Environ(), "SQLGEN_SETTINGS="+string(js), "PYTHONDONTWRITEBYTECODE=1")
+	cmd.Env = append(in.Env(), "SQLGEN_SETTINGS="+string(js), "PYTHONDONTWRITEBYTECODE=1", "SQLGEN_DJANGO="+in.Upstream())
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -132,9 +132,10 @@ func TestStatsSizes(t *testing.T) {
 
 // TestCull replays the formats doc's culling example: with MAX_ENTRIES=5
 // and CULL_FREQUENCY=2, writing k1..k3 (timeout 0, already expired) then
-// c0..c9. The doc says [c6 c7 c8 c9 k1 k2] remain, but a real run of
-// Debian's Django 3.2 on SQLite leaves [c6 c7 c8 c9]: the first cull (at
-// c3) deletes the expired k rows. The real run wins.
+// c0..c9. The doc says [c6 c7 c8 c9 k1 k2] remain, but real runs of Django
+// 3.2, 4.2 and 5.2 on SQLite, PostgreSQL and MariaDB leave [c6 c7 c8 c9]
+// (TestDjangoInterop compares them): the first cull (at c3) deletes the
+// expired k rows. The real runs win.
 func TestCull(t *testing.T) {
 	for _, v := range vendors(t) {
 		t.Run(v.name, func(t *testing.T) {
@@ -157,59 +158,197 @@ func TestCull(t *testing.T) {
 	}
 }
 
-// TestDjangoInterop: a table made by cachectl is used by real Django and
-// the other way round; values written by each are read by the other; the
-// dry-run SQL equals Django's for each vendor.
+// dbAlias is the DATABASES alias of a vendor in the interop runs, which
+// hold all three vendors in one Django process (SQLite is the default).
+func dbAlias(vendor string) string {
+	if vendor == "sqlite" {
+		return "default"
+	}
+	return vendor
+}
+
+// dbRouting is the Python prelude of the interop runs: a database router
+// that sends each cache to the DATABASES alias its model class names, and
+// cache(vendor, name) to get the vendor's cache "<vendor>_<name>" routed.
+const dbRouting = `
+from django.db import connections, router
+assert django.get_version() == sys.argv[1], django.get_version()
+VENDORS = json.loads(sys.argv[2])
+ALIAS = {"sqlite": "default", "postgresql": "postgresql", "mysql": "mysql"}
+class ByVendor:
+    def db_for_read(self, model, **hints):
+        return getattr(model, "vendor_alias", None)
+    db_for_write = db_for_read
+router.routers = [ByVendor()]
+def cache(vendor, name):
+    c = caches[vendor + "_" + name]
+    c.cache_model_class.vendor_alias = ALIAS[vendor]
+    return c
+`
+
+// cullKeys are the writes of the formats doc's culling example (MAX_ENTRIES
+// 5, CULL_FREQUENCY 2): k1..k3 already expired (timeout 0), then c0..c9.
+var cullKeys = func() (expired, live []string) {
+	expired = []string{"k1", "k2", "k3"}
+	for i := 0; i < 10; i++ {
+		live = append(live, fmt.Sprintf("c%d", i))
+	}
+	return expired, live
+}
+
+// TestDjangoInterop, under every Django install (bookworm's 3.2, trixie's
+// 4.2, sid's 5.2, all with bookworm's psycopg2 and MySQLdb): a table made
+// by cachectl is used by real Django and the other way round; values
+// written by each are read by the other, with their expiry; the dry-run
+// SQL equals Django's for each vendor; culling leaves the rows Django's
+// leaves. Each install runs one Python process per direction for all
+// vendors.
 func TestDjangoInterop(t *testing.T) {
-	for _, v := range vendors(t) {
-		t.Run(v.name, func(t *testing.T) {
-			djangotest.Require(t, v.pyModule)
-			ctx := context.Background()
-			dbs := map[string]any{"default": v.django}
-			caches := map[string]any{"mine": map[string]any{"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "made_by_cachectl", "KEY_PREFIX": "p"},
-				"theirs": map[string]any{"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "made_by_django", "KEY_PREFIX": "p"}}
-			run := func(script string) string {
-				t.Setenv("DATABASES", mustJSON(dbs))
-				return djangotest.Run(t, caches, script)
-			}
-			// Django's dry run for its own table equals ours.
-			out := run(`
+	for _, in := range djangotest.Installs(t) {
+		t.Run(in.Suite, func(t *testing.T) {
+			in.Use(t)
+			djangoInterop(t, in)
+		})
+	}
+}
+
+func djangoInterop(t *testing.T, in djangotest.Install) {
+	ctx := context.Background()
+	major, _, err := keyfunc.ParseVersion(in.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sqlOpts := sqlgen.Options{Django32: major < 4}
+	all := vendors(t)
+	dbs := map[string]any{}
+	caches := map[string]any{}
+	var names []string
+	var usable []vendor
+	for _, v := range all {
+		if in.Imports(v.pyModule) != nil {
+			continue // its subtest below says so
+		}
+		usable = append(usable, v)
+		names = append(names, v.name)
+		dbs[dbAlias(v.name)] = v.django
+		caches[v.name+"_mine"] = map[string]any{"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "made_by_cachectl", "KEY_PREFIX": "p"}
+		caches[v.name+"_theirs"] = map[string]any{"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "made_by_django", "KEY_PREFIX": "p"}
+		caches[v.name+"_cull"] = map[string]any{"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "cull_by_django",
+			"OPTIONS": map[string]any{"MAX_ENTRIES": 5, "CULL_FREQUENCY": 2}}
+	}
+	if _, ok := dbs["default"]; !ok && len(usable) > 0 {
+		dbs["default"] = map[string]any{"ENGINE": "django.db.backends.sqlite3", "NAME": filepath.Join(t.TempDir(), "unused.sqlite3")}
+	}
+	vendorList := mustJSON(names)
+	run := func(script string) string {
+		t.Setenv("DATABASES", mustJSON(dbs))
+		return djangotest.Run(t, caches, dbRouting+script, in.Upstream(), vendorList)
+	}
+	// Phase 1, Django: its dry run and table; the culling example.
+	var first map[string]struct {
+		DryRun string `json:"dry_run"`
+		Cull   []string
+	}
+	if len(usable) > 0 {
+		out := run(`
 import io
 from django.core.management import call_command
-o = io.StringIO(); call_command("createcachetable", "made_by_django", dry_run=True, stdout=o); print(o.getvalue(), end="")
-call_command("createcachetable", "made_by_django")
+res = {}
+for v in VENDORS:
+    o = io.StringIO()
+    call_command("createcachetable", "made_by_django", database=ALIAS[v], dry_run=True, stdout=o)
+    call_command("createcachetable", "made_by_django", database=ALIAS[v])
+    call_command("createcachetable", "cull_by_django", database=ALIAS[v])
+    c = cache(v, "cull")
+    for k in ("k1", "k2", "k3"):
+        c.set(k, "x", 0)
+    for i in range(10):
+        c.set("c%d" % i, "x", 100)
+    with connections[ALIAS[v]].cursor() as cur:
+        cur.execute("SELECT cache_key FROM cull_by_django ORDER BY cache_key")
+        left = [r[0] for r in cur.fetchall()]
+    res[v] = {"dry_run": o.getvalue(), "cull": left}
+print(json.dumps(res))
 `)
-			d, _ := sqlgen.ParseDialect(v.name)
-			if out != sqlgen.DryRunText(d, "made_by_django", sqlgen.Options{}) {
-				t.Errorf("Django's dry run:\n%s\ncachectl's:\n%s", out, sqlgen.DryRunText(d, "made_by_django", sqlgen.Options{}))
+		if err := json.Unmarshal([]byte(out), &first); err != nil {
+			t.Fatal(out)
+		}
+	}
+	key := func(k string) string { return keyfunc.MakeKey("p", 1, k) }
+	backendsOf := map[string][2]backends.Backend{}
+	outer := t // the backends outlive the vendor's first subtest
+	for _, v := range all {
+		t.Run(v.name, func(t *testing.T) {
+			if err := in.Imports(v.pyModule); err != nil {
+				testserver.Missing(t, err.Error())
 			}
-			mine := open(t, v.url("made_by_cachectl"), 300)
+			got := first[v.name]
+			d, _ := sqlgen.ParseDialect(v.name)
+			if want := sqlgen.DryRunText(d, "made_by_django", sqlOpts); got.DryRun != want {
+				t.Errorf("Django's dry run:\n%s\ncachectl's:\n%s", got.DryRun, want)
+			}
+			// The culling example, replayed by cachectl on its own table.
+			cull := open(t, v.url("cull_by_cachectl"), 5)
+			create(t, cull)
+			expired, live := cullKeys()
+			for _, k := range expired {
+				backends.Set(ctx, cull, ":1:"+k, "x", backends.Timeout{Seconds: 0})
+			}
+			for _, k := range live {
+				backends.Set(ctx, cull, ":1:"+k, "x", backends.Timeout{Seconds: 100})
+			}
+			var left []string
+			cull.(backends.Lister).List(ctx, "*", func(ki backends.KeyInfo) error { left = append(left, ki.Key); return nil })
+			sort.Strings(left)
+			t.Logf("Django %s on %s leaves %q after the culling example", in.Upstream(), v.name, got.Cull)
+			if strings.Join(left, " ") != strings.Join(got.Cull, " ") || len(left) == 0 {
+				t.Errorf("after culling cachectl leaves %q, Django %q", left, got.Cull)
+			}
+			mine := open(outer, v.url("made_by_cachectl"), 300)
 			create(t, mine)
-			theirs := open(t, v.url("made_by_django"), 300)
-			key := func(k string) string { return keyfunc.MakeKey("p", 1, k) }
+			theirs := open(outer, v.url("made_by_django"), 300)
 			for _, b := range []backends.Backend{mine, theirs} {
 				backends.Set(ctx, b, key("w_str"), "naïve ☃", backends.Timeout{Seconds: 1000})
 				backends.Set(ctx, b, key("w_int"), int64(7), backends.Timeout{Forever: true})
 				doc, _ := pickle.FromJSON([]byte(`{"a": [1, 2.5, null]}`))
 				backends.Set(ctx, b, key("w_json"), doc, backends.Timeout{Seconds: 1000})
 			}
-			out = run(`
+			backendsOf[v.name] = [2]backends.Backend{mine, theirs}
+		})
+	}
+	if len(backendsOf) == 0 {
+		return
+	}
+	// Phase 2, Django: reads cachectl's rows in both tables and writes its own.
+	out := run(`
 import datetime, decimal
-res = []
-for alias in ("mine", "theirs"):
-    c = caches[alias]
-    res += [c.get("w_str") == "naïve ☃", c.get("w_int") == 7, c.get("w_json") == {"a": [1, 2.5, None]}, c.has_key("w_str"),
-            c.incr("w_int") == 8]
-    c.set("d_dt", datetime.datetime(2024, 1, 2, 3, 4, 5), 500)
-    c.set("d_dec", decimal.Decimal("9.99"), None)
-    c.set("d_expired", "x", 0)
-    c.set("d_list", [1, "two", (3,)], 500)
+res = {}
+for v in VENDORS:
+    res[v] = []
+    for name in ("mine", "theirs"):
+        c = cache(v, name)
+        res[v] += [c.get("w_str") == "naïve ☃", c.get("w_int") == 7, c.get("w_json") == {"a": [1, 2.5, None]}, c.has_key("w_str"),
+                   c.incr("w_int") == 8]
+        c.set("d_dt", datetime.datetime(2024, 1, 2, 3, 4, 5), 500)
+        c.set("d_dec", decimal.Decimal("9.99"), None)
+        c.set("d_expired", "x", 0)
+        c.set("d_list", [1, "two", (3,)], 500)
 print(json.dumps(res))
 `)
-			if strings.TrimSpace(out) != "[true, true, true, true, true, true, true, true, true, true]" {
-				t.Errorf("Django read cachectl's rows as %s", out)
+	var read map[string][]bool
+	if err := json.Unmarshal([]byte(out), &read); err != nil {
+		t.Fatal(out)
+	}
+	for _, v := range usable {
+		pair, ok := backendsOf[v.name]
+		if !ok {
+			continue
+		}
+		t.Run(v.name+"/both-ways", func(t *testing.T) {
+			if got := fmt.Sprint(read[v.name]); got != "[true true true true true true true true true true]" {
+				t.Errorf("Django read cachectl's rows as %s (str, int, json, has_key, incr; made by cachectl, then by Django)", got)
 			}
-			for _, b := range []backends.Backend{mine, theirs} {
+			for _, b := range pair {
 				want := map[string]string{"d_dt": "datetime.datetime(2024, 1, 2, 3, 4, 5)", "d_dec": "Decimal('9.99')",
 					"d_list": "[1, 'two', (3,)]", "w_int": "8"}
 				for k, w := range want {
@@ -243,9 +382,16 @@ func TestMain(m *testing.M) {
 }
 
 // TestUseTZFalse: with USE_TZ=False Django stores naive wall time of
-// TIME_ZONE; cachectl reads and writes the same with use_tz=false.
+// TIME_ZONE; cachectl reads and writes the same with use_tz=false. Under
+// every Django install (3.2 converts with datetime.fromtimestamp(t), 4.0+
+// with fromtimestamp(t, tz=None): the same local time).
 func TestUseTZFalse(t *testing.T) {
-	djangotest.Require(t)
+	for _, in := range djangotest.Installs(t) {
+		t.Run(in.Suite, func(t *testing.T) { useTZFalse(t, in) })
+	}
+}
+
+func useTZFalse(t *testing.T, in djangotest.Install) {
 	path := filepath.Join(t.TempDir(), "tz.sqlite3")
 	b := open(t, "sqlite://"+path+"?table=tzc&use_tz=false&time_zone=Europe/Paris", 300)
 	create(t, b)
@@ -255,6 +401,7 @@ func TestUseTZFalse(t *testing.T) {
 import sqlite3, sys
 import django
 from django.conf import settings
+assert django.get_version() == sys.argv[2], django.get_version()
 settings.configure(USE_TZ=False, TIME_ZONE="Europe/Paris", CACHES={"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "tzc"}},
     DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": sys.argv[1]}})
 django.setup()
@@ -264,9 +411,9 @@ print(cache.get("mine"), cache.has_key("mine"))
 `
 	// Under a settings module Django sets TZ=TIME_ZONE for the process;
 	// settings.configure() does not, so the test sets it.
-	out, err := execOut(djangotest.Python, "-c", script, path)
+	out, err := execOut(in.Env(), djangotest.Python, "-c", script, path, in.Upstream())
 	if err != nil {
-		t.Fatal(err)
+		t.Fatal(err, out)
 	}
 	if strings.TrimSpace(out) != "x True" {
 		t.Errorf("Django with USE_TZ=False read %q", out)
@@ -277,9 +424,9 @@ print(cache.get("mine"), cache.has_key("mine"))
 	}
 }
 
-func execOut(name string, args ...string) (string, error) {
+func execOut(env []string, name string, args ...string) (string, error) {
 	cmd := exec.Command(name, args...)
-	cmd.Env = append(os.Environ(), "TZ=Europe/Paris")
+	cmd.Env = append(env, "TZ=Europe/Paris")
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }

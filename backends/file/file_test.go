@@ -112,9 +112,19 @@ func TestAtomicWriteLeavesNoTemp(t *testing.T) {
 	}
 }
 
-// TestDjangoInterop runs real Django against the same directory, both ways.
+// TestDjangoInterop runs real Django against the same directory, both
+// ways, under every Django install (bookworm's 3.2, trixie's 4.2, sid's
+// 5.2).
 func TestDjangoInterop(t *testing.T) {
-	djangotest.Require(t)
+	for _, in := range djangotest.Installs(t) {
+		t.Run(in.Suite, func(t *testing.T) {
+			in.Use(t)
+			djangoInterop(t, in)
+		})
+	}
+}
+
+func djangoInterop(t *testing.T, in djangotest.Install) {
 	dir := t.TempDir()
 	caches := map[string]any{"default": map[string]any{
 		"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": dir,
@@ -127,6 +137,7 @@ func TestDjangoInterop(t *testing.T) {
 	// and render the same repr Python does.
 	out := djangotest.Run(t, caches, `
 import datetime, decimal, uuid
+assert django.get_version() == sys.argv[1], django.get_version()
 from django.utils.safestring import mark_safe
 from django.http import HttpResponse
 c = caches["default"]
@@ -144,7 +155,7 @@ for k, v in vals.items():
 c.set("safe", mark_safe("<b>x</b>"), None)
 c.set("response", HttpResponse(b"body", status=201), None)
 print(json.dumps({k: repr(v) for k, v in vals.items()}))
-`)
+`, in.Upstream())
 	var reprs map[string]string
 	if err := json.Unmarshal([]byte(out), &reprs); err != nil {
 		t.Fatalf("bad output from Django: %v: %s", err, out)

@@ -5,10 +5,12 @@ package djangotest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/cachectl/cachectl/internal/testserver"
@@ -23,12 +25,37 @@ const Python = "/usr/bin/python3"
 func Require(t testing.TB, modules ...string) {
 	t.Helper()
 	for _, m := range append([]string{"django"}, modules...) {
-		cmd := exec.Command(Python, "-c", "import "+m)
-		cmd.Env = env()
-		if err := cmd.Run(); err != nil {
+		if importErr(os.Getenv("CACHECTL_DJANGO_PYTHONPATH"), m) != nil {
 			testserver.Missing(t, fmt.Sprintf("Python module %s (Debian package python3-%s)", m, strings.ReplaceAll(m, "_", "-")))
 		}
 	}
+}
+
+// imports remembers, per PYTHONPATH and module, whether /usr/bin/python3
+// imports it: the answer does not change while the tests run, and each
+// question costs a Python start.
+var imports sync.Map // pythonPath + "\x00" + module → error (nil: imports)
+
+// importErr is nil if /usr/bin/python3 with pythonPath ("" for none)
+// imports module, else the last line of Python's error.
+func importErr(pythonPath, module string) error {
+	k := pythonPath + "\x00" + module
+	if v, ok := imports.Load(k); ok {
+		err, _ := v.(error)
+		return err
+	}
+	cmd := exec.Command(Python, "-c", "import "+module)
+	cmd.Env = os.Environ()
+	if pythonPath != "" {
+		cmd.Env = append(cmd.Env, "PYTHONPATH="+pythonPath)
+	}
+	var err error
+	if out, e := cmd.CombinedOutput(); e != nil {
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		err = errors.New(lines[len(lines)-1])
+	}
+	imports.Store(k, err)
+	return err
 }
 
 func env() []string {
@@ -87,6 +114,42 @@ func (in Install) Env() []string {
 	return e
 }
 
+// Upstream is the upstream release of the install's Debian version, as
+// django.get_version() reports it: "3:5.2.18-2" gives "5.2.18".
+func (in Install) Upstream() string {
+	v := in.Version
+	if _, after, ok := strings.Cut(v, ":"); ok {
+		v = after
+	}
+	if i := strings.LastIndexByte(v, '-'); i >= 0 {
+		v = v[:i]
+	}
+	return v
+}
+
+// Has reports whether the install itself ships a Python package (a
+// directory such as "django_redis" under its Path); bookworm's install
+// has what /usr/bin/python3 imports. A fetched suite without the package
+// would fall back to bookworm's copy, which is not that suite's.
+func (in Install) Has(pkg string) bool {
+	if in.Path == "" {
+		return importErr("", pkg) == nil
+	}
+	_, err := os.Stat(in.Path + "/" + pkg)
+	return err == nil
+}
+
+// Imports reports whether /usr/bin/python3 running the install imports
+// the modules, and if not, why.
+func (in Install) Imports(modules ...string) error {
+	for _, m := range modules {
+		if err := importErr(in.Path, m); err != nil {
+			return fmt.Errorf("Python module %s under Django from %s: %w", m, in.Suite, err)
+		}
+	}
+	return nil
+}
+
 // Use makes Run and Require in this test use the install.
 func (in Install) Use(t testing.TB) { t.Setenv("CACHECTL_DJANGO_PYTHONPATH", in.Path) }
 
@@ -120,18 +183,4 @@ func Installs(t testing.TB) []Install {
 		out = append(out, Install{Suite: suite, Path: dir + "/usr/lib/python3/dist-packages", Version: strings.TrimSpace(string(v))})
 	}
 	return out
-}
-
-// ModernDjango is where scripts/fetch-django.sh unpacks Debian trixie's
-// Django 4.2 (with asgiref and redis-py) beside bookworm's python3.
-const ModernDjango = "/var/cache/cachectl-django/trixie/usr/lib/python3/dist-packages"
-
-// RequireModern puts Django 4.2 on the path of the Python this test runs
-// (for Django's own RedisCache, new in 4.0), or fails (CI) or skips.
-func RequireModern(t testing.TB) {
-	t.Helper()
-	if _, err := os.Stat(ModernDjango + "/django/core/cache/backends/redis.py"); err != nil {
-		testserver.Missing(t, "Django 4.2 unpacked by scripts/fetch-django.sh")
-	}
-	t.Setenv("CACHECTL_DJANGO_PYTHONPATH", ModernDjango)
 }

@@ -31,6 +31,7 @@ from django.core.cache import cache
 from django.core.cache.backends.base import default_key_func, memcache_key_warnings
 from django.core.cache.utils import make_template_fragment_key
 from django.http import HttpResponse
+from django.middleware.cache import CacheMiddleware
 from django.test import RequestFactory
 from django.test.utils import override_settings
 from django.utils import timezone, translation
@@ -112,11 +113,45 @@ def page(case):
     return out
 
 
+def middleware(case):
+    """A request through the whole cache middleware (CacheMiddleware, as
+    cache_page and the site-wide pair use it): what it stores, then whether
+    the same request is served from the cache."""
+    def view(request):
+        resp = HttpResponse("x")
+        if case["vary"] is not None:
+            resp["Vary"] = case["vary"]
+        if case["cache_control"]:
+            resp["Cache-Control"] = case["cache_control"]
+        return resp
+
+    mw = CacheMiddleware(view, cache_timeout=600, key_prefix="mw", cache_alias="default")
+    rf = RequestFactory()
+    translation.activate("en-us")
+    timezone.deactivate()
+    try:
+        cache.clear()
+        req = rf.generic(case["method"], case["path"], HTTP_HOST=case["host"], **case["meta"])
+        resp = mw(req)
+        stored = sorted(cache._cache.keys())
+        header_lists = [cache.get(k.split(":", 2)[2]) for k in stored if ".cache_header." in k]
+        again = rf.generic(case["method"], case["path"], HTTP_HOST=case["host"], **case["meta"])
+        mw(again)
+        return {
+            "stored_keys": stored,
+            "header_list": header_lists[0] if len(header_lists) == 1 else None,
+            "vary": resp.get("Vary"),
+            "hit": not getattr(again, "_cache_update_cache", True),
+        }
+    finally:
+        translation.deactivate()
+
+
 def main():
     d = json.load(sys.stdin)
     out = {"django_version": django.get_version()}
     out["frag"] = [{
-        "colon": make_template_fragment_key(f["name"], f["vary"]),
+        "installed": make_template_fragment_key(f["name"], f["vary"]),
         "legacy": legacy_fragment(f["name"], f["vary"] or []),
         "netstring": netstring_fragment(f["name"], f["vary"] or []),
     } for f in d["frag"]]
@@ -135,6 +170,7 @@ def main():
         "cached_db_store": session_cached_db.SessionStore(session_key=d["session_key"]).cache_key,
     }
     out["pages"] = [page(c) for c in d["pages"]]
+    out["middleware"] = [middleware(c) for c in d["middleware"]]
     json.dump(out, sys.stdout)
 
 

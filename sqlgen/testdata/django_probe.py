@@ -44,6 +44,9 @@ def setup():
         USE_TZ=True,
     )
     django.setup()
+    want = os.environ.get("SQLGEN_DJANGO")
+    if want and django.get_version() != want:
+        sys.exit("Django %s ran, want %s" % (django.get_version(), want))
 
 
 def dryrun():
