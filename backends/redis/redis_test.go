@@ -217,9 +217,27 @@ func resetStats(t *testing.T, addrs ...string) {
 	}
 }
 
+// waitReplicaLink waits (bounded, 30 s) until the replica at addr has
+// synced with its leader.
+func waitReplicaLink(t *testing.T, addr string) {
+	t.Helper()
+	c := goredis.NewClient(&goredis.Options{Addr: addr})
+	defer c.Close()
+	for i := 0; i < 300; i++ {
+		if info, _ := c.Info(context.Background(), "replication").Result(); strings.Contains(info, "master_link_status:up") {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("replica %s did not sync with its leader within 30 s", addr)
+}
+
 func TestLeaderAndReplica(t *testing.T) {
-	leader := testserver.Redis(t)
+	// No diskless-sync delay: by default the leader waits 5 s before the
+	// replica's first sync.
+	leader := testserver.Redis(t, "--repl-diskless-sync-delay", "0")
 	replica := testserver.Redis(t, "--replicaof", strings.Replace(leader, ":", " ", 1))
+	waitReplicaLink(t, replica)
 	ctx := context.Background()
 	b := open(t, "redis://"+leader+"/0,redis://"+replica+"/0")
 	if err := backends.Set(ctx, b, "k", "v", backends.Timeout{Seconds: 100}); err != nil {
@@ -228,7 +246,7 @@ func TestLeaderAndReplica(t *testing.T) {
 	// Reads go to the replica: wait for replication.
 	var got pickle.Value
 	var err error
-	for i := 0; i < 100; i++ {
+	for i := 0; i < 200; i++ {
 		if got, err = backends.Get(ctx, b, "k"); err == nil {
 			break
 		}

@@ -248,7 +248,8 @@ func TestUnixSocket(t *testing.T) {
 func TestSentinelFailover(t *testing.T) {
 	mport, _ := testserver.FreePort()
 	master := "127.0.0.1:" + strconv.Itoa(mport)
-	mproc, err := testserver.Start("tcp", master, "redis-server", "--port", strconv.Itoa(mport), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	mproc, err := testserver.Start("tcp", master, "redis-server", "--port", strconv.Itoa(mport), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--repl-diskless-sync-delay", "0")
 	if err != nil {
 		testserver.Missing(t, "redis-server: "+err.Error())
 	}
@@ -256,14 +257,7 @@ func TestSentinelFailover(t *testing.T) {
 	// Start Sentinel once the replica is attached, so that its first look
 	// at the master lists the replica (otherwise it learns of it only at
 	// its next INFO, ten seconds later).
-	rcheck := goredis.NewClient(&goredis.Options{Addr: replica})
-	for i := 0; i < 200; i++ {
-		if info, _ := rcheck.Info(context.Background(), "replication").Result(); strings.Contains(info, "master_link_status:up") {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	rcheck.Close()
+	waitReplicaLink(t, replica)
 	sport, _ := testserver.FreePort()
 	conf := filepath.Join(t.TempDir(), "sentinel.conf")
 	os.WriteFile(conf, []byte(fmt.Sprintf("port %d\nbind 127.0.0.1\nsentinel monitor mymaster 127.0.0.1 %d 1\n"+
