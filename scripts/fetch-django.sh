@@ -1,17 +1,27 @@
 #!/usr/bin/env bash
 # Unpacks newer Django releases beside bookworm's python3 for the interop
 # tests: Debian trixie's Django 4.2 (Django's own RedisCache is 4.0+) and
-# sid's Django 5.2 with django-redis 7 (bookworm ships 3.2 and 5.2.0).
-# Each goes to DEST/<suite>, with the Debian version of its Django in
-# DEST/<suite>/DJANGO_VERSION. Uses a private apt sources list and state
-# directory: nothing changes system-wide. Idempotent: a suite already
-# unpacked is left alone.
+# sid's Django 5.2 with django-redis 7 and pymemcache 4 (bookworm ships
+# Django 3.2, django-redis 5.2.0 and pymemcache 3.5.2; pylibmc is a C
+# extension, so every Django uses bookworm's). Each goes to DEST/<suite>,
+# with the Debian version of its Django in DEST/<suite>/DJANGO_VERSION,
+# "package version" lines for every .deb in DEST/<suite>/VERSIONS and the
+# package list it was made from in DEST/<suite>/PACKAGES. Uses a private
+# apt sources list and state directory: nothing changes system-wide.
+# Idempotent: a suite already unpacked from the same package list is left
+# alone; one unpacked from another list (a package added here) is fetched
+# again.
 #   scripts/fetch-django.sh [DEST]   (default /var/cache/cachectl-django)
 set -euo pipefail
 DEST="${1:-/var/cache/cachectl-django}"
 declare -A PACKAGES=(
   [trixie]="python3-django python3-asgiref python3-redis"
-  [sid]="python3-django python3-asgiref python3-redis python3-django-redis"
+  [sid]="python3-django python3-asgiref python3-redis python3-django-redis python3-pymemcache"
+)
+# What must import under bookworm's /usr/bin/python3 for a suite to be used.
+declare -A IMPORTS=(
+  [trixie]="django asgiref redis"
+  [sid]="django asgiref redis pymemcache"
 )
 # The machine's own mirror, read from its sources.
 uri=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)
@@ -24,11 +34,14 @@ compile_suite() {
   touch "$1/.compiled"
 }
 for suite in trixie sid; do
-  if [ -f "$DEST/$suite/DJANGO_VERSION" ] && [ -f "$DEST/$suite/usr/lib/python3/dist-packages/django/__init__.py" ]; then
+  if [ -f "$DEST/$suite/DJANGO_VERSION" ] && [ -f "$DEST/$suite/usr/lib/python3/dist-packages/django/__init__.py" ] &&
+     [ "$(cat "$DEST/$suite/PACKAGES" 2>/dev/null)" = "${PACKAGES[$suite]}" ]; then
     compile_suite "$DEST/$suite"
     continue
   fi
-  [ -f "$DEST/$suite.unusable" ] && [ -n "$(find "$DEST/$suite.unusable" -mtime -1)" ] && continue  # asked today already
+  # Found unusable today, from the same package list: not asked again.
+  [ -f "$DEST/$suite.unusable" ] && [ -n "$(find "$DEST/$suite.unusable" -mtime -1)" ] &&
+    [ "$(cat "$DEST/$suite.unusable-packages" 2>/dev/null)" = "${PACKAGES[$suite]}" ] && continue
   [ -n "$uri" ] || { echo "fetch-django: no Debian mirror configured" >&2; exit 1; }
   work=$(mktemp -d)
   mkdir -p "$work/lists/partial" "$work/archives/partial" "$DEST"
@@ -41,11 +54,14 @@ for suite in trixie sid; do
   rm -rf "$DEST/$suite.new" && mkdir -p "$DEST/$suite.new"
   for deb in "$work"/*.deb; do dpkg -x "$deb" "$DEST/$suite.new"; done
   dpkg-deb -f "$work"/python3-django_*.deb Version > "$DEST/$suite.new/DJANGO_VERSION"
+  for deb in "$work"/*.deb; do dpkg-deb -W --showformat='${Package} ${Version}\n' "$deb"; done > "$DEST/$suite.new/VERSIONS"
+  echo "${PACKAGES[$suite]}" > "$DEST/$suite.new/PACKAGES"
   # A rolling suite can move to a Django that needs a newer Python than
   # bookworm's: then record why, and the tests skip that suite by name.
-  rm -f "$DEST/$suite.unusable"
-  if ! PYTHONPATH="$DEST/$suite.new/usr/lib/python3/dist-packages" /usr/bin/python3 -c 'import django, asgiref, redis' 2>"$work/import.err"; then
-    echo "$suite's python3-django $(cat "$DEST/$suite.new/DJANGO_VERSION") does not import under $(/usr/bin/python3 -V): $(tail -1 "$work/import.err")" > "$DEST/$suite.unusable"
+  rm -f "$DEST/$suite.unusable" "$DEST/$suite.unusable-packages"
+  if ! PYTHONPATH="$DEST/$suite.new/usr/lib/python3/dist-packages" /usr/bin/python3 -c "import $(echo ${IMPORTS[$suite]} | tr ' ' ,)" 2>"$work/import.err"; then
+    echo "$suite's python3-django $(cat "$DEST/$suite.new/DJANGO_VERSION") or a package beside it (${IMPORTS[$suite]}) does not import under $(/usr/bin/python3 -V): $(tail -1 "$work/import.err")" > "$DEST/$suite.unusable"
+    echo "${PACKAGES[$suite]}" > "$DEST/$suite.unusable-packages"
     echo "fetch-django: warning: $(cat "$DEST/$suite.unusable")" >&2
     rm -rf "$DEST/$suite.new" "$work"
     continue
