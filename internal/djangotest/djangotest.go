@@ -82,12 +82,24 @@ from django.core.cache import caches
 // and returns stdout. The script receives extra arguments in sys.argv[1:].
 func Run(t testing.TB, caches any, script string, args ...string) string {
 	t.Helper()
+	return run(t, env(), caches, script, args...)
+}
+
+// Run is djangotest.Run under this install, without touching the
+// environment of the test (so that parallel tests can use it).
+func (in Install) Run(t testing.TB, caches any, script string, args ...string) string {
+	t.Helper()
+	return run(t, in.Env(), caches, script, args...)
+}
+
+func run(t testing.TB, env []string, caches any, script string, args ...string) string {
+	t.Helper()
 	cj, err := json.Marshal(caches)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(Python, append([]string{"-c", Prelude + script}, args...)...)
-	cmd.Env = append(env(), "CACHES="+string(cj))
+	cmd.Env = append(env, "CACHES="+string(cj))
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
@@ -116,8 +128,12 @@ func (in Install) Env() []string {
 
 // Upstream is the upstream release of the install's Debian version, as
 // django.get_version() reports it: "3:5.2.18-2" gives "5.2.18".
-func (in Install) Upstream() string {
-	v := in.Version
+func (in Install) Upstream() string { return Upstream(in.Version) }
+
+// Upstream is the upstream part of a Debian version: no epoch, no Debian
+// revision ("3:5.2.18-2" gives "5.2.18", "4.0.0-9" gives "4.0.0").
+func Upstream(debian string) string {
+	v := debian
 	if _, after, ok := strings.Cut(v, ":"); ok {
 		v = after
 	}
@@ -137,6 +153,29 @@ func (in Install) Has(pkg string) bool {
 	}
 	_, err := os.Stat(in.Path + "/" + pkg)
 	return err == nil
+}
+
+// Package is the Debian package (e.g. "python3-pymemcache") whose copy
+// a Python process running the install imports: the suite's own, when
+// scripts/fetch-django.sh unpacked it there (listed in the suite's
+// VERSIONS), else bookworm's. It returns that package's Debian version
+// ("" if neither has it) and whether it is the suite's own.
+func (in Install) Package(deb string) (version string, own bool) {
+	if in.Path != "" {
+		root := strings.TrimSuffix(in.Path, "/usr/lib/python3/dist-packages")
+		if b, err := os.ReadFile(root + "/VERSIONS"); err == nil {
+			for _, line := range strings.Split(string(b), "\n") {
+				if name, v, ok := strings.Cut(strings.TrimSpace(line), " "); ok && name == deb {
+					return v, true
+				}
+			}
+		}
+	}
+	out, err := exec.Command("dpkg-query", "-W", "-f", "${Version}", deb).Output()
+	if err != nil {
+		return "", false
+	}
+	return strings.TrimSpace(string(out)), false
 }
 
 // Imports reports whether /usr/bin/python3 running the install imports
