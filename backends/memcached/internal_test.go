@@ -14,6 +14,7 @@ import (
 	"github.com/cachectl/cachectl/backends/memcached/selector"
 	"github.com/cachectl/cachectl/backends/pickle"
 	"github.com/cachectl/cachectl/internal/djangotest"
+	"github.com/cachectl/cachectl/internal/testserver"
 )
 
 // TestExptime pins Django's BaseMemcachedCache.get_backend_timeout and what
@@ -354,6 +355,101 @@ func TestLocationPerClient(t *testing.T) {
 			}
 			if got := strings.Join(names, " "); got != tc.servers {
 				t.Errorf("servers %s, want %s", got, tc.servers)
+			}
+		})
+	}
+}
+
+// TestPyMemcacheSelection: under each Django install (3.2 and 4.2 with
+// bookworm's pymemcache 3.5.2, 5.2 with sid's 4.0.0), the server that
+// Django's PyMemcacheCache client picks for each key, over every
+// pymemcache server list of the selection vectors (TCP, default port,
+// unix sockets, mixed) and an IPv6 one, is the server cachectl picks.
+// One Python process per install; no server is contacted.
+func TestPyMemcacheSelection(t *testing.T) {
+	lists := [][]string{{"[::1]:21211", "[::1]:21212", "127.0.0.1:21213", "localhost:21214"}}
+	seen := map[string]bool{}
+	keys := map[string]bool{}
+	for _, name := range []string{"server-selection.jsonl", "server-selection-unix.jsonl"} {
+		for _, line := range strings.Split(strings.TrimSpace(string(testserver.Vector(t, name))), "\n") {
+			var v struct {
+				Client, Key string
+				Servers     []string
+			}
+			if err := json.Unmarshal([]byte(line), &v); err != nil {
+				t.Fatal(err)
+			}
+			if v.Client != "pymemcache" {
+				continue
+			}
+			keys[v.Key] = true
+			if id := strings.Join(v.Servers, ";"); !seen[id] {
+				seen[id] = true
+				lists = append(lists, v.Servers)
+			}
+		}
+	}
+	for i := 0; i < 300; i++ {
+		keys[fmt.Sprintf("mi:1:k%d-é", i)] = true
+	}
+	var keyList []string
+	for k := range keys {
+		keyList = append(keyList, k)
+	}
+	caches := map[string]any{}
+	for i, l := range lists {
+		caches[fmt.Sprint(i)] = map[string]any{"BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache", "LOCATION": l}
+	}
+	kj, _ := json.Marshal(keyList)
+	for _, in := range djangotest.Installs(t) {
+		t.Run(in.Suite, func(t *testing.T) {
+			t.Parallel()
+			out := in.Run(t, caches, `
+import pymemcache
+from pymemcache.client.hash import HashClient
+keys = json.loads(sys.argv[1])
+res = {"django": django.get_version(), "pymemcache": pymemcache.__version__, "picks": {}}
+for alias, cfg in json.loads(os.environ["CACHES"]).items():
+    hc = caches[alias]._cache
+    assert isinstance(hc, HashClient), type(hc)
+    index = {HashClient([s]).hasher.nodes[0]: i for i, s in enumerate(cfg["LOCATION"])}
+    res["picks"][alias] = [index[hc.hasher.get_node(k)] for k in keys]
+print(json.dumps(res))
+`, string(kj))
+			var res struct {
+				Django, Pymemcache string
+				Picks              map[string][]int
+			}
+			if err := json.Unmarshal([]byte(out), &res); err != nil {
+				t.Fatal(out)
+			}
+			v, _ := in.Package("python3-pymemcache")
+			if res.Django != in.Upstream() || res.Pymemcache != djangotest.Upstream(v) {
+				t.Fatalf("Django %s with pymemcache %s ran; want %s with %s", res.Django, res.Pymemcache, in.Upstream(), djangotest.Upstream(v))
+			}
+			for i, l := range lists {
+				b, err := open(&backends.Config{Locations: []string{strings.Join(l, ";")}}, PyMemcache)
+				if err != nil {
+					t.Fatalf("%v: %v", l, err)
+				}
+				c := b.(*Cache)
+				picks := res.Picks[fmt.Sprint(i)]
+				if len(picks) != len(keyList) {
+					t.Fatalf("%v: %d picks for %d keys", l, len(picks), len(keyList))
+				}
+				bad := 0
+				for j, k := range keyList {
+					if got := c.sel.Pick(k); got != picks[j] {
+						bad++
+						if bad <= 3 {
+							t.Errorf("%v key %q: cachectl picks %s, pymemcache %s %s", l, k, l[got], res.Pymemcache, l[picks[j]])
+						}
+					}
+				}
+				if bad > 0 {
+					t.Errorf("%v: %d of %d keys on another server than pymemcache %s's", l, bad, len(keyList), res.Pymemcache)
+				}
+				b.Close()
 			}
 		})
 	}

@@ -88,7 +88,8 @@ print(pickle.dumps((newcache.Marker(), {"a": 1}, int(time.time()) + 300), 2).hex
 }
 
 // TestPyLibMCBinarySASL: PyLibMCCache with OPTIONS binary/username/password
-// (MemCachier-style) against a SASL memcached, both directions with real pylibmc.
+// (MemCachier-style) against a SASL memcached, both directions with real
+// pylibmc (bookworm's, under every Django install).
 func TestPyLibMCBinarySASL(t *testing.T) {
 	a := testserver.MemcachedSASL(t, "alice", "s3cret")
 	b2 := testserver.MemcachedSASL(t, "alice", "s3cret")
@@ -99,20 +100,26 @@ func TestPyLibMCBinarySASL(t *testing.T) {
 	// value back, so cachectl does too.
 	backendtest.Run(t, c, backendtest.Options{Prefix: ":1:", ZeroTimeoutKeeps: true})
 	djangotest.Require(t, "pylibmc")
-	caches := map[string]any{"default": map[string]any{"BACKEND": "django.core.cache.backends.memcached.PyLibMCCache",
-		"LOCATION": []string{a, b2}, "OPTIONS": map[string]any{"binary": true, "username": "alice", "password": "s3cret"}}}
-	for i := 0; i < 20; i++ {
-		backends.Set(ctx, c, ":1:k"+string(rune('a'+i)), int64(i), backends.Timeout{Seconds: 100})
-	}
-	out := djangotest.Run(t, caches, `
+	for _, in := range djangotest.Installs(t) {
+		t.Run(in.Suite, func(t *testing.T) {
+			caches := map[string]any{"default": map[string]any{"BACKEND": "django.core.cache.backends.memcached.PyLibMCCache",
+				"LOCATION": []string{a, b2}, "KEY_PREFIX": in.Suite, "OPTIONS": map[string]any{"binary": true, "username": "alice", "password": "s3cret"}}}
+			for i := 0; i < 20; i++ {
+				backends.Set(ctx, c, in.Suite+":1:k"+string(rune('a'+i)), int64(i), backends.Timeout{Seconds: 100})
+			}
+			out := in.Run(t, caches, `
+import pylibmc
+assert django.get_version() == sys.argv[1] and pylibmc.__file__.startswith("/usr/lib/python3/dist-packages/"), (django.get_version(), pylibmc.__file__)
 c = caches["default"]
 print(sum(c.get("k" + chr(ord("a") + i)) == i for i in range(20)))
 c.set("fromdj", "hi", 100)
-`)
-	if strings.TrimSpace(out) != "20" {
-		t.Errorf("pylibmc read %s of 20 keys cachectl wrote", out)
-	}
-	if v, err := backends.Get(ctx, c, ":1:fromdj"); err != nil || v != "hi" {
-		t.Errorf("cachectl read pylibmc's value as %v, %v", v, err)
+`, in.Upstream())
+			if strings.TrimSpace(out) != "20" {
+				t.Errorf("pylibmc read %s of 20 keys cachectl wrote", out)
+			}
+			if v, err := backends.Get(ctx, c, in.Suite+":1:fromdj"); err != nil || v != "hi" {
+				t.Errorf("cachectl read pylibmc's value as %v, %v", v, err)
+			}
+		})
 	}
 }
