@@ -175,8 +175,12 @@ func TestDjangoInterop(t *testing.T) {
 			})
 		}
 	})
-	if !ownPymemcache && os.Getenv("CI") == "true" && !t.Failed() {
-		t.Errorf("no Django install ran a newer pymemcache than bookworm's (scripts/fetch-django.sh unpacks sid's python3-pymemcache)")
+	// fetch-django.sh unpacks sid's python3-pymemcache beside its Django;
+	// only a sid found unusable (its Django or pymemcache no longer imports
+	// under bookworm's Python) excuses its absence in CI.
+	_, unusable := os.Stat(djangotest.FetchedRoot + "/sid.unusable")
+	if !ownPymemcache && os.Getenv("CI") == "true" && !t.Failed() && unusable != nil {
+		t.Errorf("no Django install ran a newer pymemcache than bookworm's: run scripts/fetch-django.sh, which unpacks sid's python3-pymemcache")
 	}
 }
 
