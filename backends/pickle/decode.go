@@ -496,7 +496,7 @@ func (d *decoder) run() (Value, error) {
 			var mod, name string
 			if mod, err = d.line(); err == nil {
 				if name, err = d.line(); err == nil {
-					err = d.push(global(mod, name))
+					err = d.push(d.global(mod, name))
 				}
 			}
 		case 0x93:
@@ -508,7 +508,7 @@ func (d *decoder) run() (Value, error) {
 					if !ok1 || !ok2 {
 						return nil, errorf("STACK_GLOBAL needs two str")
 					}
-					err = d.push(global(ms, ns))
+					err = d.push(d.global(ms, ns))
 				}
 			}
 		case 'R':
@@ -557,7 +557,7 @@ func (d *decoder) run() (Value, error) {
 					var args []Value
 					if args, err = d.popMark(); err == nil {
 						var v Value
-						if v, err = newObj(global(mod, name), Tuple(args), nil); err == nil {
+						if v, err = newObj(d.global(mod, name), Tuple(args), nil); err == nil {
 							err = d.push(v)
 						}
 					}
@@ -788,30 +788,22 @@ func rawUnicodeEscape(s string) string {
 	return b.String()
 }
 
-// global names a class or function, with Python 2 names mapped to
-// Python 3 ones as the unpickler's fix_imports does for the common cases.
-func global(mod, name string) Global {
-	switch mod {
-	case "__builtin__":
-		mod = "builtins"
-		switch name {
-		case "unicode", "basestring":
-			name = "str"
-		case "long":
-			name = "int"
-		case "xrange":
-			name = "range"
-		case "unichr":
-			name = "chr"
-		}
-	case "exceptions":
-		mod = "builtins"
-	case "copy_reg":
-		mod = "copyreg"
-	case "Queue":
-		mod = "queue"
+// global names a class or function. Below protocol 3 it applies the
+// Python 2 to 3 renames, as CPython's unpickler does with fix_imports
+// (its default): the (module, name) pair first, else the module alone.
+// The audit relies on these names being the ones Python would import.
+func (d *decoder) global(mod, name string) Global {
+	g := Global{Module: mod, Name: name}
+	if d.proto >= 3 {
+		return g
 	}
-	return Global{Module: mod, Name: name}
+	if g3, ok := py2to3Names[g]; ok {
+		return g3
+	}
+	if m, ok := py2to3Modules[mod]; ok {
+		g.Module = m
+	}
+	return g
 }
 
 func setItems(d *Dict, kv []Value) error {
