@@ -3,6 +3,7 @@ package pickle_test
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -250,6 +251,41 @@ func TestTruncatedEverywhere(t *testing.T) {
 			if _, err := pickle.Decode(data[:i]); err == nil {
 				t.Errorf("%s: prefix of %d bytes decoded", v.Name, i)
 			}
+		}
+	}
+}
+
+// sharedLongText is a 110 KB pickle whose list holds one 100 KB str
+// (or bytes) 5000 times: Python's repr of it is 500 MB.
+func sharedLongText(op string) []byte {
+	var b bytes.Buffer
+	b.WriteString("\x80\x04" + op)
+	binary.Write(&b, binary.LittleEndian, uint32(100_000))
+	b.WriteString(strings.Repeat("a", 100_000) + "\x940](")
+	b.WriteString(strings.Repeat("h\x00", 5000))
+	b.WriteString("e.")
+	return b.Bytes()
+}
+
+// TestSharedLongTextRendering: rendering charges text by its length, so
+// one long str shared many times is cut like a billion laughs.
+func TestSharedLongTextRendering(t *testing.T) {
+	const limit = 128 << 20
+	for _, op := range []string{"X", "B"} {
+		v, err := pickle.Decode(sharedLongText(op))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := pickle.Repr(v)
+		if len(r) > limit+5*5000 || !strings.HasSuffix(r, ", ...]") {
+			t.Errorf("opcode %s: Repr is %d bytes, ends %q", op, len(r), r[max(0, len(r)-20):])
+		}
+		j, err := json.Marshal(pickle.ToJSON(v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(j) > limit+30*5000 || !bytes.HasSuffix(j, []byte(`{"$py":"too-large"}]`)) {
+			t.Errorf("opcode %s: ToJSON is %d bytes, ends %q", op, len(j), j[max(0, len(j)-30):])
 		}
 	}
 }

@@ -19,25 +19,35 @@ import (
 // docs/value-formats.md describes. Self-references become
 // {"$py": "recursion"}.
 func ToJSON(v Value) any {
-	budget := maxRenderNodes
-	return toJSON(v, 0, map[any]bool{}, &budget)
+	return toJSON(v, 0, map[any]bool{}, &renderBudget{nodes: maxRenderNodes, bytes: maxRenderBytes})
 }
+
+func tooLarge() map[string]any { return map[string]any{"$py": "too-large"} }
 
 func tag(t string, value any) map[string]any { return map[string]any{"$py": t, "value": value} }
 
-func toJSON(v Value, depth int, seen map[any]bool, budget *int) any {
-	*budget--
-	if depth > DefaultLimits.MaxDepth || *budget < 0 {
-		return map[string]any{"$py": "too-large"}
+func toJSON(v Value, depth int, seen map[any]bool, budget *renderBudget) any {
+	if !budget.node() || depth > DefaultLimits.MaxDepth {
+		return tooLarge()
 	}
+	// Long text is charged by its length: one long str shared many times
+	// must not make the output huge.
 	switch x := goValue(v).(type) {
 	case nil, None:
 		return nil
-	case bool, string:
+	case bool:
+		return x
+	case string:
+		if !budget.spend(len(x)) {
+			return tooLarge()
+		}
 		return x
 	case int64:
 		return x
 	case *big.Int:
+		if !budget.spend(x.BitLen()/3 + 2) {
+			return tooLarge()
+		}
 		return json.Number(x.String())
 	case float64:
 		if math.IsInf(x, 0) || math.IsNaN(x) {
@@ -46,8 +56,14 @@ func toJSON(v Value, depth int, seen map[any]bool, budget *int) any {
 		// Python's json.dumps text: 3.0 stays a float, 1e+16 as repr writes it.
 		return json.Number(floatRepr(x))
 	case []byte:
+		if !budget.spend(base64.StdEncoding.EncodedLen(len(x))) {
+			return tooLarge()
+		}
 		return tag("bytes", base64.StdEncoding.EncodeToString(x))
 	case ByteArray:
+		if !budget.spend(base64.StdEncoding.EncodedLen(len(x))) {
+			return tooLarge()
+		}
 		return tag("bytearray", base64.StdEncoding.EncodeToString(x))
 	case *List:
 		if seen[x] {
@@ -78,7 +94,11 @@ func toJSON(v Value, depth int, seen map[any]bool, budget *int) any {
 		if allStr && !hasKey(x, "$py") {
 			m := newOrderedMap()
 			for _, it := range x.Items {
-				m.set(it.Key.(string), toJSON(it.Value, depth+1, seen, budget))
+				k := it.Key.(string)
+				if !budget.spend(len(k)) {
+					return tooLarge()
+				}
+				m.set(k, toJSON(it.Value, depth+1, seen, budget))
 			}
 			return m
 		}
@@ -88,29 +108,57 @@ func toJSON(v Value, depth int, seen map[any]bool, budget *int) any {
 		}
 		return map[string]any{"$py": "dict", "items": pairs}
 	case DateTime:
+		if z, ok := x.TZ.(ZoneInfo); ok && !budget.spend(len(z.Key)) {
+			return tooLarge()
+		}
 		return timeTag("datetime.datetime", x.ISO(), x.TZ)
 	case Date:
 		return tag("datetime.date", fmt.Sprintf("%04d-%02d-%02d", x.Year, x.Month, x.Day))
 	case Time:
+		if z, ok := x.TZ.(ZoneInfo); ok && !budget.spend(len(z.Key)) {
+			return tooLarge()
+		}
 		return timeTag("datetime.time", x.ISO(), x.TZ)
 	case TimeDelta:
 		return map[string]any{"$py": "datetime.timedelta", "days": x.Days, "seconds": x.Seconds, "microseconds": x.Microseconds}
 	case Timezone, ZoneInfo:
-		return tag("tzinfo", Repr(x))
+		r := Repr(x)
+		if !budget.spend(len(r)) {
+			return tooLarge()
+		}
+		return tag("tzinfo", r)
 	case Decimal:
+		if !budget.spend(len(x.Text)) {
+			return tooLarge()
+		}
 		return tag("decimal.Decimal", x.Text)
 	case UUID:
 		return tag("uuid.UUID", x.String())
 	case Global:
+		if !budget.spend(len(x.Module) + len(x.Name)) {
+			return tooLarge()
+		}
 		return map[string]any{"$py": "global", "value": x.Module + "." + x.Name}
 	case *Object:
+		if !budget.spend(len(x.Module) + len(x.Name)) {
+			return tooLarge()
+		}
 		if s, ok := AsString(x); ok {
+			if !budget.spend(len(s)) {
+				return tooLarge()
+			}
 			return s
 		}
 		if g, ok := getattrGlobal(x); ok {
+			if !budget.spend(len(g.Module) + len(g.Name)) {
+				return tooLarge()
+			}
 			return map[string]any{"$py": "global", "value": g.Module + "." + g.Name}
 		}
 		if s, ok := pytzRepr(x); ok {
+			if !budget.spend(len(s)) {
+				return tooLarge()
+			}
 			return tag("tzinfo", s)
 		}
 		if seen[x] {
@@ -156,7 +204,7 @@ func timeTag(t, iso string, tz Value) map[string]any {
 
 func hasKey(d *Dict, k string) bool { _, ok := d.Get(k); return ok }
 
-func listJSON(items []Value, depth int, seen map[any]bool, budget *int) []any {
+func listJSON(items []Value, depth int, seen map[any]bool, budget *renderBudget) []any {
 	out := make([]any, len(items))
 	for i, it := range items {
 		out[i] = toJSON(it, depth+1, seen, budget)
@@ -165,7 +213,7 @@ func listJSON(items []Value, depth int, seen map[any]bool, budget *int) []any {
 }
 
 // responseJSON shows a pickled HttpResponse as status, headers and body.
-func responseJSON(o *Object, depth int, seen map[any]bool, budget *int) any {
+func responseJSON(o *Object, depth int, seen map[any]bool, budget *renderBudget) any {
 	st, ok := o.State.(*Dict)
 	if !ok {
 		return nil
@@ -184,6 +232,9 @@ func responseJSON(o *Object, depth int, seen map[any]bool, budget *int) any {
 							if pair, ok := it.Value.(Tuple); ok && len(pair) == 2 {
 								name, _ := AsString(pair[0])
 								val, _ := AsString(pair[1])
+								if !budget.spend(len(name) + len(val)) {
+									return tooLarge()
+								}
 								headers.set(name, val)
 							}
 						}
@@ -197,6 +248,9 @@ func responseJSON(o *Object, depth int, seen map[any]bool, budget *int) any {
 				if pair, ok := it.Value.(Tuple); ok && len(pair) == 2 {
 					name, _ := AsString(pair[0])
 					val, _ := AsString(pair[1])
+					if !budget.spend(len(name) + len(val)) {
+						return tooLarge()
+					}
 					headers.set(name, val)
 				}
 			}
@@ -207,6 +261,9 @@ func responseJSON(o *Object, depth int, seen map[any]bool, budget *int) any {
 		if l, ok := c.(*List); ok {
 			for _, chunk := range l.Items {
 				if b, ok := chunk.([]byte); ok {
+					if len(body)+len(b) > budget.bytes {
+						return tooLarge()
+					}
 					body = append(body, b...)
 				}
 			}
@@ -218,6 +275,9 @@ func responseJSON(o *Object, depth int, seen map[any]bool, budget *int) any {
 	out.set("headers", headers)
 	ct := strings.ToLower(fmt.Sprint(headers.get("Content-Type")))
 	textual := strings.HasPrefix(ct, "text/") || strings.Contains(ct, "json") || strings.Contains(ct, "xml") || strings.Contains(ct, "javascript")
+	if !budget.spend(base64.StdEncoding.EncodedLen(len(body))) {
+		return tooLarge()
+	}
 	if textual && isUTF8(body) {
 		out.set("body", string(body))
 	} else {
