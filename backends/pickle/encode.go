@@ -121,10 +121,13 @@ func (e *encoder) commit() {
 	e.frame = e.frame[:0]
 }
 
-// boundary is CPython's opcode boundary: after each saved object a frame
-// that reached the target size is committed.
+// boundary is CPython's opcode boundary: a frame that reached the target
+// size is committed when the pickler starts to save the next object (a
+// memo GET included), so the opcodes that close a container stay in the
+// frame its last item ended. Every function below that stands for one of
+// CPython's save() calls starts with it.
 func (e *encoder) boundary() {
-	if len(e.frame) >= frameTarget {
+	if e.proto >= 4 && len(e.frame) >= frameTarget {
 		e.commit()
 	}
 }
@@ -193,6 +196,7 @@ func (e *encoder) memoizeAs(id any) {
 }
 
 func (e *encoder) save(v Value) error {
+	e.boundary()
 	e.depth++
 	defer func() { e.depth-- }()
 	if e.depth > maxEncodeDepth {
@@ -201,13 +205,7 @@ func (e *encoder) save(v Value) error {
 	if e.nodes++; e.nodes > DefaultLimits.MaxItems {
 		return fmt.Errorf("pickle: value has more than %d parts", DefaultLimits.MaxItems)
 	}
-	if err := e.dispatch(v); err != nil {
-		return err
-	}
-	if e.proto >= 4 {
-		e.boundary()
-	}
-	return nil
+	return e.dispatch(v)
 }
 
 func (e *encoder) dispatch(v Value) error {
@@ -402,6 +400,7 @@ func singleStr(s string) bool {
 // saveStr writes a str. shareAs names a memo namespace in which equal
 // strings are written once ("" for none).
 func (e *encoder) saveStr(s, shareAs string) error {
+	e.boundary()
 	if !utf8.ValidString(s) {
 		return fmt.Errorf("pickle: str is not valid UTF-8")
 	}
@@ -433,7 +432,6 @@ func (e *encoder) saveStr(s, shareAs string) error {
 		e.payload(h[:], s)
 	}
 	e.memoize()
-	e.boundary()
 	return nil
 }
 
@@ -558,7 +556,7 @@ func builtinFunction(name string) bool {
 
 // saveGlobal writes a reference to a class or function, once per pickle.
 func (e *encoder) saveGlobal(mod, name string) error {
-	defer e.boundary()
+	e.boundary()
 	if mod == "" || name == "" || strings.ContainsAny(mod+name, "\n") {
 		return fmt.Errorf("pickle: bad global name %q.%q", mod, name)
 	}
@@ -615,7 +613,7 @@ func (e *encoder) saveGlobal(mod, name string) error {
 // saveTupleFunc writes an n-tuple whose items save writes; the tuple is
 // a fresh object (never shared).
 func (e *encoder) saveTupleFunc(n int, save func(int) error) error {
-	defer e.boundary()
+	e.boundary()
 	if n == 0 {
 		if e.proto >= 1 {
 			e.w(')')
@@ -643,7 +641,7 @@ func (e *encoder) saveTupleFunc(n int, save func(int) error) error {
 }
 
 func (e *encoder) saveTuple(t Tuple) error {
-	defer e.boundary()
+	e.boundary()
 	n := len(t)
 	if n == 0 {
 		if e.proto >= 1 {
@@ -695,7 +693,7 @@ func (e *encoder) saveTuple(t Tuple) error {
 
 // saveList writes a list; id is its identity (nil for a fresh one).
 func (e *encoder) saveList(items []Value, id any) error {
-	defer e.boundary()
+	e.boundary()
 	if id != nil && e.seen(id) {
 		return nil
 	}

@@ -262,3 +262,47 @@ func short(s string) string {
 	}
 	return s
 }
+
+// pyFraming pickles values of about 100 KB whose first frame ends at
+// every byte of a repeated structure (a str of growing length goes
+// first), so that the frame boundary falls after every kind of opcode.
+const pyFraming = `
+import pickle, json, datetime, decimal, uuid
+import zoneinfo
+paris = zoneinfo.ZoneInfo("Europe/Paris")
+def rows(n):
+    return json.loads(json.dumps([{"id": i, "name": "n%d" % i, "tags": ["a", "b"]} for i in range(n)]))
+def mixed(n):
+    return [(i, [i, (i,)], {"k": {i}}, frozenset([i]), b"b", datetime.date(2024, 1, 1 + i % 28),
+             decimal.Decimal(i), {"t": datetime.datetime(2024, 1, 2, tzinfo=paris)}, 2**70 + i, "é" * (i % 3))
+            for i in range(n)]
+def lists(n):
+    return [[[i], [], [[i, "x"]]] for i in range(n)]
+vals = [("repro", rows(3000))]
+for shift in range(0, 48):
+    vals.append(("rows shift %d" % shift, ["p" * shift, rows(2200)]))
+for shift in range(0, 80, 3):
+    vals.append(("mixed shift %d" % shift, ["p" * shift, mixed(700)]))
+    vals.append(("lists shift %d" % shift, ["p" * shift, lists(3500)]))
+out = []
+for name, v in vals:
+    for p in (4, 5):
+        out.append({"name": name, "proto": p, "hex": pickle.dumps(v, p).hex()})
+print(json.dumps(out))
+`
+
+// TestPythonFraming: frames end where CPython ends them, wherever the
+// 64 KiB target falls (the repro: the first FRAME of 3000 json.loads rows
+// is 65537 bytes long).
+func TestPythonFraming(t *testing.T) {
+	var cases []pyCase
+	runPython(t, pyFraming, &cases)
+	for _, c := range cases {
+		data := unhex(t, c.Hex)
+		v, err := pickle.Decode(data)
+		if err != nil {
+			t.Fatalf("%s protocol %d: decode: %v", c.Name, c.Proto, err)
+		}
+		checkEncode(t, fmt.Sprintf("%s protocol %d", c.Name, c.Proto), v, c.Proto, data)
+	}
+}
