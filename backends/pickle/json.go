@@ -467,7 +467,9 @@ func fromTokens(dec *json.Decoder, depth int) (Value, error) {
 				}
 				l.Items = append(l.Items, v)
 			}
-			dec.Token()
+			if err := closing(dec, ']'); err != nil {
+				return nil, err
+			}
 			return l, nil
 		case '{':
 			d := &Dict{}
@@ -483,7 +485,9 @@ func fromTokens(dec *json.Decoder, depth int) (Value, error) {
 				}
 				d.set(k, v) // a repeated key keeps its place and takes the last value
 			}
-			dec.Token()
+			if err := closing(dec, '}'); err != nil {
+				return nil, err
+			}
 			if t, ok := d.Get("$py"); ok {
 				if ts, ok := t.(string); ok {
 					return untag(ts, d)
@@ -493,6 +497,22 @@ func fromTokens(dec *json.Decoder, depth int) (Value, error) {
 		}
 	}
 	return nil, fmt.Errorf("invalid JSON token %v", t)
+}
+
+// closing reads the delimiter that ends an array or object: input that
+// stops before it is truncated, not a shorter value.
+func closing(dec *json.Decoder, want json.Delim) error {
+	t, err := dec.Token()
+	if err == io.EOF {
+		return fmt.Errorf("invalid JSON: unexpected end of input (missing %q)", string(want))
+	}
+	if err != nil {
+		return fmt.Errorf("invalid JSON: %v", err)
+	}
+	if t != want {
+		return fmt.Errorf("invalid JSON: %v where %q was expected", t, string(want))
+	}
+	return nil
 }
 
 // leadingZero spots numbers JSON forbids but strconv accepts (01, -01).

@@ -169,3 +169,29 @@ func TestFromJSONLikePython(t *testing.T) {
 		checkEncode(t, "FromJSON("+doc+")", v, 5, unhex(t, want[i]))
 	}
 }
+
+// TestFromJSONPrefixesLikePython: every prefix of a few documents is
+// valid for FromJSON exactly when json.loads accepts it, so truncated
+// input is refused instead of stored shorter.
+func TestFromJSONPrefixesLikePython(t *testing.T) {
+	docs := []string{
+		`{"items": [1, 2, {"a": 3}]}`,
+		`[{"id": 1, "name": "ab", "tags": ["x", "yz"]}, {"$py": "tuple", "value": [1, [2.5e3]]}, null, true]`,
+		` {"k": {"": {}}, "l": [[], [[-0]]]} `,
+	}
+	var prefixes []string
+	for _, d := range docs {
+		for i := 0; i <= len(d); i++ {
+			prefixes = append(prefixes, d[:i])
+		}
+	}
+	var valid []string
+	script := "import json, sys\nfor doc in json.load(sys.stdin):\n    try:\n        json.loads(doc)\n        print('ok')\n    except ValueError:\n        print('error')\n"
+	runPythonLines(t, script, prefixes, &valid)
+	for i, p := range prefixes {
+		_, err := pickle.FromJSON([]byte(p))
+		if (err == nil) != (valid[i] == "ok") {
+			t.Errorf("FromJSON(%q): error %v, json.loads: %s", p, err, valid[i])
+		}
+	}
+}
