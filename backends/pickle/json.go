@@ -340,14 +340,46 @@ func utcOffset(tz Value, dt *DateTime) (TimeDelta, bool) {
 
 // zoneOffset looks the zone up in the system's time zone database.
 func zoneOffset(key string, dt *DateTime) (TimeDelta, bool) {
+	td, err := ZoneOffset(key, *dt)
+	return td, err == nil
+}
+
+// ZoneOffset is ZoneInfo(key).utcoffset(dt) for a naive wall time dt,
+// read from the system's time zone database. Like zoneinfo (PEP 495), a
+// wall time that a transition repeats (clocks set back) has the offset
+// from before the transition when dt.Fold is 0 and the one after when
+// it is 1; a wall time that a transition skips (clocks set forward) has
+// the offset from before with fold 0 and after with fold 1.
+func ZoneOffset(key string, dt DateTime) (TimeDelta, error) {
 	loc, err := time.LoadLocation(key)
 	if err != nil {
-		return TimeDelta{}, false
+		return TimeDelta{}, err
 	}
-	t := time.Date(dt.Year, time.Month(dt.Month), dt.Day, dt.Hour, dt.Minute, dt.Second, 0, loc)
-	_, off := t.Zone()
+	// The wall time as seconds, and the transitions within two days of it
+	// (no offset is a day or more away from UTC).
+	wall := time.Date(dt.Year, time.Month(dt.Month), dt.Day, dt.Hour, dt.Minute, dt.Second, 0, time.UTC).Unix()
+	at := time.Unix(wall-2*86400, 0).In(loc)
+	_, off := at.Zone()
+	for {
+		_, end := at.ZoneBounds()
+		if end.IsZero() || end.Unix() > wall+2*86400 {
+			break
+		}
+		next := end.In(loc)
+		_, after := next.Zone()
+		// The wall clock reads the transition at end+before and at
+		// end+after; fold 0 takes the later of the two, fold 1 the earlier.
+		switchAt := end.Unix() + int64(max(off, after))
+		if dt.Fold == 1 {
+			switchAt = end.Unix() + int64(min(off, after))
+		}
+		if wall < switchAt {
+			break
+		}
+		off, at = after, next
+	}
 	td, _ := normTimeDelta(0, int64(off), 0)
-	return td, true
+	return td, nil
 }
 
 // offsetISO formats a UTC offset as isoformat() does: +HH:MM, with

@@ -306,3 +306,63 @@ func TestPythonFraming(t *testing.T) {
 		checkEncode(t, fmt.Sprintf("%s protocol %d", c.Name, c.Proto), v, c.Proto, data)
 	}
 }
+
+// pyZoneTimes lists wall times around every UTC offset change of a few
+// zones in a few years, with both folds, and their isoformat() as
+// zoneinfo gives it.
+const pyZoneTimes = `
+import datetime, json, zoneinfo
+utc = datetime.timezone.utc
+out = []
+for key in ["Europe/Paris", "America/New_York", "Australia/Lord_Howe", "Europe/Dublin", "Pacific/Apia", "America/Sao_Paulo",
+            "Asia/Kolkata", "Africa/Casablanca", "Europe/Moscow"]:
+    z = zoneinfo.ZoneInfo(key)
+    for year in (1890, 1916, 1945, 1970, 1994, 2011, 2021, 2024, 2037, 2040, 2100):
+        t = datetime.datetime(year, 1, 1, tzinfo=utc)
+        prev = t.astimezone(z).utcoffset()
+        while t.year == year:
+            t += datetime.timedelta(minutes=30)
+            off = t.astimezone(z).utcoffset()
+            if off == prev:
+                continue
+            lo, hi = sorted([prev, off])
+            w = (t + lo).replace(tzinfo=None) - datetime.timedelta(minutes=90)
+            while w <= (t + hi).replace(tzinfo=None) + datetime.timedelta(minutes=90):
+                for fold in (0, 1):
+                    d = w.replace(fold=fold, tzinfo=z)
+                    out.append({"key": key, "fields": [d.year, d.month, d.day, d.hour, d.minute, d.second], "fold": fold,
+                                "iso": d.isoformat()})
+                w += datetime.timedelta(minutes=15)
+            prev = off
+print(json.dumps(out))
+`
+
+// TestZoneOffsetsLikeZoneinfo: the offset of a zoneinfo datetime around
+// every transition, fold 0 and 1, in repeated and skipped wall times, is
+// the one zoneinfo gives (PEP 495).
+func TestZoneOffsetsLikeZoneinfo(t *testing.T) {
+	var cases []struct {
+		Key    string `json:"key"`
+		Fields [6]int `json:"fields"`
+		Fold   int    `json:"fold"`
+		ISO    string `json:"iso"`
+	}
+	runPython(t, pyZoneTimes, &cases)
+	if len(cases) < 1000 {
+		t.Fatalf("only %d cases", len(cases))
+	}
+	bad := 0
+	for _, c := range cases {
+		f := c.Fields
+		dt := pickle.DateTime{Year: f[0], Month: f[1], Day: f[2], Hour: f[3], Minute: f[4], Second: f[5], Fold: c.Fold,
+			TZ: pickle.ZoneInfo{Key: c.Key}}
+		if got := dt.ISO(); got != c.ISO {
+			if bad++; bad <= 20 {
+				t.Errorf("%s fold=%d: %s, zoneinfo %s", c.Key, c.Fold, got, c.ISO)
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d of %d wall times differ", bad, len(cases))
+	}
+}

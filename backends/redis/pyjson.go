@@ -6,7 +6,6 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -218,12 +217,11 @@ func utcOffset(x pickle.DateTime) (string, error) {
 	case pickle.Timezone:
 		micros = (z.Offset.Days*86400+z.Offset.Seconds)*1e6 + z.Offset.Microseconds
 	case pickle.ZoneInfo:
-		loc, err := time.LoadLocation(z.Key)
+		off, err := pickle.ZoneOffset(z.Key, x) // fold and skipped times as zoneinfo has them
 		if err != nil {
 			return "", fmt.Errorf("json: time zone %q: %v", z.Key, err)
 		}
-		_, off := time.Date(x.Year, time.Month(x.Month), x.Day, x.Hour, x.Minute, x.Second, 0, loc).Zone()
-		micros = int64(off) * 1e6
+		micros = (off.Days*86400+off.Seconds)*1e6 + off.Microseconds
 	default:
 		return "", fmt.Errorf("json: cannot compute the UTC offset of a %s time zone", pickle.TypeName(z))
 	}
