@@ -170,12 +170,12 @@ func (r reprer) repr(v Value, depth int) {
 			}
 		}
 		r.s("datetime.datetime(" + joinInts(f))
+		if x.Fold == 1 { // before tzinfo for a datetime, after it for a time, as Python writes them
+			r.s(", fold=1")
+		}
 		if x.TZ != nil {
 			r.s(", tzinfo=")
 			r.repr(x.TZ, depth+1)
-		}
-		if x.Fold == 1 {
-			r.s(", fold=1")
 		}
 		r.s(")")
 	case Date:
