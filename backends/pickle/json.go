@@ -650,7 +650,7 @@ func untag(t string, d *Dict) (Value, error) {
 		if err != nil {
 			return nil, fmt.Errorf("datetime.datetime: cannot parse %q: %v", str, err)
 		}
-		if err := tzMember(d, &dt.TZ); err != nil {
+		if err := tzMember(d, &dt.TZ, &dt); err != nil {
 			return nil, fmt.Errorf("datetime.datetime: %v", err)
 		}
 		return dt, nil
@@ -666,27 +666,28 @@ func untag(t string, d *Dict) (Value, error) {
 		if err != nil {
 			return nil, fmt.Errorf("datetime.time: cannot parse %q: %v", str, err)
 		}
-		if err := tzMember(d, &tm.TZ); err != nil {
+		if err := tzMember(d, &tm.TZ, nil); err != nil {
 			return nil, fmt.Errorf("datetime.time: %v", err)
 		}
 		return tm, nil
 	case "datetime.timedelta":
-		var td TimeDelta
-		for _, f := range []struct {
-			name string
-			dst  *int64
-		}{{"days", &td.Days}, {"seconds", &td.Seconds}, {"microseconds", &td.Microseconds}} {
-			if v, ok := d.Get(f.name); ok {
-				n, ok := v.(int64)
-				if !ok {
-					return nil, fmt.Errorf("datetime.timedelta: %s must be an integer", f.name)
-				}
-				*f.dst = n
-			}
+		days, _ := d.Get("days")
+		secs, _ := d.Get("seconds")
+		us, _ := d.Get("microseconds")
+		td, err := timeDeltaOf(days, secs, us)
+		if err != nil {
+			return nil, fmt.Errorf("datetime.timedelta: %v", err)
 		}
 		return td, nil
 	case "decimal.Decimal":
-		return Decimal{Text: str}, nil
+		if _, ok := val.(string); !ok {
+			return nil, fmt.Errorf(`decimal.Decimal: "value" must be a string such as "9.99"`)
+		}
+		text, err := decimalText(str)
+		if err != nil {
+			return nil, fmt.Errorf("decimal.Decimal: %v", err)
+		}
+		return Decimal{Text: text}, nil
 	case "uuid.UUID":
 		h := strings.ReplaceAll(str, "-", "")
 		var u UUID
@@ -756,8 +757,12 @@ func hashables(items []Value) ([]Value, error) {
 	return out, nil
 }
 
-// tzMember applies the optional "tz" member (a zoneinfo key).
-func tzMember(d *Dict, tz *Value) error {
+// tzMember applies the optional "tz" member (a zoneinfo key). An offset
+// written in "value" must be one the zone has at that wall time: it picks
+// the fold of a repeated or skipped time (fold 1 for the offset after the
+// transition). A time has no offset in a zoneinfo zone (Python's
+// utcoffset() of it is None), so it takes none.
+func tzMember(d *Dict, tz *Value, dt *DateTime) error {
 	v, ok := d.Get("tz")
 	if !ok {
 		return nil
@@ -766,7 +771,36 @@ func tzMember(d *Dict, tz *Value) error {
 	if !ok || key == "" {
 		return fmt.Errorf(`"tz" must be a zoneinfo key such as "Europe/Paris"`)
 	}
-	*tz = ZoneInfo{Key: key}
+	if err := checkZoneKey(key); err != nil {
+		return fmt.Errorf(`"tz": %v`, err)
+	}
+	given, hasOffset := (*tz).(Timezone)
+	zi := ZoneInfo{Key: key}
+	switch {
+	case hasOffset && dt == nil:
+		return fmt.Errorf(`a time in a zoneinfo zone has no UTC offset: write it without %s or without "tz"`, offsetISO(given.Offset))
+	case hasOffset:
+		found := false
+		for _, fold := range []int{0, 1} {
+			at := *dt
+			at.Fold, at.TZ = fold, nil
+			off, err := ZoneOffset(key, at)
+			if err != nil {
+				return fmt.Errorf(`"tz": %v`, err)
+			}
+			if off == given.Offset {
+				dt.Fold, found = fold, true
+				break
+			}
+		}
+		if !found {
+			at := *dt
+			at.Fold = 0
+			off, _ := ZoneOffset(key, at)
+			return fmt.Errorf("offset %s disagrees with %s, which has %s then", offsetISO(given.Offset), key, offsetISO(off))
+		}
+	}
+	*tz = zi
 	return nil
 }
 
