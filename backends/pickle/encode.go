@@ -23,8 +23,8 @@ import (
 //   - equal str dict keys by value: json.loads hands out one object per
 //     distinct key and attribute names are interned, so Django values
 //     share their keys;
-//   - module and class names, and CPython's own constants ('latin1',
-//     '_unpickle'), by value, as CPython interns them;
+//   - module and class names, and CPython's own constants ('latin1'),
+//     by value, as CPython interns them;
 //   - datetime.timezone.utc and a cached zoneinfo.ZoneInfo per key, which
 //     are singletons in CPython.
 //
@@ -928,7 +928,9 @@ func (e *encoder) saveKnown(v Value) error {
 			if i == 0 {
 				return e.saveGlobal("zoneinfo", "ZoneInfo")
 			}
-			return e.saveStr("_unpickle", "const")
+			// A fresh str each time: CPython builds the method's name
+			// anew whenever it reduces a bound method.
+			return e.saveStr("_unpickle", "")
 		}); err != nil {
 			return err
 		}

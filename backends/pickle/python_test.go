@@ -158,6 +158,8 @@ vals = [
 try:
     import zoneinfo
     vals.append(("zoneinfo", datetime.datetime(2024, 6, 1, 12, tzinfo=zoneinfo.ZoneInfo("Europe/Paris")), True))
+    vals.append(("zoneinfos", [zoneinfo.ZoneInfo("Europe/Paris"), zoneinfo.ZoneInfo("America/New_York"), zoneinfo.ZoneInfo("Europe/Paris"),
+                               zoneinfo.ZoneInfo.no_cache("UTC"), datetime.datetime(2024, 1, 1, tzinfo=zoneinfo.ZoneInfo("Asia/Tokyo"))], True))
 except Exception:
     pass
 try:
