@@ -991,7 +991,10 @@ func build(obj, state Value) Value {
 		return obj
 	}
 	if o.Class() == "uuid.UUID" {
-		if d, ok := state.(*Dict); ok {
+		// Only a UUID whose state is its int alone becomes a UUID value: one
+		// that knows is_safe (uuid1()) stays an object, to pickle the same
+		// again; AsUUID reads both.
+		if d, ok := state.(*Dict); ok && len(d.Items) == 1 {
 			if n, ok := d.Get("int"); ok {
 				if u, ok := uuidFromInt(n); ok {
 					return u
@@ -1001,6 +1004,51 @@ func build(obj, state Value) Value {
 	}
 	o.State = state
 	return o
+}
+
+// AsUUID returns the UUID v is: a UUID value, or a uuid.UUID object whose
+// state is its int and its is_safe (0 for SafeUUID.safe, -1 for unsafe,
+// None for unknown).
+func AsUUID(v Value) (UUID, bool) {
+	switch x := v.(type) {
+	case UUID:
+		return x, true
+	case *Object:
+		if _, ok := uuidSafety(x); ok {
+			n, _ := x.State.(*Dict).Get("int")
+			return uuidFromInt(n)
+		}
+	}
+	return UUID{}, false
+}
+
+// uuidSafety reads the is_safe of a uuid.UUID object built as
+// object.__reduce_ex__ builds it (NEWOBJ, state {"int": n, "is_safe": s}).
+func uuidSafety(o *Object) (Value, bool) {
+	if o.Class() != "uuid.UUID" || o.Reduce || o.Func != nil || o.Kwargs != nil || len(o.ListItems) > 0 || len(o.DictItems) > 0 {
+		return nil, false
+	}
+	if t, ok := o.Args.(Tuple); (!ok && o.Args != nil) || len(t) > 0 {
+		return nil, false
+	}
+	d, ok := o.State.(*Dict)
+	if !ok || len(d.Items) != 2 {
+		return nil, false
+	}
+	n, ok1 := d.Get("int")
+	safe, ok2 := d.Get("is_safe")
+	if _, ok := uuidFromInt(n); !ok || !ok1 || !ok2 {
+		return nil, false
+	}
+	switch s := safe.(type) {
+	case None:
+		return s, true
+	case int64:
+		if s == 0 || s == -1 {
+			return s, true
+		}
+	}
+	return nil, false
 }
 
 func uuidFromInt(n Value) (UUID, bool) {

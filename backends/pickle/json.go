@@ -161,6 +161,12 @@ func toJSON(v Value, depth int, seen map[any]bool, budget *renderBudget) any {
 			}
 			return tag("tzinfo", s)
 		}
+		if safe, ok := uuidSafety(x); ok {
+			u, _ := AsUUID(x)
+			m := tag("uuid.UUID", u.String())
+			m["is_safe"] = toJSON(safe, depth+1, seen, budget)
+			return m
+		}
 		if seen[x] {
 			return map[string]any{"$py": "recursion"}
 		}
@@ -689,21 +695,46 @@ func untag(t string, d *Dict) (Value, error) {
 		}
 		return Decimal{Text: text}, nil
 	case "uuid.UUID":
-		h := strings.ReplaceAll(str, "-", "")
-		var u UUID
-		if len(h) != 32 {
-			return nil, fmt.Errorf("uuid.UUID: bad value %q", str)
+		u, err := uuidText(str)
+		if err != nil {
+			return nil, err
 		}
-		for i := 0; i < 16; i++ {
-			n, err := strconv.ParseUint(h[2*i:2*i+2], 16, 8)
-			if err != nil {
-				return nil, fmt.Errorf("uuid.UUID: bad value %q", str)
+		safe, ok := d.Get("is_safe")
+		if !ok {
+			return u, nil
+		}
+		switch s := safe.(type) {
+		case None: // SafeUUID.unknown, which CPython does not pickle
+			return u, nil
+		case int64:
+			if s != 0 && s != -1 {
+				return nil, fmt.Errorf(`uuid.UUID: "is_safe" must be 0 (safe), -1 (unsafe) or null (unknown)`)
 			}
-			u[i] = byte(n)
+		default:
+			return nil, fmt.Errorf(`uuid.UUID: "is_safe" must be 0 (safe), -1 (unsafe) or null (unknown)`)
 		}
-		return u, nil
+		n := normBig(new(big.Int).SetBytes(u[:]))
+		return &Object{Module: "uuid", Name: "UUID", Args: Tuple{},
+			State: &Dict{Items: []DictItem{{Key: "int", Value: n}, {Key: "is_safe", Value: safe}}}}, nil
 	}
 	return nil, fmt.Errorf("unknown tagged type %q (see docs/value-formats.md)", t)
+}
+
+// uuidText reads a UUID's 8-4-4-4-12 hex form (or 32 hex digits).
+func uuidText(str string) (UUID, error) {
+	h := strings.ReplaceAll(str, "-", "")
+	var u UUID
+	if len(h) != 32 {
+		return UUID{}, fmt.Errorf("uuid.UUID: bad value %q", str)
+	}
+	for i := 0; i < 16; i++ {
+		n, err := strconv.ParseUint(h[2*i:2*i+2], 16, 8)
+		if err != nil {
+			return UUID{}, fmt.Errorf("uuid.UUID: bad value %q", str)
+		}
+		u[i] = byte(n)
+	}
+	return u, nil
 }
 
 // hashable turns JSON lists used as dict keys or set items into tuples,

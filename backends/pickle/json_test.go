@@ -44,6 +44,10 @@ func TestFromJSON(t *testing.T) {
 		{"timedelta", `{"$py": "datetime.timedelta", "days": -1, "seconds": 5}`, "datetime.timedelta(days=-1, seconds=5)"},
 		{"decimal", `{"$py": "decimal.Decimal", "value": "9.99"}`, "Decimal('9.99')"},
 		{"uuid", `{"$py": "uuid.UUID", "value": "12345678-1234-5678-1234-567812345678"}`, "UUID('12345678-1234-5678-1234-567812345678')"},
+		{"uuid is_safe", `{"$py": "uuid.UUID", "value": "12345678-1234-5678-1234-567812345678", "is_safe": -1}`,
+			"UUID('12345678-1234-5678-1234-567812345678')"},
+		{"uuid is_safe unknown", `{"$py": "uuid.UUID", "value": "12345678-1234-5678-1234-567812345678", "is_safe": null}`,
+			"UUID('12345678-1234-5678-1234-567812345678')"},
 		{"tag inside a dict", `{"when": {"$py": "datetime.date", "value": "2024-01-02"}}`, "{'when': datetime.date(2024, 1, 2)}"},
 	}
 	for _, tc := range tests {
@@ -88,6 +92,7 @@ func TestFromJSONErrors(t *testing.T) {
 		{"bad tz", `{"$py": "datetime.datetime", "value": "2024-01-02T00:00:00", "tz": 5}`, "zoneinfo key"},
 		{"timedelta days", `{"$py": "datetime.timedelta", "days": 1.5}`, "must be an integer"},
 		{"bad uuid", `{"$py": "uuid.UUID", "value": "xyz"}`, "bad value"},
+		{"bad is_safe", `{"$py": "uuid.UUID", "value": "12345678-1234-5678-1234-567812345678", "is_safe": 1}`, "is_safe"},
 		{"deep", strings.Repeat("[", 300) + strings.Repeat("]", 300), "nested deeper"},
 		{"long integer", strings.Repeat("1", 4301), "4300 digits"},
 	}
@@ -271,6 +276,33 @@ for doc in json.load(sys.stdin):
 		}
 		if got != want[i] && !(got == "error" && strings.Contains(doc, "١")) { // non-ASCII digits are refused
 			t.Errorf("FromJSON(%s) = %s (%v), Python: %s", doc, got, err, want[i])
+		}
+	}
+}
+
+// TestUUIDSafetyLikePython: a UUID with is_safe, from JSON or from a
+// pickle, pickles as CPython pickles it (its state keeps is_safe).
+func TestUUIDSafetyLikePython(t *testing.T) {
+	var want []string
+	runPythonLines(t, `
+import pickle, uuid
+for s in (uuid.SafeUUID.safe, uuid.SafeUUID.unsafe, uuid.SafeUUID.unknown):
+    print(pickle.dumps(uuid.UUID("12345678-1234-5678-1234-567812345678", is_safe=s), 5).hex())
+`, nil, &want)
+	for i, safe := range []string{"0", "-1", "null"} {
+		doc := `{"$py": "uuid.UUID", "value": "12345678-1234-5678-1234-567812345678", "is_safe": ` + safe + `}`
+		v, err := pickle.FromJSON([]byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkEncode(t, doc, v, 5, unhex(t, want[i]))
+		back, err := pickle.Decode(unhex(t, want[i]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ := json.Marshal(pickle.ToJSON(back))
+		if safe != "null" && !strings.Contains(string(out), `"is_safe":`+safe) {
+			t.Errorf("ToJSON = %s, want is_safe as in %s", out, doc)
 		}
 	}
 }

@@ -146,6 +146,8 @@ vals = [
     ("decimals", [decimal.Decimal("1.50"), decimal.Decimal("-0"), decimal.Decimal("NaN"), decimal.Decimal("-Infinity"),
                   decimal.Decimal("1E+3")], True),
     ("uuid", uuid.UUID(int=2**127+5), True), ("uuid small", uuid.UUID(int=5), True),
+    ("uuid is_safe", [uuid.UUID(int=5, is_safe=uuid.SafeUUID.safe), uuid.UUID(int=2**100, is_safe=uuid.SafeUUID.unsafe), uuid.uuid1(),
+                      uuid.UUID(int=7, is_safe=uuid.SafeUUID.unknown)], True),
     ("nested", {"nested": [{"deep": (1, [2, {3: None}])}]}, True),
     ("json keys", json.loads('[{"id": 1, "name": "a"}, {"id": 2, "name": "b", "tags": {"id": 3}}]'), True),
     ("shared list", (lambda l: [l, l, (l,)])([1]), True),

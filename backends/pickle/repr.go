@@ -233,6 +233,10 @@ func (r reprer) repr(v Value, depth int) {
 			r.s(s)
 			return
 		}
+		if u, ok := AsUUID(x); ok {
+			r.s("UUID('" + u.String() + "')")
+			return
+		}
 		if r.seen[x] {
 			r.s("<" + x.Class() + " object ...>")
 			return

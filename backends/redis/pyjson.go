@@ -170,6 +170,9 @@ func writePyJSONString(b *strings.Builder, s string) {
 
 // djangoJSONDefault is DjangoJSONEncoder.default for the types it knows.
 func djangoJSONDefault(v pickle.Value) (string, error) {
+	if u, ok := pickle.AsUUID(v); ok { // uuid1() values are objects that keep is_safe
+		v = u
+	}
 	switch x := v.(type) {
 	case pickle.DateTime:
 		tz, err := utcOffset(x)

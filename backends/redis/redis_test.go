@@ -458,7 +458,8 @@ vals = {"str": "héllo ☃ \U0001F600 \x00\x7f\"\\/\n", "empty": "", "int": 42, 
         "uuid": uuid.UUID("12345678-1234-5678-1234-567812345678"), "long": ["x" * 40] * 20, "many": list(range(70000)),
         "bigmap": {str(i): i for i in range(20)}}
 vals.update({"tdmax": datetime.timedelta.max, "tdmin": datetime.timedelta.min, "tdneg": datetime.timedelta(days=-999999999, microseconds=1),
-             "tdneg1us": datetime.timedelta(microseconds=-1), "neg4300": -(10**4300 - 1), "pos4300": 10**4300 - 1})
+             "tdneg1us": datetime.timedelta(microseconds=-1), "neg4300": -(10**4300 - 1), "pos4300": 10**4300 - 1,
+             "uuid1": uuid.uuid1(), "uuid safe": uuid.UUID(int=5, is_safe=uuid.SafeUUID.safe)})
 import zoneinfo
 paris = zoneinfo.ZoneInfo("Europe/Paris")
 for fold in (0, 1):
