@@ -915,7 +915,7 @@ func reduce(fn, args Value) (Value, error) {
 	if g.Module == "copyreg" && g.Name == "_reconstructor" && len(t) == 3 {
 		// copyreg._reconstructor(cls, base, state), protocols 0 and 1.
 		cls, expr, ok1 := classOf(t[0])
-		base, ok2 := t[1].(Global)
+		base, _, ok2 := classOf(t[1]) // a dotted base is builtins.getattr before protocol 4
 		if ok1 && ok2 {
 			o := &Object{Module: cls.Module, Name: cls.Name, Func: expr}
 			if _, isNone := t[2].(None); !isNone {
