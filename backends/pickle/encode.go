@@ -532,17 +532,6 @@ func (e *encoder) saveReduce(fn Value, args Tuple, id any) error {
 	return nil
 }
 
-// py2Names maps Python 3 names to the Python 2 names that protocols 0-2
-// write (the reverse of the fix_imports mapping the decoder applies).
-var py2Names = map[Global]Global{
-	{"builtins", "int"}:   {"__builtin__", "long"},
-	{"builtins", "str"}:   {"__builtin__", "unicode"},
-	{"builtins", "range"}: {"__builtin__", "xrange"},
-	{"builtins", "chr"}:   {"__builtin__", "unichr"},
-}
-
-var py2Modules = map[string]string{"builtins": "__builtin__", "copyreg": "copy_reg", "queue": "Queue", "_functools": "functools"}
-
 var builtinTypes = map[string]bool{"bool": true, "bytearray": true, "bytes": true, "classmethod": true, "complex": true,
 	"dict": true, "enumerate": true, "filter": true, "float": true, "frozenset": true, "int": true, "list": true, "map": true,
 	"memoryview": true, "object": true, "property": true, "range": true, "reversed": true, "set": true, "slice": true,
@@ -598,9 +587,11 @@ func (e *encoder) saveGlobal(mod, name string) error {
 	} else {
 		m, n := mod, name
 		if e.proto < 3 {
-			if g, ok := py2Names[Global{mod, name}]; ok {
+			// Python 2 names, as CPython's pickler writes them with
+			// fix_imports: the (module, name) pair, else the module.
+			if g, ok := py3to2Names[Global{mod, name}]; ok {
 				m, n = g.Module, g.Name
-			} else if pm, ok := py2Modules[mod]; ok {
+			} else if pm, ok := py3to2Modules[mod]; ok {
 				m = pm
 			}
 		}

@@ -69,6 +69,7 @@ func runPythonLines(t *testing.T, script string, input any, out *[]string) {
 // pyValues is Python source for a list of (name, value, encodable) triples.
 const pyValues = `
 import pickle, json, datetime, decimal, uuid, sys, argparse, collections, enum
+import collections.abc, functools, http.cookies, itertools, queue, socketserver
 
 class Plain:
     pass
@@ -155,6 +156,9 @@ vals = [
     ("self dict", (lambda d: (d.__setitem__("me", d), d)[1])({}), True),
     ("types", [int, str, dict, bytes, range, object, datetime.datetime, datetime.timezone], True),
     ("nested class", argparse._SubParsersAction._ChoicesPseudoAction, True),
+    ("python 2 names", [ValueError, KeyError, StopIteration, collections.UserDict, collections.OrderedDict, zip, map, filter, range,
+                        itertools.zip_longest, http.cookies.SimpleCookie, queue.Queue, socketserver.TCPServer, functools.partial,
+                        collections.abc.Mapping], True),
     ("objects", objects(), True),
 ]
 try:
