@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ToJSON turns v into a tree encoding/json can marshal. JSON's own types
@@ -453,6 +454,9 @@ func (m *orderedMap) MarshalJSON() ([]byte, error) {
 // non-str keys, datetime, date, time, timedelta, Decimal and UUID are
 // understood.
 func FromJSON(data []byte) (Value, error) {
+	if err := checkJSONText(data); err != nil {
+		return nil, err
+	}
 	// Fast paths for the scalars bulk loads are made of.
 	if t := bytes.TrimSpace(data); len(t) > 0 {
 		switch {
@@ -535,6 +539,54 @@ func fromTokens(dec *json.Decoder, depth int) (Value, error) {
 		}
 	}
 	return nil, fmt.Errorf("invalid JSON token %v", t)
+}
+
+// checkJSONText refuses what encoding/json would silently turn into
+// U+FFFD: bytes that are not UTF-8 (json.loads of bytes refuses them too)
+// and \u escapes of lone surrogates, which a Python str can hold but
+// cachectl's cannot.
+func checkJSONText(data []byte) error {
+	if !utf8.Valid(data) {
+		return fmt.Errorf("invalid JSON: the text is not UTF-8")
+	}
+	inStr := false
+	for i := 0; i < len(data); i++ {
+		switch c := data[i]; {
+		case c == '"':
+			inStr = !inStr
+		case c == '\\' && inStr && i+1 < len(data):
+			i++
+			if data[i] != 'u' {
+				continue
+			}
+			r, ok := hex4(data[i+1:])
+			if !ok {
+				continue // encoding/json reports the bad escape
+			}
+			i += 4
+			switch {
+			case r >= 0xdc00 && r <= 0xdfff:
+				return fmt.Errorf("invalid JSON: lone surrogate \\u%04x in a string (cachectl cannot store it)", r)
+			case r >= 0xd800 && r <= 0xdbff:
+				if i+6 < len(data) && data[i+1] == '\\' && data[i+2] == 'u' {
+					if lo, ok := hex4(data[i+3:]); ok && lo >= 0xdc00 && lo <= 0xdfff {
+						i += 6
+						continue
+					}
+				}
+				return fmt.Errorf("invalid JSON: lone surrogate \\u%04x in a string (cachectl cannot store it)", r)
+			}
+		}
+	}
+	return nil
+}
+
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(b[:4]), 16, 32)
+	return rune(n), err == nil
 }
 
 // closing reads the delimiter that ends an array or object: input that

@@ -48,6 +48,7 @@ func TestFromJSON(t *testing.T) {
 			"UUID('12345678-1234-5678-1234-567812345678')"},
 		{"uuid is_safe unknown", `{"$py": "uuid.UUID", "value": "12345678-1234-5678-1234-567812345678", "is_safe": null}`,
 			"UUID('12345678-1234-5678-1234-567812345678')"},
+		{"surrogate pair", `["\ud83d\ude00", "\\ud800"]`, `['😀', '\\ud800']`},
 		{"tag inside a dict", `{"when": {"$py": "datetime.date", "value": "2024-01-02"}}`, "{'when': datetime.date(2024, 1, 2)}"},
 	}
 	for _, tc := range tests {
@@ -95,6 +96,11 @@ func TestFromJSONErrors(t *testing.T) {
 		{"bad is_safe", `{"$py": "uuid.UUID", "value": "12345678-1234-5678-1234-567812345678", "is_safe": 1}`, "is_safe"},
 		{"deep", strings.Repeat("[", 300) + strings.Repeat("]", 300), "nested deeper"},
 		{"long integer", strings.Repeat("1", 4301), "4300 digits"},
+		{"lone surrogate", `"\ud800"`, "lone surrogate \\ud800"},
+		{"lone low surrogate in a list", `["a\udc00"]`, "lone surrogate \\udc00"},
+		{"high surrogate without its pair", `{"k": "\ud83d x"}`, "lone surrogate \\ud83d"},
+		{"two high surrogates", `"\ud83d\ud83d"`, "lone surrogate"},
+		{"not UTF-8", "\"\xff\"", "not UTF-8"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
