@@ -14,6 +14,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -315,7 +316,10 @@ func (d *decoder) run() (Value, error) {
 		case 'V':
 			var s string
 			if s, err = d.line(); err == nil {
-				err = d.push(rawUnicodeEscape(s))
+				var text string
+				if text, err = rawUnicodeEscape(s); err == nil {
+					err = d.push(text)
+				}
 			}
 		case 'X':
 			var n int
@@ -496,7 +500,7 @@ func (d *decoder) run() (Value, error) {
 			var mod, name string
 			if mod, err = d.line(); err == nil {
 				if name, err = d.line(); err == nil {
-					err = d.push(global(mod, name))
+					err = d.push(d.global(mod, name))
 				}
 			}
 		case 0x93:
@@ -508,7 +512,7 @@ func (d *decoder) run() (Value, error) {
 					if !ok1 || !ok2 {
 						return nil, errorf("STACK_GLOBAL needs two str")
 					}
-					err = d.push(global(ms, ns))
+					err = d.push(d.global(ms, ns))
 				}
 			}
 		case 'R':
@@ -557,7 +561,7 @@ func (d *decoder) run() (Value, error) {
 					var args []Value
 					if args, err = d.popMark(); err == nil {
 						var v Value
-						if v, err = newObj(global(mod, name), Tuple(args), nil); err == nil {
+						if v, err = newObj(d.global(mod, name), Tuple(args), nil); err == nil {
 							err = d.push(v)
 						}
 					}
@@ -621,44 +625,174 @@ func latin1String(b []byte) string {
 	return string(r)
 }
 
+// opInt reads protocol 0's INT as CPython's unpickler does: C's strtol
+// with base 0 (so "010" is octal 8 and "0x10" is 16), a two-character
+// 0 or 1 as a bool ("00", "01", also "-0"), and for anything strtol
+// cannot read whole, such as a number past 64 bits, int(text, 0).
 func (d *decoder) opInt() error {
 	s, err := d.line()
 	if err != nil {
 		return err
 	}
-	switch s {
-	case "00":
-		return d.push(false)
-	case "01":
-		return d.push(true)
+	if s == "" {
+		return truncated("empty INT at offset %d", d.pos)
 	}
-	return d.pushDecimal(strings.TrimSuffix(s, "L"))
+	if n, ok := cStrtol(s); ok {
+		if len(s) == 2 && (n == 0 || n == 1) {
+			return d.push(n == 1)
+		}
+		return d.push(n)
+	}
+	return d.pushPyInt(s)
 }
 
+// opLong reads protocol 0's LONG: int(text, 0) of the line without its
+// final "L" (optional, as in CPython).
 func (d *decoder) opLong() error {
 	s, err := d.line()
 	if err != nil {
 		return err
 	}
-	return d.pushDecimal(strings.TrimSuffix(s, "L"))
+	if s == "" {
+		return truncated("empty LONG at offset %d", d.pos)
+	}
+	return d.pushPyInt(strings.TrimSuffix(s, "L"))
 }
 
-// pushDecimal reads protocol 0's decimal text integers with int()'s rules.
-func (d *decoder) pushDecimal(s string) error {
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return d.push(n)
+// pushPyInt pushes int(s, 0); CPython reads the line as a C string, so a
+// NUL ends it.
+func (d *decoder) pushPyInt(s string) error {
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		s = s[:i]
 	}
-	v, ok, tooLong := parsePyInt(s)
-	if tooLong {
-		return errorf("integer of more than %d digits (CPython's int_max_str_digits limit)", maxTextIntDigits)
-	}
-	if !ok {
-		if len(s) > 40 {
-			s = s[:40] + "..."
-		}
-		return errorf("bad integer %q", s)
+	v, err := pyIntBase0(s, d.lim.MaxBigIntBytes)
+	if err != nil {
+		return err
 	}
 	return d.push(v)
+}
+
+func isCSpace(c byte) bool { return c == ' ' || (c >= '\t' && c <= '\r') }
+
+// cStrtol is C's strtol(s, &end, 0) on a 64-bit long, ok when it reads
+// all of s (or up to a NUL) without overflow.
+func cStrtol(s string) (int64, bool) {
+	i := 0
+	for i < len(s) && isCSpace(s[i]) {
+		i++
+	}
+	neg := false
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		neg = s[i] == '-'
+		i++
+	}
+	base := 10
+	switch {
+	case i+2 < len(s) && s[i] == '0' && (s[i+1] == 'x' || s[i+1] == 'X') && digitValue(s[i+2]) < 16:
+		base, i = 16, i+2
+	case i < len(s) && s[i] == '0':
+		base = 8
+	}
+	start := i
+	var u uint64
+	over := false
+	for i < len(s) && digitValue(s[i]) < base {
+		dv, b := uint64(digitValue(s[i])), uint64(base)
+		if u > (math.MaxUint64-dv)/b {
+			over = true
+		}
+		u = u*b + dv
+		i++
+	}
+	if i == start || (i < len(s) && s[i] != 0) || over {
+		return 0, false
+	}
+	if neg {
+		if u > 1<<63 {
+			return 0, false
+		}
+		return int64(-u), true
+	}
+	if u > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(u), true
+}
+
+// digitValue is the value of an ASCII digit or letter (36 for others).
+func digitValue(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'a' && c <= 'z':
+		return int(c-'a') + 10
+	case c >= 'A' && c <= 'Z':
+		return int(c-'A') + 10
+	}
+	return 36
+}
+
+// pyIntBase0 is int(s, 0) for ASCII text: surrounding whitespace, a sign,
+// a 0x/0o/0b prefix or decimal digits without leading zeros (unless all
+// zeros), single underscores between digits. Decimal text is limited to
+// CPython's 4300 digits; hex, octal and binary (which CPython does not
+// limit) to maxBytes bytes of integer.
+func pyIntBase0(s string, maxBytes int) (Value, error) {
+	bad := func() error {
+		q := s
+		if len(q) > 40 {
+			q = q[:40] + "..."
+		}
+		return errorf("invalid literal for int() with base 0: %q", q)
+	}
+	t := strings.TrimFunc(s, func(r rune) bool { return r < 0x80 && isCSpace(byte(r)) })
+	sign := ""
+	if t != "" && (t[0] == '+' || t[0] == '-') {
+		if t[0] == '-' {
+			sign = "-"
+		}
+		t = t[1:]
+	}
+	base := 10
+	if len(t) >= 2 && t[0] == '0' {
+		switch t[1] {
+		case 'x', 'X':
+			base = 16
+		case 'o', 'O':
+			base = 8
+		case 'b', 'B':
+			base = 2
+		}
+		if base != 10 {
+			t = t[2:]
+			if strings.HasPrefix(t, "_") { // "0x_1f" is allowed
+				t = t[1:]
+			}
+		}
+	}
+	if t == "" || t[0] == '_' || t[len(t)-1] == '_' || strings.Contains(t, "__") {
+		return nil, bad()
+	}
+	digits := strings.ReplaceAll(t, "_", "")
+	for i := 0; i < len(digits); i++ {
+		if digitValue(digits[i]) >= base {
+			return nil, bad()
+		}
+	}
+	if base == 10 && digits[0] == '0' && strings.Trim(digits, "0") != "" {
+		return nil, bad() // leading zeros: "010" is not an int
+	}
+	if base == 10 && len(digits) > maxTextIntDigits {
+		return nil, errorf("integer of more than %d digits (CPython's int_max_str_digits limit)", maxTextIntDigits)
+	}
+	if bits := map[int]int{16: 4, 8: 3, 2: 1}[base]; bits > 0 && len(digits)*bits > 8*maxBytes+8 {
+		return nil, errorf("integer of more than %d bytes", maxBytes)
+	}
+	x, ok := new(big.Int).SetString(sign+digits, base)
+	if !ok {
+		return nil, bad()
+	}
+	return normBig(x), nil
 }
 
 func (d *decoder) opLongBytes(n int) error {
@@ -764,54 +898,66 @@ func unescapePy2(s string) ([]byte, error) {
 	return out, nil
 }
 
-// rawUnicodeEscape decodes protocol 0's UNICODE text: \uXXXX and
-// \UXXXXXXXX escapes, everything else Latin-1.
-func rawUnicodeEscape(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '\\' && i+1 < len(s) && (s[i+1] == 'u' || s[i+1] == 'U') {
-			n := 4
-			if s[i+1] == 'U' {
-				n = 8
-			}
-			if i+2+n <= len(s) {
-				if v, err := strconv.ParseUint(s[i+2:i+2+n], 16, 32); err == nil {
-					b.WriteRune(rune(v))
-					i += 1 + n
-					continue
-				}
-			}
+// rawUnicodeEscape decodes protocol 0's UNICODE text as the
+// raw-unicode-escape codec does: \uXXXX and \UXXXXXXXX are escapes only
+// after an odd number of backslashes ("\\\\u0041" stays as written),
+// a short or out-of-range escape is an error, everything else is Latin-1.
+// A lone surrogate becomes U+FFFD, as everywhere in cachectl.
+func rawUnicodeEscape(s string) (string, error) {
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); {
+		if s[i] != '\\' {
+			out = utf8.AppendRune(out, rune(s[i]))
+			i++
+			continue
 		}
-		b.WriteRune(rune(c))
+		j := i
+		for j < len(s) && s[j] == '\\' {
+			j++
+		}
+		out = append(out, s[i:j]...)
+		odd := (j-i)%2 == 1
+		i = j
+		if !odd || i >= len(s) || (s[i] != 'u' && s[i] != 'U') {
+			continue
+		}
+		out = out[:len(out)-1] // the backslash that starts the escape
+		n := 4
+		if s[i] == 'U' {
+			n = 8
+		}
+		if i+1+n > len(s) {
+			return "", errorf("truncated \\%c escape in UNICODE", s[i])
+		}
+		v, err := strconv.ParseUint(s[i+1:i+1+n], 16, 32)
+		if err != nil || strings.ContainsAny(s[i+1:i+1+n], "+-_") {
+			return "", errorf("truncated \\%c escape in UNICODE", s[i])
+		}
+		if v > unicode.MaxRune {
+			return "", errorf("\\U%s out of range in UNICODE", s[i+1:i+1+n])
+		}
+		out = utf8.AppendRune(out, rune(v))
+		i += 1 + n
 	}
-	return b.String()
+	return string(out), nil
 }
 
-// global names a class or function, with Python 2 names mapped to
-// Python 3 ones as the unpickler's fix_imports does for the common cases.
-func global(mod, name string) Global {
-	switch mod {
-	case "__builtin__":
-		mod = "builtins"
-		switch name {
-		case "unicode", "basestring":
-			name = "str"
-		case "long":
-			name = "int"
-		case "xrange":
-			name = "range"
-		case "unichr":
-			name = "chr"
-		}
-	case "exceptions":
-		mod = "builtins"
-	case "copy_reg":
-		mod = "copyreg"
-	case "Queue":
-		mod = "queue"
+// global names a class or function. Below protocol 3 it applies the
+// Python 2 to 3 renames, as CPython's unpickler does with fix_imports
+// (its default): the (module, name) pair first, else the module alone.
+// The audit relies on these names being the ones Python would import.
+func (d *decoder) global(mod, name string) Global {
+	g := Global{Module: mod, Name: name}
+	if d.proto >= 3 {
+		return g
 	}
-	return Global{Module: mod, Name: name}
+	if g3, ok := py2to3Names[g]; ok {
+		return g3
+	}
+	if m, ok := py2to3Modules[mod]; ok {
+		g.Module = m
+	}
+	return g
 }
 
 func setItems(d *Dict, kv []Value) error {
@@ -923,7 +1069,7 @@ func reduce(fn, args Value) (Value, error) {
 	if g.Module == "copyreg" && g.Name == "_reconstructor" && len(t) == 3 {
 		// copyreg._reconstructor(cls, base, state), protocols 0 and 1.
 		cls, expr, ok1 := classOf(t[0])
-		base, ok2 := t[1].(Global)
+		base, _, ok2 := classOf(t[1]) // a dotted base is builtins.getattr before protocol 4
 		if ok1 && ok2 {
 			o := &Object{Module: cls.Module, Name: cls.Name, Func: expr}
 			if _, isNone := t[2].(None); !isNone {
@@ -999,7 +1145,10 @@ func build(obj, state Value) Value {
 		return obj
 	}
 	if o.Class() == "uuid.UUID" {
-		if d, ok := state.(*Dict); ok {
+		// Only a UUID whose state is its int alone becomes a UUID value: one
+		// that knows is_safe (uuid1()) stays an object, to pickle the same
+		// again; AsUUID reads both.
+		if d, ok := state.(*Dict); ok && len(d.Items) == 1 {
 			if n, ok := d.Get("int"); ok {
 				if u, ok := uuidFromInt(n); ok {
 					return u
@@ -1009,6 +1158,51 @@ func build(obj, state Value) Value {
 	}
 	o.State = state
 	return o
+}
+
+// AsUUID returns the UUID v is: a UUID value, or a uuid.UUID object whose
+// state is its int and its is_safe (0 for SafeUUID.safe, -1 for unsafe,
+// None for unknown).
+func AsUUID(v Value) (UUID, bool) {
+	switch x := v.(type) {
+	case UUID:
+		return x, true
+	case *Object:
+		if _, ok := uuidSafety(x); ok {
+			n, _ := x.State.(*Dict).Get("int")
+			return uuidFromInt(n)
+		}
+	}
+	return UUID{}, false
+}
+
+// uuidSafety reads the is_safe of a uuid.UUID object built as
+// object.__reduce_ex__ builds it (NEWOBJ, state {"int": n, "is_safe": s}).
+func uuidSafety(o *Object) (Value, bool) {
+	if o.Class() != "uuid.UUID" || o.Reduce || o.Func != nil || o.Kwargs != nil || len(o.ListItems) > 0 || len(o.DictItems) > 0 {
+		return nil, false
+	}
+	if t, ok := o.Args.(Tuple); (!ok && o.Args != nil) || len(t) > 0 {
+		return nil, false
+	}
+	d, ok := o.State.(*Dict)
+	if !ok || len(d.Items) != 2 {
+		return nil, false
+	}
+	n, ok1 := d.Get("int")
+	safe, ok2 := d.Get("is_safe")
+	if _, ok := uuidFromInt(n); !ok || !ok1 || !ok2 {
+		return nil, false
+	}
+	switch s := safe.(type) {
+	case None:
+		return s, true
+	case int64:
+		if s == 0 || s == -1 {
+			return s, true
+		}
+	}
+	return nil, false
 }
 
 func uuidFromInt(n Value) (UUID, bool) {

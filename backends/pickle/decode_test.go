@@ -3,6 +3,8 @@ package pickle_test
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -96,7 +98,7 @@ func TestHostile(t *testing.T) {
 		{"huge BINSTRING", "T\xff\xff\xff\x7f", "truncated"},
 		{"huge LONG4", "\x80\x05\x8b\xff\xff\xff\x7f", "exceeds the 65536-byte limit"},
 		{"long decimal INT", "I" + strings.Repeat("9", 4301) + "\n.", "4300"},
-		{"bad INT", "Iabc\n.", "bad integer"},
+		{"bad INT", "Iabc\n.", "invalid literal for int()"},
 		{"bad FLOAT", "Fx\n.", "bad FLOAT"},
 		{"unquoted STRING", "Sabc\n.", "bad STRING"},
 		{"bad escape", "S'\\x4'\n.", "bad \\x escape"},
@@ -250,6 +252,83 @@ func TestTruncatedEverywhere(t *testing.T) {
 			if _, err := pickle.Decode(data[:i]); err == nil {
 				t.Errorf("%s: prefix of %d bytes decoded", v.Name, i)
 			}
+		}
+	}
+}
+
+// sharedLongText is a 110 KB pickle whose list holds one 100 KB str
+// (or bytes) 5000 times: Python's repr of it is 500 MB.
+func sharedLongText(op string) []byte {
+	var b bytes.Buffer
+	b.WriteString("\x80\x04" + op)
+	binary.Write(&b, binary.LittleEndian, uint32(100_000))
+	b.WriteString(strings.Repeat("a", 100_000) + "\x940](")
+	b.WriteString(strings.Repeat("h\x00", 5000))
+	b.WriteString("e.")
+	return b.Bytes()
+}
+
+// TestSharedLongTextRendering: rendering charges text by its length, so
+// one long str shared many times is cut like a billion laughs.
+func TestSharedLongTextRendering(t *testing.T) {
+	const limit = 128 << 20
+	for _, op := range []string{"X", "B"} {
+		v, err := pickle.Decode(sharedLongText(op))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := pickle.Repr(v)
+		if len(r) > limit+5*5000 || !strings.HasSuffix(r, ", ...]") {
+			t.Errorf("opcode %s: Repr is %d bytes, ends %q", op, len(r), r[max(0, len(r)-20):])
+		}
+		j, err := json.Marshal(pickle.ToJSON(v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(j) > limit+30*5000 || !bytes.HasSuffix(j, []byte(`{"$py":"too-large"}]`)) {
+			t.Errorf("opcode %s: ToJSON is %d bytes, ends %q", op, len(j), j[max(0, len(j)-30):])
+		}
+	}
+}
+
+// TestProtocol0TextLikePython: INT, LONG and UNICODE lines read as
+// CPython's unpickler reads them (INT through C's strtol with base 0, then
+// int(text, 0); LONG through int(text, 0); UNICODE through
+// raw-unicode-escape), or are refused as CPython refuses them.
+func TestProtocol0TextLikePython(t *testing.T) {
+	var lines []string
+	for _, s := range []string{"010", "0x10", "-010", "0o17", "0b101", " 7", "+5", "1_000", "00", "01", "000", "0", "-0", "+0", " 1",
+		"-1", "99999999999999999999", "0x7fffffffffffffffff", "010 ", "12abc", "", " 0x10", "0X1f", "-0x10", "09", "0x", "0x_1f", "0_0",
+		"2147483648", "9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809",
+		"0777777777777777777777777", "5L", "5\r", "1__0", "_1", "1_", "0b", "0b2", "\t-3 ", "0xffffffffffffffff", "0x1_F", "5\x00x",
+		"1" + strings.Repeat("0", 4299), "1" + strings.Repeat("0", 4300), "0x" + strings.Repeat("f", 1000)} {
+		lines = append(lines, "I"+s+"\n.", "L"+s+"L\n.", "L"+s+"\n.")
+	}
+	for _, s := range []string{`\\u0041`, `\u0041`, `\\\u0041`, `\x41`, `\`, `\u00`, `\U0001f600`, `\U00110000`, `a\\`, `\u004`,
+		`\u00e9\\\\U0001f600`, `\u+041`, `\u00zz`, `\U0001F600x`, "caf\xe9", `\\\\\u0041`} {
+		lines = append(lines, "V"+s+"\n.")
+	}
+	hexes := make([]string, len(lines))
+	for i, l := range lines {
+		hexes[i] = hex.EncodeToString([]byte(l))
+	}
+	var want []string
+	runPythonLines(t, `
+import json, pickle, sys
+for d in json.load(sys.stdin):
+    try:
+        print(repr(pickle.loads(bytes.fromhex(d))))
+    except Exception:
+        print("error")
+`, hexes, &want)
+	for i, l := range lines {
+		v, err := pickle.Decode([]byte(l))
+		got := "error"
+		if err == nil {
+			got = pickle.Repr(v)
+		}
+		if got != want[i] {
+			t.Errorf("%.40q: %.60s (%v), CPython %.60s", l, got, err, want[i])
 		}
 	}
 }

@@ -23,8 +23,8 @@ import (
 //   - equal str dict keys by value: json.loads hands out one object per
 //     distinct key and attribute names are interned, so Django values
 //     share their keys;
-//   - module and class names, and CPython's own constants ('latin1',
-//     '_unpickle'), by value, as CPython interns them;
+//   - module and class names, and CPython's own constants ('latin1'),
+//     by value, as CPython interns them;
 //   - datetime.timezone.utc and a cached zoneinfo.ZoneInfo per key, which
 //     are singletons in CPython.
 //
@@ -121,10 +121,13 @@ func (e *encoder) commit() {
 	e.frame = e.frame[:0]
 }
 
-// boundary is CPython's opcode boundary: after each saved object a frame
-// that reached the target size is committed.
+// boundary is CPython's opcode boundary: a frame that reached the target
+// size is committed when the pickler starts to save the next object (a
+// memo GET included), so the opcodes that close a container stay in the
+// frame its last item ended. Every function below that stands for one of
+// CPython's save() calls starts with it.
 func (e *encoder) boundary() {
-	if len(e.frame) >= frameTarget {
+	if e.proto >= 4 && len(e.frame) >= frameTarget {
 		e.commit()
 	}
 }
@@ -193,6 +196,7 @@ func (e *encoder) memoizeAs(id any) {
 }
 
 func (e *encoder) save(v Value) error {
+	e.boundary()
 	e.depth++
 	defer func() { e.depth-- }()
 	if e.depth > maxEncodeDepth {
@@ -201,13 +205,7 @@ func (e *encoder) save(v Value) error {
 	if e.nodes++; e.nodes > DefaultLimits.MaxItems {
 		return fmt.Errorf("pickle: value has more than %d parts", DefaultLimits.MaxItems)
 	}
-	if err := e.dispatch(v); err != nil {
-		return err
-	}
-	if e.proto >= 4 {
-		e.boundary()
-	}
-	return nil
+	return e.dispatch(v)
 }
 
 func (e *encoder) dispatch(v Value) error {
@@ -402,6 +400,7 @@ func singleStr(s string) bool {
 // saveStr writes a str. shareAs names a memo namespace in which equal
 // strings are written once ("" for none).
 func (e *encoder) saveStr(s, shareAs string) error {
+	e.boundary()
 	if !utf8.ValidString(s) {
 		return fmt.Errorf("pickle: str is not valid UTF-8")
 	}
@@ -433,7 +432,6 @@ func (e *encoder) saveStr(s, shareAs string) error {
 		e.payload(h[:], s)
 	}
 	e.memoize()
-	e.boundary()
 	return nil
 }
 
@@ -534,17 +532,6 @@ func (e *encoder) saveReduce(fn Value, args Tuple, id any) error {
 	return nil
 }
 
-// py2Names maps Python 3 names to the Python 2 names that protocols 0-2
-// write (the reverse of the fix_imports mapping the decoder applies).
-var py2Names = map[Global]Global{
-	{"builtins", "int"}:   {"__builtin__", "long"},
-	{"builtins", "str"}:   {"__builtin__", "unicode"},
-	{"builtins", "range"}: {"__builtin__", "xrange"},
-	{"builtins", "chr"}:   {"__builtin__", "unichr"},
-}
-
-var py2Modules = map[string]string{"builtins": "__builtin__", "copyreg": "copy_reg", "queue": "Queue", "_functools": "functools"}
-
 var builtinTypes = map[string]bool{"bool": true, "bytearray": true, "bytes": true, "classmethod": true, "complex": true,
 	"dict": true, "enumerate": true, "filter": true, "float": true, "frozenset": true, "int": true, "list": true, "map": true,
 	"memoryview": true, "object": true, "property": true, "range": true, "reversed": true, "set": true, "slice": true,
@@ -558,7 +545,7 @@ func builtinFunction(name string) bool {
 
 // saveGlobal writes a reference to a class or function, once per pickle.
 func (e *encoder) saveGlobal(mod, name string) error {
-	defer e.boundary()
+	e.boundary()
 	if mod == "" || name == "" || strings.ContainsAny(mod+name, "\n") {
 		return fmt.Errorf("pickle: bad global name %q.%q", mod, name)
 	}
@@ -600,9 +587,11 @@ func (e *encoder) saveGlobal(mod, name string) error {
 	} else {
 		m, n := mod, name
 		if e.proto < 3 {
-			if g, ok := py2Names[Global{mod, name}]; ok {
+			// Python 2 names, as CPython's pickler writes them with
+			// fix_imports: the (module, name) pair, else the module.
+			if g, ok := py3to2Names[Global{mod, name}]; ok {
 				m, n = g.Module, g.Name
-			} else if pm, ok := py2Modules[mod]; ok {
+			} else if pm, ok := py3to2Modules[mod]; ok {
 				m = pm
 			}
 		}
@@ -615,7 +604,7 @@ func (e *encoder) saveGlobal(mod, name string) error {
 // saveTupleFunc writes an n-tuple whose items save writes; the tuple is
 // a fresh object (never shared).
 func (e *encoder) saveTupleFunc(n int, save func(int) error) error {
-	defer e.boundary()
+	e.boundary()
 	if n == 0 {
 		if e.proto >= 1 {
 			e.w(')')
@@ -643,7 +632,7 @@ func (e *encoder) saveTupleFunc(n int, save func(int) error) error {
 }
 
 func (e *encoder) saveTuple(t Tuple) error {
-	defer e.boundary()
+	e.boundary()
 	n := len(t)
 	if n == 0 {
 		if e.proto >= 1 {
@@ -695,7 +684,7 @@ func (e *encoder) saveTuple(t Tuple) error {
 
 // saveList writes a list; id is its identity (nil for a fresh one).
 func (e *encoder) saveList(items []Value, id any) error {
-	defer e.boundary()
+	e.boundary()
 	if id != nil && e.seen(id) {
 		return nil
 	}
@@ -930,7 +919,9 @@ func (e *encoder) saveKnown(v Value) error {
 			if i == 0 {
 				return e.saveGlobal("zoneinfo", "ZoneInfo")
 			}
-			return e.saveStr("_unpickle", "const")
+			// A fresh str each time: CPython builds the method's name
+			// anew whenever it reduces a bound method.
+			return e.saveStr("_unpickle", "")
 		}); err != nil {
 			return err
 		}

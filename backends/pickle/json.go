@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ToJSON turns v into a tree encoding/json can marshal. JSON's own types
@@ -19,25 +20,35 @@ import (
 // docs/value-formats.md describes. Self-references become
 // {"$py": "recursion"}.
 func ToJSON(v Value) any {
-	budget := maxRenderNodes
-	return toJSON(v, 0, map[any]bool{}, &budget)
+	return toJSON(v, 0, map[any]bool{}, &renderBudget{nodes: maxRenderNodes, bytes: maxRenderBytes})
 }
+
+func tooLarge() map[string]any { return map[string]any{"$py": "too-large"} }
 
 func tag(t string, value any) map[string]any { return map[string]any{"$py": t, "value": value} }
 
-func toJSON(v Value, depth int, seen map[any]bool, budget *int) any {
-	*budget--
-	if depth > DefaultLimits.MaxDepth || *budget < 0 {
-		return map[string]any{"$py": "too-large"}
+func toJSON(v Value, depth int, seen map[any]bool, budget *renderBudget) any {
+	if !budget.node() || depth > DefaultLimits.MaxDepth {
+		return tooLarge()
 	}
+	// Long text is charged by its length: one long str shared many times
+	// must not make the output huge.
 	switch x := goValue(v).(type) {
 	case nil, None:
 		return nil
-	case bool, string:
+	case bool:
+		return x
+	case string:
+		if !budget.spend(len(x)) {
+			return tooLarge()
+		}
 		return x
 	case int64:
 		return x
 	case *big.Int:
+		if !budget.spend(x.BitLen()/3 + 2) {
+			return tooLarge()
+		}
 		return json.Number(x.String())
 	case float64:
 		if math.IsInf(x, 0) || math.IsNaN(x) {
@@ -46,8 +57,14 @@ func toJSON(v Value, depth int, seen map[any]bool, budget *int) any {
 		// Python's json.dumps text: 3.0 stays a float, 1e+16 as repr writes it.
 		return json.Number(floatRepr(x))
 	case []byte:
+		if !budget.spend(base64.StdEncoding.EncodedLen(len(x))) {
+			return tooLarge()
+		}
 		return tag("bytes", base64.StdEncoding.EncodeToString(x))
 	case ByteArray:
+		if !budget.spend(base64.StdEncoding.EncodedLen(len(x))) {
+			return tooLarge()
+		}
 		return tag("bytearray", base64.StdEncoding.EncodeToString(x))
 	case *List:
 		if seen[x] {
@@ -78,7 +95,11 @@ func toJSON(v Value, depth int, seen map[any]bool, budget *int) any {
 		if allStr && !hasKey(x, "$py") {
 			m := newOrderedMap()
 			for _, it := range x.Items {
-				m.set(it.Key.(string), toJSON(it.Value, depth+1, seen, budget))
+				k := it.Key.(string)
+				if !budget.spend(len(k)) {
+					return tooLarge()
+				}
+				m.set(k, toJSON(it.Value, depth+1, seen, budget))
 			}
 			return m
 		}
@@ -88,30 +109,64 @@ func toJSON(v Value, depth int, seen map[any]bool, budget *int) any {
 		}
 		return map[string]any{"$py": "dict", "items": pairs}
 	case DateTime:
+		if z, ok := x.TZ.(ZoneInfo); ok && !budget.spend(len(z.Key)) {
+			return tooLarge()
+		}
 		return timeTag("datetime.datetime", x.ISO(), x.TZ)
 	case Date:
 		return tag("datetime.date", fmt.Sprintf("%04d-%02d-%02d", x.Year, x.Month, x.Day))
 	case Time:
+		if z, ok := x.TZ.(ZoneInfo); ok && !budget.spend(len(z.Key)) {
+			return tooLarge()
+		}
 		return timeTag("datetime.time", x.ISO(), x.TZ)
 	case TimeDelta:
 		return map[string]any{"$py": "datetime.timedelta", "days": x.Days, "seconds": x.Seconds, "microseconds": x.Microseconds}
 	case Timezone, ZoneInfo:
-		return tag("tzinfo", Repr(x))
+		r := Repr(x)
+		if !budget.spend(len(r)) {
+			return tooLarge()
+		}
+		return tag("tzinfo", r)
 	case Decimal:
+		if !budget.spend(len(x.Text)) {
+			return tooLarge()
+		}
 		return tag("decimal.Decimal", x.Text)
 	case UUID:
 		return tag("uuid.UUID", x.String())
 	case Global:
+		if !budget.spend(len(x.Module) + len(x.Name)) {
+			return tooLarge()
+		}
 		return map[string]any{"$py": "global", "value": x.Module + "." + x.Name}
 	case *Object:
+		if !budget.spend(len(x.Module) + len(x.Name)) {
+			return tooLarge()
+		}
 		if s, ok := AsString(x); ok {
+			if !budget.spend(len(s)) {
+				return tooLarge()
+			}
 			return s
 		}
 		if g, ok := getattrGlobal(x); ok {
+			if !budget.spend(len(g.Module) + len(g.Name)) {
+				return tooLarge()
+			}
 			return map[string]any{"$py": "global", "value": g.Module + "." + g.Name}
 		}
 		if s, ok := pytzRepr(x); ok {
+			if !budget.spend(len(s)) {
+				return tooLarge()
+			}
 			return tag("tzinfo", s)
+		}
+		if safe, ok := uuidSafety(x); ok {
+			u, _ := AsUUID(x)
+			m := tag("uuid.UUID", u.String())
+			m["is_safe"] = toJSON(safe, depth+1, seen, budget)
+			return m
 		}
 		if seen[x] {
 			return map[string]any{"$py": "recursion"}
@@ -156,7 +211,7 @@ func timeTag(t, iso string, tz Value) map[string]any {
 
 func hasKey(d *Dict, k string) bool { _, ok := d.Get(k); return ok }
 
-func listJSON(items []Value, depth int, seen map[any]bool, budget *int) []any {
+func listJSON(items []Value, depth int, seen map[any]bool, budget *renderBudget) []any {
 	out := make([]any, len(items))
 	for i, it := range items {
 		out[i] = toJSON(it, depth+1, seen, budget)
@@ -165,7 +220,7 @@ func listJSON(items []Value, depth int, seen map[any]bool, budget *int) []any {
 }
 
 // responseJSON shows a pickled HttpResponse as status, headers and body.
-func responseJSON(o *Object, depth int, seen map[any]bool, budget *int) any {
+func responseJSON(o *Object, depth int, seen map[any]bool, budget *renderBudget) any {
 	st, ok := o.State.(*Dict)
 	if !ok {
 		return nil
@@ -184,6 +239,9 @@ func responseJSON(o *Object, depth int, seen map[any]bool, budget *int) any {
 							if pair, ok := it.Value.(Tuple); ok && len(pair) == 2 {
 								name, _ := AsString(pair[0])
 								val, _ := AsString(pair[1])
+								if !budget.spend(len(name) + len(val)) {
+									return tooLarge()
+								}
 								headers.set(name, val)
 							}
 						}
@@ -197,6 +255,9 @@ func responseJSON(o *Object, depth int, seen map[any]bool, budget *int) any {
 				if pair, ok := it.Value.(Tuple); ok && len(pair) == 2 {
 					name, _ := AsString(pair[0])
 					val, _ := AsString(pair[1])
+					if !budget.spend(len(name) + len(val)) {
+						return tooLarge()
+					}
 					headers.set(name, val)
 				}
 			}
@@ -207,6 +268,9 @@ func responseJSON(o *Object, depth int, seen map[any]bool, budget *int) any {
 		if l, ok := c.(*List); ok {
 			for _, chunk := range l.Items {
 				if b, ok := chunk.([]byte); ok {
+					if len(body)+len(b) > budget.bytes {
+						return tooLarge()
+					}
 					body = append(body, b...)
 				}
 			}
@@ -218,6 +282,9 @@ func responseJSON(o *Object, depth int, seen map[any]bool, budget *int) any {
 	out.set("headers", headers)
 	ct := strings.ToLower(fmt.Sprint(headers.get("Content-Type")))
 	textual := strings.HasPrefix(ct, "text/") || strings.Contains(ct, "json") || strings.Contains(ct, "xml") || strings.Contains(ct, "javascript")
+	if !budget.spend(base64.StdEncoding.EncodedLen(len(body))) {
+		return tooLarge()
+	}
 	if textual && isUTF8(body) {
 		out.set("body", string(body))
 	} else {
@@ -280,14 +347,46 @@ func utcOffset(tz Value, dt *DateTime) (TimeDelta, bool) {
 
 // zoneOffset looks the zone up in the system's time zone database.
 func zoneOffset(key string, dt *DateTime) (TimeDelta, bool) {
+	td, err := ZoneOffset(key, *dt)
+	return td, err == nil
+}
+
+// ZoneOffset is ZoneInfo(key).utcoffset(dt) for a naive wall time dt,
+// read from the system's time zone database. Like zoneinfo (PEP 495), a
+// wall time that a transition repeats (clocks set back) has the offset
+// from before the transition when dt.Fold is 0 and the one after when
+// it is 1; a wall time that a transition skips (clocks set forward) has
+// the offset from before with fold 0 and after with fold 1.
+func ZoneOffset(key string, dt DateTime) (TimeDelta, error) {
 	loc, err := time.LoadLocation(key)
 	if err != nil {
-		return TimeDelta{}, false
+		return TimeDelta{}, err
 	}
-	t := time.Date(dt.Year, time.Month(dt.Month), dt.Day, dt.Hour, dt.Minute, dt.Second, 0, loc)
-	_, off := t.Zone()
+	// The wall time as seconds, and the transitions within two days of it
+	// (no offset is a day or more away from UTC).
+	wall := time.Date(dt.Year, time.Month(dt.Month), dt.Day, dt.Hour, dt.Minute, dt.Second, 0, time.UTC).Unix()
+	at := time.Unix(wall-2*86400, 0).In(loc)
+	_, off := at.Zone()
+	for {
+		_, end := at.ZoneBounds()
+		if end.IsZero() || end.Unix() > wall+2*86400 {
+			break
+		}
+		next := end.In(loc)
+		_, after := next.Zone()
+		// The wall clock reads the transition at end+before and at
+		// end+after; fold 0 takes the later of the two, fold 1 the earlier.
+		switchAt := end.Unix() + int64(max(off, after))
+		if dt.Fold == 1 {
+			switchAt = end.Unix() + int64(min(off, after))
+		}
+		if wall < switchAt {
+			break
+		}
+		off, at = after, next
+	}
 	td, _ := normTimeDelta(0, int64(off), 0)
-	return td, true
+	return td, nil
 }
 
 // offsetISO formats a UTC offset as isoformat() does: +HH:MM, with
@@ -355,6 +454,9 @@ func (m *orderedMap) MarshalJSON() ([]byte, error) {
 // non-str keys, datetime, date, time, timedelta, Decimal and UUID are
 // understood.
 func FromJSON(data []byte) (Value, error) {
+	if err := checkJSONText(data); err != nil {
+		return nil, err
+	}
 	// Fast paths for the scalars bulk loads are made of.
 	if t := bytes.TrimSpace(data); len(t) > 0 {
 		switch {
@@ -407,7 +509,9 @@ func fromTokens(dec *json.Decoder, depth int) (Value, error) {
 				}
 				l.Items = append(l.Items, v)
 			}
-			dec.Token()
+			if err := closing(dec, ']'); err != nil {
+				return nil, err
+			}
 			return l, nil
 		case '{':
 			d := &Dict{}
@@ -423,7 +527,9 @@ func fromTokens(dec *json.Decoder, depth int) (Value, error) {
 				}
 				d.set(k, v) // a repeated key keeps its place and takes the last value
 			}
-			dec.Token()
+			if err := closing(dec, '}'); err != nil {
+				return nil, err
+			}
 			if t, ok := d.Get("$py"); ok {
 				if ts, ok := t.(string); ok {
 					return untag(ts, d)
@@ -433,6 +539,70 @@ func fromTokens(dec *json.Decoder, depth int) (Value, error) {
 		}
 	}
 	return nil, fmt.Errorf("invalid JSON token %v", t)
+}
+
+// checkJSONText refuses what encoding/json would silently turn into
+// U+FFFD: bytes that are not UTF-8 (json.loads of bytes refuses them too)
+// and \u escapes of lone surrogates, which a Python str can hold but
+// cachectl's cannot.
+func checkJSONText(data []byte) error {
+	if !utf8.Valid(data) {
+		return fmt.Errorf("invalid JSON: the text is not UTF-8")
+	}
+	inStr := false
+	for i := 0; i < len(data); i++ {
+		switch c := data[i]; {
+		case c == '"':
+			inStr = !inStr
+		case c == '\\' && inStr && i+1 < len(data):
+			i++
+			if data[i] != 'u' {
+				continue
+			}
+			r, ok := hex4(data[i+1:])
+			if !ok {
+				continue // encoding/json reports the bad escape
+			}
+			i += 4
+			switch {
+			case r >= 0xdc00 && r <= 0xdfff:
+				return fmt.Errorf("invalid JSON: lone surrogate \\u%04x in a string (cachectl cannot store it)", r)
+			case r >= 0xd800 && r <= 0xdbff:
+				if i+6 < len(data) && data[i+1] == '\\' && data[i+2] == 'u' {
+					if lo, ok := hex4(data[i+3:]); ok && lo >= 0xdc00 && lo <= 0xdfff {
+						i += 6
+						continue
+					}
+				}
+				return fmt.Errorf("invalid JSON: lone surrogate \\u%04x in a string (cachectl cannot store it)", r)
+			}
+		}
+	}
+	return nil
+}
+
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(b[:4]), 16, 32)
+	return rune(n), err == nil
+}
+
+// closing reads the delimiter that ends an array or object: input that
+// stops before it is truncated, not a shorter value.
+func closing(dec *json.Decoder, want json.Delim) error {
+	t, err := dec.Token()
+	if err == io.EOF {
+		return fmt.Errorf("invalid JSON: unexpected end of input (missing %q)", string(want))
+	}
+	if err != nil {
+		return fmt.Errorf("invalid JSON: %v", err)
+	}
+	if t != want {
+		return fmt.Errorf("invalid JSON: %v where %q was expected", t, string(want))
+	}
+	return nil
 }
 
 // leadingZero spots numbers JSON forbids but strconv accepts (01, -01).
@@ -538,7 +708,7 @@ func untag(t string, d *Dict) (Value, error) {
 		if err != nil {
 			return nil, fmt.Errorf("datetime.datetime: cannot parse %q: %v", str, err)
 		}
-		if err := tzMember(d, &dt.TZ); err != nil {
+		if err := tzMember(d, &dt.TZ, &dt); err != nil {
 			return nil, fmt.Errorf("datetime.datetime: %v", err)
 		}
 		return dt, nil
@@ -554,43 +724,69 @@ func untag(t string, d *Dict) (Value, error) {
 		if err != nil {
 			return nil, fmt.Errorf("datetime.time: cannot parse %q: %v", str, err)
 		}
-		if err := tzMember(d, &tm.TZ); err != nil {
+		if err := tzMember(d, &tm.TZ, nil); err != nil {
 			return nil, fmt.Errorf("datetime.time: %v", err)
 		}
 		return tm, nil
 	case "datetime.timedelta":
-		var td TimeDelta
-		for _, f := range []struct {
-			name string
-			dst  *int64
-		}{{"days", &td.Days}, {"seconds", &td.Seconds}, {"microseconds", &td.Microseconds}} {
-			if v, ok := d.Get(f.name); ok {
-				n, ok := v.(int64)
-				if !ok {
-					return nil, fmt.Errorf("datetime.timedelta: %s must be an integer", f.name)
-				}
-				*f.dst = n
-			}
+		days, _ := d.Get("days")
+		secs, _ := d.Get("seconds")
+		us, _ := d.Get("microseconds")
+		td, err := timeDeltaOf(days, secs, us)
+		if err != nil {
+			return nil, fmt.Errorf("datetime.timedelta: %v", err)
 		}
 		return td, nil
 	case "decimal.Decimal":
-		return Decimal{Text: str}, nil
+		if _, ok := val.(string); !ok {
+			return nil, fmt.Errorf(`decimal.Decimal: "value" must be a string such as "9.99"`)
+		}
+		text, err := decimalText(str)
+		if err != nil {
+			return nil, fmt.Errorf("decimal.Decimal: %v", err)
+		}
+		return Decimal{Text: text}, nil
 	case "uuid.UUID":
-		h := strings.ReplaceAll(str, "-", "")
-		var u UUID
-		if len(h) != 32 {
-			return nil, fmt.Errorf("uuid.UUID: bad value %q", str)
+		u, err := uuidText(str)
+		if err != nil {
+			return nil, err
 		}
-		for i := 0; i < 16; i++ {
-			n, err := strconv.ParseUint(h[2*i:2*i+2], 16, 8)
-			if err != nil {
-				return nil, fmt.Errorf("uuid.UUID: bad value %q", str)
+		safe, ok := d.Get("is_safe")
+		if !ok {
+			return u, nil
+		}
+		switch s := safe.(type) {
+		case None: // SafeUUID.unknown, which CPython does not pickle
+			return u, nil
+		case int64:
+			if s != 0 && s != -1 {
+				return nil, fmt.Errorf(`uuid.UUID: "is_safe" must be 0 (safe), -1 (unsafe) or null (unknown)`)
 			}
-			u[i] = byte(n)
+		default:
+			return nil, fmt.Errorf(`uuid.UUID: "is_safe" must be 0 (safe), -1 (unsafe) or null (unknown)`)
 		}
-		return u, nil
+		n := normBig(new(big.Int).SetBytes(u[:]))
+		return &Object{Module: "uuid", Name: "UUID", Args: Tuple{},
+			State: &Dict{Items: []DictItem{{Key: "int", Value: n}, {Key: "is_safe", Value: safe}}}}, nil
 	}
 	return nil, fmt.Errorf("unknown tagged type %q (see docs/value-formats.md)", t)
+}
+
+// uuidText reads a UUID's 8-4-4-4-12 hex form (or 32 hex digits).
+func uuidText(str string) (UUID, error) {
+	h := strings.ReplaceAll(str, "-", "")
+	var u UUID
+	if len(h) != 32 {
+		return UUID{}, fmt.Errorf("uuid.UUID: bad value %q", str)
+	}
+	for i := 0; i < 16; i++ {
+		n, err := strconv.ParseUint(h[2*i:2*i+2], 16, 8)
+		if err != nil {
+			return UUID{}, fmt.Errorf("uuid.UUID: bad value %q", str)
+		}
+		u[i] = byte(n)
+	}
+	return u, nil
 }
 
 // hashable turns JSON lists used as dict keys or set items into tuples,
@@ -644,8 +840,12 @@ func hashables(items []Value) ([]Value, error) {
 	return out, nil
 }
 
-// tzMember applies the optional "tz" member (a zoneinfo key).
-func tzMember(d *Dict, tz *Value) error {
+// tzMember applies the optional "tz" member (a zoneinfo key). An offset
+// written in "value" must be one the zone has at that wall time: it picks
+// the fold of a repeated or skipped time (fold 1 for the offset after the
+// transition). A time has no offset in a zoneinfo zone (Python's
+// utcoffset() of it is None), so it takes none.
+func tzMember(d *Dict, tz *Value, dt *DateTime) error {
 	v, ok := d.Get("tz")
 	if !ok {
 		return nil
@@ -654,7 +854,36 @@ func tzMember(d *Dict, tz *Value) error {
 	if !ok || key == "" {
 		return fmt.Errorf(`"tz" must be a zoneinfo key such as "Europe/Paris"`)
 	}
-	*tz = ZoneInfo{Key: key}
+	if err := checkZoneKey(key); err != nil {
+		return fmt.Errorf(`"tz": %v`, err)
+	}
+	given, hasOffset := (*tz).(Timezone)
+	zi := ZoneInfo{Key: key}
+	switch {
+	case hasOffset && dt == nil:
+		return fmt.Errorf(`a time in a zoneinfo zone has no UTC offset: write it without %s or without "tz"`, offsetISO(given.Offset))
+	case hasOffset:
+		found := false
+		for _, fold := range []int{0, 1} {
+			at := *dt
+			at.Fold, at.TZ = fold, nil
+			off, err := ZoneOffset(key, at)
+			if err != nil {
+				return fmt.Errorf(`"tz": %v`, err)
+			}
+			if off == given.Offset {
+				dt.Fold, found = fold, true
+				break
+			}
+		}
+		if !found {
+			at := *dt
+			at.Fold = 0
+			off, _ := ZoneOffset(key, at)
+			return fmt.Errorf("offset %s disagrees with %s, which has %s then", offsetISO(given.Offset), key, offsetISO(off))
+		}
+	}
+	*tz = zi
 	return nil
 }
 

@@ -44,10 +44,20 @@ func TestFromJSON(t *testing.T) {
 		{"timedelta", `{"$py": "datetime.timedelta", "days": -1, "seconds": 5}`, "datetime.timedelta(days=-1, seconds=5)"},
 		{"decimal", `{"$py": "decimal.Decimal", "value": "9.99"}`, "Decimal('9.99')"},
 		{"uuid", `{"$py": "uuid.UUID", "value": "12345678-1234-5678-1234-567812345678"}`, "UUID('12345678-1234-5678-1234-567812345678')"},
+		{"uuid is_safe", `{"$py": "uuid.UUID", "value": "12345678-1234-5678-1234-567812345678", "is_safe": -1}`,
+			"UUID('12345678-1234-5678-1234-567812345678')"},
+		{"uuid is_safe unknown", `{"$py": "uuid.UUID", "value": "12345678-1234-5678-1234-567812345678", "is_safe": null}`,
+			"UUID('12345678-1234-5678-1234-567812345678')"},
+		{"surrogate pair", `["\ud83d\ude00", "\\ud800"]`, `['😀', '\\ud800']`},
 		{"tag inside a dict", `{"when": {"$py": "datetime.date", "value": "2024-01-02"}}`, "{'when': datetime.date(2024, 1, 2)}"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			if strings.Contains(tc.name, "zoneinfo") {
+				if _, err := time.LoadLocation("Europe/Paris"); err != nil {
+					t.Skip("no time zone database on this system (a zoneinfo key is checked against it)")
+				}
+			}
 			v, err := pickle.FromJSON([]byte(tc.in))
 			if err != nil {
 				t.Fatal(err)
@@ -88,8 +98,14 @@ func TestFromJSONErrors(t *testing.T) {
 		{"bad tz", `{"$py": "datetime.datetime", "value": "2024-01-02T00:00:00", "tz": 5}`, "zoneinfo key"},
 		{"timedelta days", `{"$py": "datetime.timedelta", "days": 1.5}`, "must be an integer"},
 		{"bad uuid", `{"$py": "uuid.UUID", "value": "xyz"}`, "bad value"},
+		{"bad is_safe", `{"$py": "uuid.UUID", "value": "12345678-1234-5678-1234-567812345678", "is_safe": 1}`, "is_safe"},
 		{"deep", strings.Repeat("[", 300) + strings.Repeat("]", 300), "nested deeper"},
 		{"long integer", strings.Repeat("1", 4301), "4300 digits"},
+		{"lone surrogate", `"\ud800"`, "lone surrogate \\ud800"},
+		{"lone low surrogate in a list", `["a\udc00"]`, "lone surrogate \\udc00"},
+		{"high surrogate without its pair", `{"k": "\ud83d x"}`, "lone surrogate \\ud83d"},
+		{"two high surrogates", `"\ud83d\ud83d"`, "lone surrogate"},
+		{"not UTF-8", "\"\xff\"", "not UTF-8"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -167,5 +183,137 @@ func TestFromJSONLikePython(t *testing.T) {
 			t.Fatalf("FromJSON(%s): %v", doc, err)
 		}
 		checkEncode(t, "FromJSON("+doc+")", v, 5, unhex(t, want[i]))
+	}
+}
+
+// TestFromJSONPrefixesLikePython: every prefix of a few documents is
+// valid for FromJSON exactly when json.loads accepts it, so truncated
+// input is refused instead of stored shorter.
+func TestFromJSONPrefixesLikePython(t *testing.T) {
+	docs := []string{
+		`{"items": [1, 2, {"a": 3}]}`,
+		`[{"id": 1, "name": "ab", "tags": ["x", "yz"]}, {"$py": "tuple", "value": [1, [2.5e3]]}, null, true]`,
+		` {"k": {"": {}}, "l": [[], [[-0]]]} `,
+	}
+	var prefixes []string
+	for _, d := range docs {
+		for i := 0; i <= len(d); i++ {
+			prefixes = append(prefixes, d[:i])
+		}
+	}
+	var valid []string
+	script := "import json, sys\nfor doc in json.load(sys.stdin):\n    try:\n        json.loads(doc)\n        print('ok')\n    except ValueError:\n        print('error')\n"
+	runPythonLines(t, script, prefixes, &valid)
+	for i, p := range prefixes {
+		_, err := pickle.FromJSON([]byte(p))
+		if (err == nil) != (valid[i] == "ok") {
+			t.Errorf("FromJSON(%q): error %v, json.loads: %s", p, err, valid[i])
+		}
+	}
+}
+
+// TestTaggedLikePython: the tagged forms Python would refuse are refused,
+// and the ones it normalises come out as Python has them: timedelta's
+// arguments, Decimal's syntax (str() of it is what pickles), zoneinfo
+// keys, and an offset given beside "tz" (it must be the zone's offset at
+// that wall time, for fold 0 or 1).
+func TestTaggedLikePython(t *testing.T) {
+	nines := strings.Repeat("9", 30)
+	var docs []string
+	for _, td := range []string{`"seconds": 90000`, `"microseconds": -1`, `"days": 1, "seconds": -1, "microseconds": 1000001`,
+		`"days": 999999999, "seconds": 86399, "microseconds": 999999`, `"days": 999999999, "seconds": 86400`,
+		`"days": -999999999`, `"days": -999999999, "microseconds": -1`, `"days": 1000000000, "seconds": -86400`,
+		`"microseconds": 10000000000000000000`, `"days": ` + nines, `"seconds": -` + nines, `"days": 2.5`, `"seconds": "1"`, ``} {
+		docs = append(docs, `{"$py": "datetime.timedelta"`+map[bool]string{true: "", false: ", "}[td == ""]+td+`}`)
+	}
+	for _, dec := range []string{"abc", "1.50", " 1.5 ", "1_000", "1__0", "_1", "inf", "-Infinity", "+inf", "nan", "NaN0012", "sNaN",
+		"-snan12", "-nan", "1e5", "1E+5", ".5", "5.", ".", "-0", "1e-7", "0.000001", "0.0000001", "123e-20", "1e999999999999999999",
+		"1e9999999999999999999", "12e999999999999999999", "0e1000000000000000000", "0.1e1000000000000000000", "1e-1999999999999999997",
+		"1e-1999999999999999998", "1.e3", "e3", "1e", "0e5", "00012.3400", "+.1e-3", "Inf", "infinity", "infinit", "nan.", "NaN-1",
+		"\t3\n", "1e+00", "-0e-0", "1e0000000000000000000000000001", "12345678901234567890123456789e3", "0.00", "-0.000000e-3",
+		"100", "1e2", "1E-6", "123.456e-8", "", " ", "1 2", "+-1", "0x10", "١"} {
+		b, _ := json.Marshal(dec)
+		docs = append(docs, `{"$py": "decimal.Decimal", "value": `+string(b)+`}`)
+	}
+	for _, key := range []string{"Europe/Paris", "UTC", "EST5EDT", "Etc/GMT+5", "posixrules", "Local", "Nope/Zone", "zone.tab", "Europe",
+		"Europe/", "../zoneinfo/UTC", "Europe/../Europe/Paris", "./UTC", "/usr/share/zoneinfo/UTC", "Europe//Paris", "."} {
+		b, _ := json.Marshal(key)
+		docs = append(docs, `{"$py": "datetime.datetime", "value": "2024-06-01T12:00:00", "tz": `+string(b)+`}`)
+	}
+	for _, v := range []string{"2024-06-01T12:00:00+02:00", "2024-06-01T12:00:00+01:00", "2024-06-01T12:00:00Z",
+		"2021-10-31T02:30:00+02:00", "2021-10-31T02:30:00+01:00", "2021-10-31T02:30:00+03:00", "2021-03-28T02:30:00+01:00",
+		"2021-03-28T02:30:00+02:00", "2021-03-28T02:30:00"} {
+		docs = append(docs, `{"$py": "datetime.datetime", "value": "`+v+`", "tz": "Europe/Paris"}`)
+	}
+	docs = append(docs, `{"$py": "datetime.time", "value": "12:00", "tz": "Europe/Paris"}`,
+		`{"$py": "datetime.time", "value": "12:00+02:00", "tz": "Europe/Paris"}`)
+	var want []string
+	runPythonLines(t, `
+import datetime, decimal, json, sys, zoneinfo
+def value(d):
+    t = d["$py"]
+    if t == "datetime.timedelta":
+        kw = {k: d[k] for k in ("days", "seconds", "microseconds") if k in d}
+        if any(type(v) is not int for v in kw.values()):
+            raise ValueError("not an integer")
+        return datetime.timedelta(**kw)
+    if t == "decimal.Decimal":
+        return decimal.Decimal(d["value"])
+    z = zoneinfo.ZoneInfo(d["tz"])
+    if t == "datetime.time":
+        v = datetime.time.fromisoformat(d["value"])
+        if v.tzinfo is not None:
+            raise ValueError("offset")
+        return v.replace(tzinfo=z)
+    v = datetime.datetime.fromisoformat(d["value"])
+    if v.tzinfo is None:
+        return v.replace(tzinfo=z)
+    for fold in (0, 1):
+        w = v.replace(tzinfo=z, fold=fold)
+        if w.utcoffset() == v.utcoffset():
+            return w
+    raise ValueError("offset disagrees")
+for doc in json.load(sys.stdin):
+    try:
+        print(repr(value(json.loads(doc))))
+    except (ValueError, TypeError, OverflowError, ArithmeticError, LookupError):
+        print("error")
+`, docs, &want)
+	for i, doc := range docs {
+		v, err := pickle.FromJSON([]byte(doc))
+		got := "error"
+		if err == nil {
+			got = pickle.Repr(v)
+		}
+		if got != want[i] && !(got == "error" && strings.Contains(doc, "١")) { // non-ASCII digits are refused
+			t.Errorf("FromJSON(%s) = %s (%v), Python: %s", doc, got, err, want[i])
+		}
+	}
+}
+
+// TestUUIDSafetyLikePython: a UUID with is_safe, from JSON or from a
+// pickle, pickles as CPython pickles it (its state keeps is_safe).
+func TestUUIDSafetyLikePython(t *testing.T) {
+	var want []string
+	runPythonLines(t, `
+import pickle, uuid
+for s in (uuid.SafeUUID.safe, uuid.SafeUUID.unsafe, uuid.SafeUUID.unknown):
+    print(pickle.dumps(uuid.UUID("12345678-1234-5678-1234-567812345678", is_safe=s), 5).hex())
+`, nil, &want)
+	for i, safe := range []string{"0", "-1", "null"} {
+		doc := `{"$py": "uuid.UUID", "value": "12345678-1234-5678-1234-567812345678", "is_safe": ` + safe + `}`
+		v, err := pickle.FromJSON([]byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkEncode(t, doc, v, 5, unhex(t, want[i]))
+		back, err := pickle.Decode(unhex(t, want[i]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ := json.Marshal(pickle.ToJSON(back))
+		if safe != "null" && !strings.Contains(string(out), `"is_safe":`+safe) {
+			t.Errorf("ToJSON = %s, want is_safe as in %s", out, doc)
+		}
 	}
 }

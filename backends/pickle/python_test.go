@@ -69,6 +69,7 @@ func runPythonLines(t *testing.T, script string, input any, out *[]string) {
 // pyValues is Python source for a list of (name, value, encodable) triples.
 const pyValues = `
 import pickle, json, datetime, decimal, uuid, sys, argparse, collections, enum
+import collections.abc, functools, http.cookies, itertools, queue, socketserver
 
 class Plain:
     pass
@@ -136,7 +137,8 @@ vals = [
                    datetime.datetime(2024, 1, 2, tzinfo=datetime.timezone.utc),
                    datetime.datetime(2024, 1, 2, 3, 4, tzinfo=datetime.timezone(datetime.timedelta(hours=-5), "EST")),
                    datetime.datetime(2024, 1, 2, 3, 4, tzinfo=datetime.timezone(datetime.timedelta(hours=5, minutes=30))),
-                   datetime.datetime(2024, 11, 3, 1, 30, fold=1)], True),
+                   datetime.datetime(2024, 11, 3, 1, 30, fold=1),
+                   datetime.datetime(2024, 11, 3, 1, 30, fold=1, tzinfo=datetime.timezone.utc)], True),
     ("dates", [datetime.date(2024, 1, 2), datetime.date(1, 1, 1)], True),
     ("times", [datetime.time(3, 4, 5), datetime.time(), datetime.time(0, 0, 0, 1), datetime.time(1, 2, 3, 4, tzinfo=datetime.timezone.utc),
                datetime.time(1, 30, fold=1)], True),
@@ -145,6 +147,8 @@ vals = [
     ("decimals", [decimal.Decimal("1.50"), decimal.Decimal("-0"), decimal.Decimal("NaN"), decimal.Decimal("-Infinity"),
                   decimal.Decimal("1E+3")], True),
     ("uuid", uuid.UUID(int=2**127+5), True), ("uuid small", uuid.UUID(int=5), True),
+    ("uuid is_safe", [uuid.UUID(int=5, is_safe=uuid.SafeUUID.safe), uuid.UUID(int=2**100, is_safe=uuid.SafeUUID.unsafe), uuid.uuid1(),
+                      uuid.UUID(int=7, is_safe=uuid.SafeUUID.unknown)], True),
     ("nested", {"nested": [{"deep": (1, [2, {3: None}])}]}, True),
     ("json keys", json.loads('[{"id": 1, "name": "a"}, {"id": 2, "name": "b", "tags": {"id": 3}}]'), True),
     ("shared list", (lambda l: [l, l, (l,)])([1]), True),
@@ -152,11 +156,16 @@ vals = [
     ("self dict", (lambda d: (d.__setitem__("me", d), d)[1])({}), True),
     ("types", [int, str, dict, bytes, range, object, datetime.datetime, datetime.timezone], True),
     ("nested class", argparse._SubParsersAction._ChoicesPseudoAction, True),
+    ("python 2 names", [ValueError, KeyError, StopIteration, collections.UserDict, collections.OrderedDict, zip, map, filter, range,
+                        itertools.zip_longest, http.cookies.SimpleCookie, queue.Queue, socketserver.TCPServer, functools.partial,
+                        collections.abc.Mapping], True),
     ("objects", objects(), True),
 ]
 try:
     import zoneinfo
     vals.append(("zoneinfo", datetime.datetime(2024, 6, 1, 12, tzinfo=zoneinfo.ZoneInfo("Europe/Paris")), True))
+    vals.append(("zoneinfos", [zoneinfo.ZoneInfo("Europe/Paris"), zoneinfo.ZoneInfo("America/New_York"), zoneinfo.ZoneInfo("Europe/Paris"),
+                               zoneinfo.ZoneInfo.no_cache("UTC"), datetime.datetime(2024, 1, 1, tzinfo=zoneinfo.ZoneInfo("Asia/Tokyo"))], True))
 except Exception:
     pass
 try:
@@ -261,4 +270,108 @@ func short(s string) string {
 		return s[:160] + "..."
 	}
 	return s
+}
+
+// pyFraming pickles values of about 100 KB whose first frame ends at
+// every byte of a repeated structure (a str of growing length goes
+// first), so that the frame boundary falls after every kind of opcode.
+const pyFraming = `
+import pickle, json, datetime, decimal, uuid
+import zoneinfo
+paris = zoneinfo.ZoneInfo("Europe/Paris")
+def rows(n):
+    return json.loads(json.dumps([{"id": i, "name": "n%d" % i, "tags": ["a", "b"]} for i in range(n)]))
+def mixed(n):
+    return [(i, [i, (i,)], {"k": {i}}, frozenset([i]), b"b", datetime.date(2024, 1, 1 + i % 28),
+             decimal.Decimal(i), {"t": datetime.datetime(2024, 1, 2, tzinfo=paris)}, 2**70 + i, "é" * (i % 3))
+            for i in range(n)]
+def lists(n):
+    return [[[i], [], [[i, "x"]]] for i in range(n)]
+vals = [("repro", rows(3000))]
+for shift in range(0, 48):
+    vals.append(("rows shift %d" % shift, ["p" * shift, rows(2200)]))
+for shift in range(0, 80, 3):
+    vals.append(("mixed shift %d" % shift, ["p" * shift, mixed(700)]))
+    vals.append(("lists shift %d" % shift, ["p" * shift, lists(3500)]))
+out = []
+for name, v in vals:
+    for p in (4, 5):
+        out.append({"name": name, "proto": p, "hex": pickle.dumps(v, p).hex()})
+print(json.dumps(out))
+`
+
+// TestPythonFraming: frames end where CPython ends them, wherever the
+// 64 KiB target falls (the repro: the first FRAME of 3000 json.loads rows
+// is 65537 bytes long).
+func TestPythonFraming(t *testing.T) {
+	var cases []pyCase
+	runPython(t, pyFraming, &cases)
+	for _, c := range cases {
+		data := unhex(t, c.Hex)
+		v, err := pickle.Decode(data)
+		if err != nil {
+			t.Fatalf("%s protocol %d: decode: %v", c.Name, c.Proto, err)
+		}
+		checkEncode(t, fmt.Sprintf("%s protocol %d", c.Name, c.Proto), v, c.Proto, data)
+	}
+}
+
+// pyZoneTimes lists wall times around every UTC offset change of a few
+// zones in a few years, with both folds, and their isoformat() as
+// zoneinfo gives it.
+const pyZoneTimes = `
+import datetime, json, zoneinfo
+utc = datetime.timezone.utc
+out = []
+for key in ["Europe/Paris", "America/New_York", "Australia/Lord_Howe", "Europe/Dublin", "Pacific/Apia", "America/Sao_Paulo",
+            "Asia/Kolkata", "Africa/Casablanca", "Europe/Moscow"]:
+    z = zoneinfo.ZoneInfo(key)
+    for year in (1890, 1916, 1945, 1970, 1994, 2011, 2021, 2024, 2037, 2040, 2100):
+        t = datetime.datetime(year, 1, 1, tzinfo=utc)
+        prev = t.astimezone(z).utcoffset()
+        while t.year == year:
+            t += datetime.timedelta(minutes=30)
+            off = t.astimezone(z).utcoffset()
+            if off == prev:
+                continue
+            lo, hi = sorted([prev, off])
+            w = (t + lo).replace(tzinfo=None) - datetime.timedelta(minutes=90)
+            while w <= (t + hi).replace(tzinfo=None) + datetime.timedelta(minutes=90):
+                for fold in (0, 1):
+                    d = w.replace(fold=fold, tzinfo=z)
+                    out.append({"key": key, "fields": [d.year, d.month, d.day, d.hour, d.minute, d.second], "fold": fold,
+                                "iso": d.isoformat()})
+                w += datetime.timedelta(minutes=15)
+            prev = off
+print(json.dumps(out))
+`
+
+// TestZoneOffsetsLikeZoneinfo: the offset of a zoneinfo datetime around
+// every transition, fold 0 and 1, in repeated and skipped wall times, is
+// the one zoneinfo gives (PEP 495).
+func TestZoneOffsetsLikeZoneinfo(t *testing.T) {
+	var cases []struct {
+		Key    string `json:"key"`
+		Fields [6]int `json:"fields"`
+		Fold   int    `json:"fold"`
+		ISO    string `json:"iso"`
+	}
+	runPython(t, pyZoneTimes, &cases)
+	if len(cases) < 1000 {
+		t.Fatalf("only %d cases", len(cases))
+	}
+	bad := 0
+	for _, c := range cases {
+		f := c.Fields
+		dt := pickle.DateTime{Year: f[0], Month: f[1], Day: f[2], Hour: f[3], Minute: f[4], Second: f[5], Fold: c.Fold,
+			TZ: pickle.ZoneInfo{Key: c.Key}}
+		if got := dt.ISO(); got != c.ISO {
+			if bad++; bad <= 20 {
+				t.Errorf("%s fold=%d: %s, zoneinfo %s", c.Key, c.Fold, got, c.ISO)
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d of %d wall times differ", bad, len(cases))
+	}
 }

@@ -15,28 +15,71 @@ import (
 // with their state; self-references print as [...] and {...}.
 func Repr(v Value) string {
 	var b strings.Builder
-	budget := maxRenderNodes
-	r := reprer{b: &b, seen: map[any]bool{}, budget: &budget}
+	r := reprer{b: &b, seen: map[any]bool{}, budget: &renderBudget{nodes: maxRenderNodes, bytes: maxRenderBytes}}
 	r.repr(v, 0)
 	return b.String()
 }
 
-// maxRenderNodes bounds rendering: memo references can make a small
-// pickle a huge tree ("billion laughs"); past the budget "..." is written.
-const maxRenderNodes = 1_000_000
+// maxRenderNodes and maxRenderBytes bound rendering: memo references can
+// make a small pickle a huge tree ("billion laughs"), or repeat one long
+// str many times; past either budget "..." (or {"$py": "too-large"}) is
+// written. maxRenderBytes is twice the pickle input limit, so a value
+// that shares nothing renders in full.
+const (
+	maxRenderNodes = 1_000_000
+	maxRenderBytes = 128 << 20
+)
+
+// renderBudget is what is left of the rendering budget.
+type renderBudget struct{ nodes, bytes int }
+
+// node spends one part; false when the budget is gone.
+func (b *renderBudget) node() bool {
+	b.nodes--
+	return b.nodes >= 0 && b.bytes >= 0
+}
+
+// spend charges n bytes of output; false when they do not fit.
+func (b *renderBudget) spend(n int) bool {
+	if n > b.bytes {
+		b.bytes = -1 // nothing more is rendered after a cut
+		return false
+	}
+	b.bytes -= n
+	return true
+}
 
 type reprer struct {
 	b      *strings.Builder
 	seen   map[any]bool
-	budget *int
+	budget *renderBudget
 }
 
-func (r reprer) s(s string) { r.b.WriteString(s) }
+// s writes text and charges it. Punctuation is always written, so that
+// a cut value stays well formed ("[..., ...]"); longer text that does
+// not fit becomes "...".
+func (r reprer) s(s string) {
+	if r.budget.spend(len(s)) || len(s) <= 16 {
+		r.b.WriteString(s)
+	} else {
+		r.b.WriteString("...")
+	}
+}
+
+// fits reports whether text of about n bytes may still be written, so
+// that long text is not built for nothing, and writes "..." when not.
+func (r reprer) fits(n int) bool {
+	if n <= r.budget.bytes {
+		return true
+	}
+	r.budget.bytes = -1
+	r.b.WriteString("...")
+	return false
+}
 
 func (r reprer) repr(v Value, depth int) {
-	*r.budget--
-	if depth > DefaultLimits.MaxDepth || *r.budget < 0 {
-		r.s("...")
+	if !r.budget.node() || depth > DefaultLimits.MaxDepth {
+		r.b.WriteString("...")
 		return
 	}
 	switch x := goValue(v).(type) {
@@ -51,15 +94,23 @@ func (r reprer) repr(v Value, depth int) {
 	case int64:
 		r.s(strconv.FormatInt(x, 10))
 	case *big.Int:
-		r.s(x.String())
+		if r.fits(x.BitLen()/3 + 2) {
+			r.s(x.String())
+		}
 	case float64:
 		r.s(floatRepr(x))
 	case string:
-		r.s(keyfunc.PyRepr(x))
+		if r.fits(len(x) + 2) {
+			r.s(keyfunc.PyRepr(x))
+		}
 	case []byte:
-		r.s(bytesRepr(x))
+		if r.fits(len(x) + 3) {
+			r.s(bytesRepr(x))
+		}
 	case ByteArray:
-		r.s("bytearray(" + bytesRepr(x) + ")")
+		if r.fits(len(x) + 14) {
+			r.s("bytearray(" + bytesRepr(x) + ")")
+		}
 	case *List:
 		if r.seen[x] {
 			r.s("[...]")
@@ -119,12 +170,12 @@ func (r reprer) repr(v Value, depth int) {
 			}
 		}
 		r.s("datetime.datetime(" + joinInts(f))
+		if x.Fold == 1 { // before tzinfo for a datetime, after it for a time, as Python writes them
+			r.s(", fold=1")
+		}
 		if x.TZ != nil {
 			r.s(", tzinfo=")
 			r.repr(x.TZ, depth+1)
-		}
-		if x.Fold == 1 {
-			r.s(", fold=1")
 		}
 		r.s(")")
 	case Date:
@@ -160,14 +211,18 @@ func (r reprer) repr(v Value, depth int) {
 	case ZoneInfo:
 		r.s("zoneinfo.ZoneInfo(key=" + keyfunc.PyRepr(x.Key) + ")")
 	case Decimal:
-		r.s("Decimal(" + keyfunc.PyRepr(x.Text) + ")")
+		if r.fits(len(x.Text) + 11) {
+			r.s("Decimal(" + keyfunc.PyRepr(x.Text) + ")")
+		}
 	case UUID:
 		r.s("UUID('" + x.String() + "')")
 	case Global:
 		r.s(globalRepr(x))
 	case *Object:
 		if s, ok := AsString(x); ok {
-			r.s(keyfunc.PyRepr(s))
+			if r.fits(len(s) + 2) {
+				r.s(keyfunc.PyRepr(s))
+			}
 			return
 		}
 		if g, ok := getattrGlobal(x); ok {
@@ -176,6 +231,10 @@ func (r reprer) repr(v Value, depth int) {
 		}
 		if s, ok := pytzRepr(x); ok {
 			r.s(s)
+			return
+		}
+		if u, ok := AsUUID(x); ok {
+			r.s("UUID('" + u.String() + "')")
 			return
 		}
 		if r.seen[x] {

@@ -6,7 +6,6 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -171,6 +170,9 @@ func writePyJSONString(b *strings.Builder, s string) {
 
 // djangoJSONDefault is DjangoJSONEncoder.default for the types it knows.
 func djangoJSONDefault(v pickle.Value) (string, error) {
+	if u, ok := pickle.AsUUID(v); ok { // uuid1() values are objects that keep is_safe
+		v = u
+	}
 	switch x := v.(type) {
 	case pickle.DateTime:
 		tz, err := utcOffset(x)
@@ -218,12 +220,11 @@ func utcOffset(x pickle.DateTime) (string, error) {
 	case pickle.Timezone:
 		micros = (z.Offset.Days*86400+z.Offset.Seconds)*1e6 + z.Offset.Microseconds
 	case pickle.ZoneInfo:
-		loc, err := time.LoadLocation(z.Key)
+		off, err := pickle.ZoneOffset(z.Key, x) // fold and skipped times as zoneinfo has them
 		if err != nil {
 			return "", fmt.Errorf("json: time zone %q: %v", z.Key, err)
 		}
-		_, off := time.Date(x.Year, time.Month(x.Month), x.Day, x.Hour, x.Minute, x.Second, 0, loc).Zone()
-		micros = int64(off) * 1e6
+		micros = (off.Days*86400+off.Seconds)*1e6 + off.Microseconds
 	default:
 		return "", fmt.Errorf("json: cannot compute the UTC offset of a %s time zone", pickle.TypeName(z))
 	}
@@ -242,21 +243,35 @@ func utcOffset(x pickle.DateTime) (string, error) {
 	return s, nil
 }
 
-// durationISO is django.utils.duration.duration_iso_string.
+// durationISO is django.utils.duration.duration_iso_string. It works on
+// days and seconds apart: timedelta.max in microseconds overflows int64.
 func durationISO(d pickle.TimeDelta) string {
-	total := (d.Days*86400+d.Seconds)*1e6 + d.Microseconds
 	sign := ""
-	if total < 0 {
-		sign, total = "-", -total
+	if d.Days < 0 {
+		// A timedelta is negative exactly when its days are (0 <= seconds,
+		// microseconds); -timedelta.min is timedelta(999999999).
+		sign = "-"
+		d = negTimeDelta(d)
 	}
-	days := total / (86400 * 1e6)
-	rest := total % (86400 * 1e6)
-	secs, micros := rest/1e6, rest%1e6
 	ms := ""
-	if micros != 0 {
-		ms = fmt.Sprintf(".%06d", micros)
+	if d.Microseconds != 0 {
+		ms = fmt.Sprintf(".%06d", d.Microseconds)
 	}
-	return fmt.Sprintf("%sP%dDT%02dH%02dM%02d%sS", sign, days, secs/3600, secs%3600/60, secs%60, ms)
+	return fmt.Sprintf("%sP%dDT%02dH%02dM%02d%sS", sign, d.Days, d.Seconds/3600, d.Seconds%3600/60, d.Seconds%60, ms)
+}
+
+// negTimeDelta is -d, normalised (0 <= seconds < 86400, 0 <= microseconds < 10**6).
+func negTimeDelta(d pickle.TimeDelta) pickle.TimeDelta {
+	days, secs, us := -d.Days, -d.Seconds, -d.Microseconds
+	if us < 0 {
+		us += 1_000_000
+		secs--
+	}
+	if secs < 0 {
+		secs += 86400
+		days--
+	}
+	return pickle.TimeDelta{Days: days, Seconds: secs, Microseconds: us}
 }
 
 // decodePyJSON is json.loads(data.decode()).
@@ -447,8 +462,8 @@ func (d *jsonDecoder) number() (pickle.Value, error) {
 		if n, err := strconv.ParseInt(text, 10, 64); err == nil {
 			return n, nil
 		}
-		if len(text) > 4300 {
-			return nil, d.errorf("integer of %d digits exceeds Python's limit", len(text))
+		if n := len(strings.TrimPrefix(text, "-")); n > 4300 { // the sign is not a digit
+			return nil, d.errorf("integer of %d digits exceeds Python's limit", n)
 		}
 		n, _ := new(big.Int).SetString(text, 10)
 		return n, nil

@@ -624,6 +624,14 @@ vals = {"str": "héllo ☃ \U0001F600 \x00\x7f\"\\/\n", "empty": "", "int": 42, 
         "td2": datetime.timedelta(days=3, hours=4, minutes=5, seconds=6), "dec": decimal.Decimal("-1.50"),
         "uuid": uuid.UUID("12345678-1234-5678-1234-567812345678"), "long": ["x" * 40] * 20, "many": list(range(70000)),
         "bigmap": {str(i): i for i in range(20)}}
+vals.update({"tdmax": datetime.timedelta.max, "tdmin": datetime.timedelta.min, "tdneg": datetime.timedelta(days=-999999999, microseconds=1),
+             "tdneg1us": datetime.timedelta(microseconds=-1), "neg4300": -(10**4300 - 1), "pos4300": 10**4300 - 1,
+             "uuid1": uuid.uuid1(), "uuid safe": uuid.UUID(int=5, is_safe=uuid.SafeUUID.safe)})
+import zoneinfo
+paris = zoneinfo.ZoneInfo("Europe/Paris")
+for fold in (0, 1):
+    vals["dt repeated fold %d" % fold] = datetime.datetime(2021, 10, 31, 2, 30, fold=fold, tzinfo=paris)
+    vals["dt skipped fold %d" % fold] = datetime.datetime(2021, 3, 28, 2, 30, fold=fold, tzinfo=paris)
 res = {}
 for name, v in vals.items():
     row = {"pickle": pickle.dumps(v, 4).hex()}
