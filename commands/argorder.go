@@ -127,11 +127,7 @@ func takesValue(flags []cli.Flag, arg string) bool {
 	for _, f := range flags {
 		for _, n := range f.Names() {
 			if n == name {
-				switch f.(type) {
-				case *cli.BoolFlag:
-					return false
-				}
-				return true
+				return !isBoolFlag(f)
 			}
 		}
 	}
