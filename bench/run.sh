@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 export PATH="/usr/local/go/bin:$PATH"
 N="${N:-100000}"          # keys for bulk runs
 REPS="${REPS:-200}"       # one-key command repetitions
-go build -tags urfave_cli_no_docs -ldflags="-s -w" -trimpath -o bin/cachectl .  # stripped, no man-page generator: less to load at start
+bash scripts/build.sh  # static, stripped, no man-page generator: the fastest start
 work=$(mktemp -d "${TMPDIR:-/tmp}/cachectl-bench.XXXXXX")
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
