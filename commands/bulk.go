@@ -77,22 +77,32 @@ func (e *env) keySource(a []string, fn func(string) error) error {
 	return nil
 }
 
-// batcher collects final->user keys and flushes them in batches.
+// batcher collects distinct final keys, each with the user key it came
+// from (the last one, when two user keys give the same final key), and
+// flushes them in batches. users[i] belongs to finals[i]; flush owns both
+// slices.
 type batcher struct {
 	finals []string
-	users  map[string]string
-	flush  func(finals []string, users map[string]string) error
+	users  []string
+	index  map[string]int // position of each final key in the current batch
+	flush  func(finals, users []string) error
 }
 
-func newBatcher(flush func([]string, map[string]string) error) *batcher {
-	return &batcher{users: map[string]string{}, flush: flush}
+func newBatcher(flush func(finals, users []string) error) *batcher {
+	return &batcher{index: make(map[string]int, batchSize), flush: flush}
 }
 
 func (bt *batcher) add(final, user string) error {
-	if _, dup := bt.users[final]; !dup {
-		bt.finals = append(bt.finals, final)
+	if i, dup := bt.index[final]; dup {
+		bt.users[i] = user
+		return nil
 	}
-	bt.users[final] = user
+	if bt.finals == nil {
+		bt.finals, bt.users = make([]string, 0, batchSize), make([]string, 0, batchSize)
+	}
+	bt.index[final] = len(bt.finals)
+	bt.finals = append(bt.finals, final)
+	bt.users = append(bt.users, user)
 	if len(bt.finals) >= batchSize {
 		return bt.done()
 	}
@@ -104,7 +114,8 @@ func (bt *batcher) done() error {
 		return nil
 	}
 	err := bt.flush(bt.finals, bt.users)
-	bt.finals, bt.users = nil, map[string]string{}
+	bt.finals, bt.users = nil, nil
+	clear(bt.index) // the map keeps its room for the next batch
 	return err
 }
 
@@ -121,7 +132,7 @@ func cmdGetMany(e *env) error {
 	if err != nil {
 		return err
 	}
-	w := bufio.NewWriter(e.out)
+	w := bufio.NewWriterSize(e.out, 64<<10)
 	defer w.Flush()
 	opening, sep, kv, closing := "{", ", ", ": ", "}\n"
 	if f != "repr" {
@@ -131,16 +142,15 @@ func cmdGetMany(e *env) error {
 	// One goroutine fetches the next batch while this one decodes and
 	// writes the previous: the network and the CPU work overlap.
 	type fetched struct {
-		finals []string
-		users  map[string]string
-		got    map[string]backends.Entry
-		err    error
+		finals, users []string
+		got           map[string]backends.Entry
+		err           error
 	}
 	results := make(chan fetched, 2)
 	stop := make(chan struct{})
 	go func() {
 		defer close(results)
-		bt := newBatcher(func(finals []string, users map[string]string) error {
+		bt := newBatcher(func(finals, users []string) error {
 			got, err := backends.GetMany(e.ctx, b, finals)
 			select {
 			case results <- fetched{finals, users, got, err}:
@@ -175,7 +185,7 @@ func cmdGetMany(e *env) error {
 		if r.err != nil {
 			return r.err
 		}
-		for _, fk := range r.finals {
+		for i, fk := range r.finals {
 			ent, ok := r.got[fk]
 			if !ok {
 				continue
@@ -188,14 +198,20 @@ func cmdGetMany(e *env) error {
 				io.WriteString(w, sep)
 			}
 			n++
+			user := r.users[i]
 			if f == "repr" {
-				io.WriteString(w, pickle.Repr(r.users[fk])+kv+pickle.Repr(v))
+				io.WriteString(w, pickle.Repr(user)+kv+pickle.Repr(v))
 				continue
 			}
-			vb.Reset()
-			enc.Encode(r.users[fk])
-			w.Write(bytes.TrimRight(vb.Bytes(), "\n"))
+			if !writePlainJSONString(w, user) {
+				vb.Reset()
+				enc.Encode(user)
+				w.Write(bytes.TrimRight(vb.Bytes(), "\n"))
+			}
 			io.WriteString(w, kv)
+			if s, ok := v.(string); ok && writePlainJSONString(w, s) {
+				continue
+			}
 			vb.Reset()
 			if err := enc.Encode(pickle.ToJSON(v)); err != nil {
 				return err
@@ -205,6 +221,22 @@ func cmdGetMany(e *env) error {
 	}
 	io.WriteString(w, closing)
 	return nil
+}
+
+// writePlainJSONString writes s as a JSON string when s is printable
+// ASCII without quotes or backslashes, which encoding/json (HTML escaping
+// off) writes unchanged between quotes; it reports false, writing nothing,
+// for any other s.
+func writePlainJSONString(w *bufio.Writer, s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	w.WriteByte('"')
+	w.WriteString(s)
+	w.WriteByte('"')
+	return true
 }
 
 func cmdSetMany(e *env) error {
@@ -458,7 +490,7 @@ func fastLine(line []byte) (key string, raw json.RawMessage, ok bool) {
 		return "", nil, false
 	}
 	v := bytes.TrimSpace(rest[:len(rest)-1])
-	if !json.Valid(v) {
+	if _, plain := pickle.PlainJSONString(v); !plain && !json.Valid(v) {
 		return "", nil, false
 	}
 	return string(k), v, true
@@ -516,7 +548,7 @@ func cmdDeleteMany(e *env) error {
 	requested, deleted, failedBatches := 0, 0, 0
 	var lastErr error
 	unknown := false
-	bt := newBatcher(func(finals []string, _ map[string]string) error {
+	bt := newBatcher(func(finals, _ []string) error {
 		requested += len(finals)
 		if b == nil {
 			for _, fk := range finals {
