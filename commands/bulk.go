@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"unicode/utf8"
 
@@ -139,25 +140,39 @@ func cmdGetMany(e *env) error {
 		sep, kv = ",", ":"
 	}
 	io.WriteString(w, opening)
-	// One goroutine fetches the next batch while this one decodes and
-	// writes the previous: the network and the CPU work overlap.
+	// A goroutine reads the keys and starts each batch's fetch in a
+	// goroutine of its own, at most lanes at a time, while this one decodes
+	// and writes the batches in input order: the network, the server and
+	// the CPU work overlap.
 	type fetched struct {
 		finals, users []string
 		got           map[string]backends.Entry
 		err           error
 	}
-	results := make(chan fetched, 2)
+	lanes := backends.BulkLanes(b)
+	results := make(chan chan fetched, lanes) // in input order
+	inFlight := make(chan struct{}, lanes)
 	stop := make(chan struct{})
 	go func() {
 		defer close(results)
 		bt := newBatcher(func(finals, users []string) error {
-			got, err := backends.GetMany(e.ctx, b, finals)
 			select {
-			case results <- fetched{finals, users, got, err}:
+			case inFlight <- struct{}{}:
 			case <-stop:
 				return context.Canceled
 			}
-			return err
+			r := make(chan fetched, 1)
+			go func() {
+				got, err := backends.GetMany(e.ctx, b, finals)
+				<-inFlight
+				r <- fetched{finals, users, got, err}
+			}()
+			select {
+			case results <- r:
+			case <-stop:
+				return context.Canceled
+			}
+			return nil
 		})
 		err := e.keySource(a, func(user string) error {
 			fk, err := e.key(user)
@@ -170,8 +185,10 @@ func cmdGetMany(e *env) error {
 			err = bt.done()
 		}
 		if err != nil {
+			r := make(chan fetched, 1)
+			r <- fetched{err: err}
 			select {
-			case results <- fetched{err: err}:
+			case results <- r:
 			case <-stop:
 			}
 		}
@@ -181,7 +198,8 @@ func cmdGetMany(e *env) error {
 	enc := json.NewEncoder(&vb)
 	enc.SetEscapeHTML(false)
 	n := 0
-	for r := range results {
+	for next := range results {
+		r := <-next
 		if r.err != nil {
 			return r.err
 		}
@@ -263,37 +281,76 @@ func cmdSetMany(e *env) error {
 	if err != nil {
 		return err
 	}
-	// Parsing and encoding overlap with the network: a writer goroutine
-	// sends one batch while the next is being prepared.
+	// Parsing and encoding overlap with the network: each batch is written
+	// by a goroutine of its own while the next is being prepared, with up
+	// to lanes batches in flight on separate connections. Batches start in
+	// input order, so what is stored when a batch fails is still the input
+	// up to about that batch (the failed and skipped keys come after it).
 	stored, failed, skipped := 0, 0, 0
 	var lastErr error
+	var mu sync.Mutex // the counters, lastErr, prog and e.out, shared by the writers
 	var stopped atomic.Bool
-	batches := make(chan []backends.Item, 2)
-	writerDone := make(chan struct{})
-	go func() {
-		defer close(writerDone)
-		for items := range batches {
-			if stopped.Load() {
-				skipped += len(items)
-				continue
-			}
-			bad, err := backends.SetMany(e.ctx, b, items, t)
-			prog.add(len(items))
-			for _, k := range bad {
-				fmt.Fprintln(e.out, k)
-			}
-			failed += len(bad)
-			stored += len(items) - len(bad)
-			if err != nil {
-				lastErr = err
-				// Without --keep-going the rest of the input is still read and
-				// counted as skipped, so the summary accounts for every key.
-				if e.ctx.Err() != nil || !e.c.Bool("keep-going") {
-					stopped.Store(true)
-				}
+	keepGoing := e.c.Bool("keep-going")
+	write := func(items []backends.Item) {
+		if stopped.Load() {
+			mu.Lock()
+			skipped += len(items)
+			mu.Unlock()
+			return
+		}
+		bad, err := backends.SetMany(e.ctx, b, items, t)
+		mu.Lock()
+		defer mu.Unlock()
+		prog.add(len(items))
+		for _, k := range bad {
+			fmt.Fprintln(e.out, k)
+		}
+		failed += len(bad)
+		stored += len(items) - len(bad)
+		if err != nil {
+			lastErr = err
+			// Without --keep-going the rest of the input is still read and
+			// counted as skipped, so the summary accounts for every key.
+			if e.ctx.Err() != nil || !keepGoing {
+				stopped.Store(true)
 			}
 		}
-	}()
+	}
+	lanes := backends.BulkLanes(b)
+	slots := make(chan struct{}, lanes)
+	var inFlight sync.WaitGroup
+	// The keys of the last lanes batches sent: a batch that repeats one of
+	// them waits until everything in flight is written, so the writes of a
+	// repeated key reach the server in input order and the last one wins.
+	recent := make([]map[string]struct{}, lanes)
+	next := 0
+	send := func(items []backends.Item) {
+		if lanes > 1 {
+			for _, it := range items {
+				if inRecent(recent, it.Key) {
+					inFlight.Wait()
+					break
+				}
+			}
+			set := recent[next]
+			if set == nil {
+				set = make(map[string]struct{}, batchSize)
+				recent[next] = set
+			}
+			clear(set)
+			for _, it := range items {
+				set[it.Key] = struct{}{}
+			}
+			next = (next + 1) % lanes
+		}
+		slots <- struct{}{}
+		inFlight.Add(1)
+		go func() {
+			defer inFlight.Done()
+			write(items)
+			<-slots
+		}()
+	}
 	items := make([]backends.Item, 0, batchSize)
 	err = readPairs(in, func(key string, raw json.RawMessage) error {
 		if err := e.ctx.Err(); err != nil {
@@ -313,7 +370,7 @@ func cmdSetMany(e *env) error {
 		}
 		items = append(items, backends.Item{Key: fk, Entry: ent})
 		if len(items) >= batchSize {
-			batches <- items
+			send(items)
 			items = make([]backends.Item, 0, batchSize)
 		}
 		return nil
@@ -322,10 +379,9 @@ func cmdSetMany(e *env) error {
 		err = cerr // an interruption, not bad input (exit 130)
 	}
 	if len(items) > 0 {
-		batches <- items
+		send(items)
 	}
-	close(batches)
-	<-writerDone
+	inFlight.Wait()
 	prog.finish()
 	fmt.Fprintf(e.errw, "set-many: %d stored, %d failed, %d skipped\n", stored, failed, skipped)
 	if err != nil {
@@ -338,6 +394,16 @@ func cmdSetMany(e *env) error {
 		return fmt.Errorf("set-many: %d key(s) could not be stored: %w", failed, backends.ErrUnavailable)
 	}
 	return nil
+}
+
+// inRecent reports whether key is in one of the sets.
+func inRecent(sets []map[string]struct{}, key string) bool {
+	for _, s := range sets {
+		if _, ok := s[key]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // estimateLines guesses a file's line count from its size and the mean

@@ -481,6 +481,11 @@ func (c *Cache) GetMany(ctx context.Context, keys []string) (map[string]backends
 	return out, nil
 }
 
+// BulkLanes lets two bulk pipelines be in flight, on two pooled
+// connections: Redis works on one while the client writes the other or
+// reads its replies. (go-redis clients are safe for concurrent use.)
+func (c *Cache) BulkLanes() int { return 2 }
+
 // SetMany pipelines the writes: Django's MSET + EXPIREs, or django-redis'
 // individual SETs with PX.
 func (c *Cache) SetMany(ctx context.Context, items []backends.Item, t backends.Timeout) ([]string, error) {
