@@ -6,6 +6,7 @@
 # prints a table of ratios and writes bench/results-instructions.json.
 #   bash bench/instructions.sh            # N=20000 keys for the bulk cases
 #   N=5000 bash bench/instructions.sh     # quicker
+#   CACHECTL_BIN=/tmp/old/cachectl bash bench/instructions.sh   # another build
 # cachectl runs with GOMAXPROCS=1: otherwise idle Go threads spin looking for
 # work while the process waits on the network, and the count would depend on
 # timing. GODEBUG=asyncpreemptoff=1 keeps callgrind clear of a signal race it
@@ -16,7 +17,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${N:-20000}"
 command -v valgrind >/dev/null || { echo "bench/instructions.sh: valgrind is needed (apt-get install valgrind)" >&2; exit 2; }
-bash scripts/build.sh
+# CACHECTL_BIN=path measures that binary instead (e.g. an older build).
+if [ -n "${CACHECTL_BIN:-}" ]; then
+  mkdir -p bin && cp "$CACHECTL_BIN" bin/cachectl.bench
+else
+  bash scripts/build.sh bin/cachectl.bench  # static, stripped, no man-page generator: the fastest start
+fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/cachectl-instr.XXXXXX")
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
@@ -71,33 +77,33 @@ until redis-cli -p "$rp" ping >/dev/null 2>&1; do sleep 0.05; done
 DR="redis://127.0.0.1:$rp/1?backend=django-redis"
 
 # One-key get as a process.
-bin/cachectl -C "redis://127.0.0.1:$rp/0" set --timeout none k v >/dev/null
-record "redis get (process)" "$(irgo bin/cachectl -C "redis://127.0.0.1:$rp/0" get k)" \
+bin/cachectl.bench -C "redis://127.0.0.1:$rp/0" set --timeout none k v >/dev/null
+record "redis get (process)" "$(irgo bin/cachectl.bench -C "redis://127.0.0.1:$rp/0" get k)" \
   "redis-cli GET" "$(ir redis-cli -p "$rp" GET :1:k)"
 if command -v memcached >/dev/null && command -v memccat >/dev/null; then
   mp=$(port)
   memcached -l 127.0.0.1 -p "$mp" -U 0 -m 64 $( [ "$(id -u)" = 0 ] && echo -u root ) &
   pids+=($!)
   sleep 0.3
-  bin/cachectl -C "pymemcache://127.0.0.1:$mp" set --timeout none k v >/dev/null
-  record "memcached get (process)" "$(irgo bin/cachectl -C "pymemcache://127.0.0.1:$mp" get k)" \
+  bin/cachectl.bench -C "pymemcache://127.0.0.1:$mp" set --timeout none k v >/dev/null
+  record "memcached get (process)" "$(irgo bin/cachectl.bench -C "pymemcache://127.0.0.1:$mp" get k)" \
     "memccat" "$(ir memccat --servers="127.0.0.1:$mp" :1:k)"
 fi
 
 if /usr/bin/python3 -c 'import django_redis' 2>/dev/null; then
   # Bulk writes, each into an empty database.
   redis-cli -p "$rp" -n 1 flushdb >/dev/null
-  c=$(irgo bin/cachectl -C "$DR" set-many - < "$work/lines.jsonl")
+  c=$(irgo bin/cachectl.bench -C "$DR" set-many - < "$work/lines.jsonl")
   redis-cli -p "$rp" -n 1 flushdb >/dev/null
   p=$(ir /usr/bin/python3 "$work/dj_set.py" "$rp" "$N")
   record "django-redis set-many $N vs Django" "$c" "django set_many" "$p"
   # Bulk reads of what Django stored.
-  c=$(irgo bin/cachectl -C "$DR" get-many - < "$work/keys.txt")
+  c=$(irgo bin/cachectl.bench -C "$DR" get-many - < "$work/keys.txt")
   p=$(ir /usr/bin/python3 "$work/dj_get.py" "$rp" "$N")
   record "django-redis get-many $N vs Django" "$c" "django get_many" "$p"
 fi
-bin/cachectl -C "redis://127.0.0.1:$rp/0" set-many - < "$work/lines.jsonl" >/dev/null 2>&1
-c=$(irgo bin/cachectl -C "redis://127.0.0.1:$rp/0" get-many - < "$work/keys.txt")
+bin/cachectl.bench -C "redis://127.0.0.1:$rp/0" set-many - < "$work/lines.jsonl" >/dev/null 2>&1
+c=$(irgo bin/cachectl.bench -C "redis://127.0.0.1:$rp/0" get-many - < "$work/keys.txt")
 p=$(ir redis-cli -p "$rp" --pipe < "$work/gets.txt")
 record "redis get-many $N vs redis-cli --pipe GET" "$c" "redis-cli --pipe GET" "$p"
 

@@ -4,6 +4,7 @@
 # JSON (bench/results.json). Bounded: every loop has a fixed count.
 #   bash bench/run.sh                    # all
 #   N=2000 RUNS=3 bash bench/run.sh      # smaller bulk runs, fewer repetitions
+#   CACHECTL_BIN=/tmp/old/cachectl bash bench/run.sh   # measure another build
 # Each case runs RUNS times (default 5), cachectl and its peer taking turns,
 # and the medians are compared; every run is kept in results.json. Every
 # writer starts from an empty database. For client instruction counts,
@@ -14,7 +15,12 @@ export PATH="/usr/local/go/bin:$PATH"
 N="${N:-100000}"          # keys for bulk runs
 REPS="${REPS:-200}"       # one-key command repetitions per run
 RUNS="${RUNS:-5}"         # runs of every case (medians are reported)
-bash scripts/build.sh  # static, stripped, no man-page generator: the fastest start
+# CACHECTL_BIN=path measures that binary instead (e.g. an older build).
+if [ -n "${CACHECTL_BIN:-}" ]; then
+  mkdir -p bin && cp "$CACHECTL_BIN" bin/cachectl.bench
+else
+  bash scripts/build.sh bin/cachectl.bench  # static, stripped, no man-page generator: the fastest start
+fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/cachectl-bench.XXXXXX")
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
@@ -63,20 +69,20 @@ if command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
   until redis-cli -p "$rp" ping >/dev/null 2>&1; do sleep 0.05; done
   R="redis://127.0.0.1:$rp/0"
   flush() { redis-cli -p "$rp" -n "$1" flushdb >/dev/null; }
-  bin/cachectl -C "$R" set --timeout none k v >/dev/null 2>&1 || true
-  if bin/cachectl -C "$R" get k >/dev/null 2>&1; then
-    c_get() { repeat "$REPS" bin/cachectl -C "$R" get k; }
+  bin/cachectl.bench -C "$R" set --timeout none k v >/dev/null 2>&1 || true
+  if bin/cachectl.bench -C "$R" get k >/dev/null 2>&1; then
+    c_get() { repeat "$REPS" bin/cachectl.bench -C "$R" get k; }
     p_get() { repeat "$REPS" redis-cli -p "$rp" GET :1:k; }
     bench "redis get x$REPS (process)" "redis-cli GET" c_get p_get
     # The peer writes what Django's set writes: the value with an expiry.
     seq 1 "$N" | awk '{printf "SET :1:k%d v%d EX 300\r\n",$1,$1}' > "$work/pipe.txt"
-    c_set() { flush 2; timed "$work/lines.jsonl" bin/cachectl -C "redis://127.0.0.1:$rp/2" set-many -; }
+    c_set() { flush 2; timed "$work/lines.jsonl" bin/cachectl.bench -C "redis://127.0.0.1:$rp/2" set-many -; }
     p_set() { flush 4; timed "$work/pipe.txt" redis-cli -p "$rp" -n 4 --pipe; }
     bench "redis set-many $N" "redis-cli --pipe" c_set p_set
-    c_djset() { flush 3; timed "$work/lines.jsonl" bin/cachectl -C "redis://127.0.0.1:$rp/3?backend=django-redis" set-many -; }
+    c_djset() { flush 3; timed "$work/lines.jsonl" bin/cachectl.bench -C "redis://127.0.0.1:$rp/3?backend=django-redis" set-many -; }
     bench "django-redis set-many $N" "redis-cli --pipe" c_djset p_set
     seq 1 "$N" | awk '{printf "GET :1:k%d\r\n",$1}' > "$work/gets.txt"
-    c_getmany() { timed "$work/keys.txt" bin/cachectl -C "redis://127.0.0.1:$rp/2" get-many -; }
+    c_getmany() { timed "$work/keys.txt" bin/cachectl.bench -C "redis://127.0.0.1:$rp/2" get-many -; }
     p_getmany() { timed "$work/gets.txt" redis-cli -p "$rp" -n 2 --pipe; }
     bench "redis get-many $N" "redis-cli --pipe GET" c_getmany p_getmany
     if /usr/bin/python3 -c 'import django_redis' 2>/dev/null; then
@@ -104,7 +110,7 @@ PY
       p_djset() { flush 1; timed /dev/null /usr/bin/python3 "$work/dj_set.py" "$rp" "$N"; }
       bench "django-redis set-many $N vs Django" "django set_many" c_djset p_djset
       # Both read all N keys, cachectl what it wrote, Django what it wrote.
-      c_djget() { timed "$work/keys.txt" bin/cachectl -C "redis://127.0.0.1:$rp/3?backend=django-redis" get-many -; }
+      c_djget() { timed "$work/keys.txt" bin/cachectl.bench -C "redis://127.0.0.1:$rp/3?backend=django-redis" get-many -; }
       p_djget() { timed /dev/null /usr/bin/python3 "$work/dj_get.py" "$rp" "$N"; }
       bench "django-redis get-many $N vs Django" "django get_many" c_djget p_djget
     fi
@@ -120,9 +126,9 @@ if command -v memcached >/dev/null; then
   pids+=($!)
   sleep 0.3
   M="pymemcache://127.0.0.1:$mp"
-  if bin/cachectl -C "$M" set --timeout none k v >/dev/null 2>&1; then
+  if bin/cachectl.bench -C "$M" set --timeout none k v >/dev/null 2>&1; then
     if command -v memccat >/dev/null; then
-      c_mget() { repeat "$REPS" bin/cachectl -C "$M" get k; }
+      c_mget() { repeat "$REPS" bin/cachectl.bench -C "$M" get k; }
       p_mget() { repeat "$REPS" memccat --servers="127.0.0.1:$mp" :1:k; }
       bench "memcached get x$REPS (process)" "memccat" c_mget p_mget
     fi
@@ -143,11 +149,11 @@ for i in range(n):
     with open(os.path.join(d, hashlib.md5(k.encode()).hexdigest() + ".djcache"), "wb") as f:
         f.write(pickle.dumps(None, 5) + zlib.compress(pickle.dumps("v%d" % i, 5)))
 PY
-fstats() { timed /dev/null bin/cachectl -C "filecache://$F" stats; }
+fstats() { timed /dev/null bin/cachectl.bench -C "filecache://$F" stats; }
 frm() { rm -rf "$F.copy"; cp -a "$F" "$F.copy"; local t0; t0=$(now); find "$F.copy" -name '*.djcache' -print0 | xargs -0 rm -f; elapsed "$t0" "$(now)"; }
 bench "file stats $N entries" "find | xargs rm" fstats frm
 rm -rf "$F.copy"
-fclear() { timed /dev/null bin/cachectl -C "filecache://$F" clear --yes; }
+fclear() { timed /dev/null bin/cachectl.bench -C "filecache://$F" clear --yes; }
 frm2() {
   python3 - "$F" "$N" <<'PY'
 import os, sys
@@ -164,8 +170,8 @@ rm -rf "$F.keep"
 
 # --- one-key command vs a Python process that sets Django up ----------------
 if /usr/bin/python3 -c 'import django' 2>/dev/null; then
-  bin/cachectl -C "filecache://$F" set --timeout none k v >/dev/null
-  c_fget() { repeat 20 bin/cachectl -C "filecache://$F" get k; }
+  bin/cachectl.bench -C "filecache://$F" set --timeout none k v >/dev/null
+  c_fget() { repeat 20 bin/cachectl.bench -C "filecache://$F" get k; }
   p_fget() { repeat 20 /usr/bin/python3 -c "
 import django; from django.conf import settings
 settings.configure(CACHES={'default': {'BACKEND': 'django.core.cache.backends.filebased.FileBasedCache', 'LOCATION': '$F'}})
