@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -66,21 +67,38 @@ type Config struct {
 var CommonParams = []string{"key_prefix", "version", "timeout", "key_function", "flavor", "hash",
 	"max_entries", "cull_frequency", "django_version", "vary_hash"}
 
-var schemeRE = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.\-]*):`)
+// urlScheme returns the scheme of raw and the length of "scheme:", the
+// way the pattern ^([A-Za-z][A-Za-z0-9+.\-]*): would match it (written out
+// because this runs at every start, where compiling a pattern costs more
+// than the whole parse).
+func urlScheme(raw string) (scheme string, n int, ok bool) {
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '.' || c == '-'):
+		case i > 0 && c == ':':
+			return raw[:i], i + 1, true
+		default:
+			return "", 0, false
+		}
+	}
+	return "", 0, false
+}
 
 // ParseURL parses a cache URL such as
 // filecache:///var/tmp/django_cache?key_prefix=site1&version=2.
 func ParseURL(raw string) (*Config, error) {
-	m := schemeRE.FindStringSubmatch(raw)
-	if m == nil {
+	rawScheme, n, ok := urlScheme(raw)
+	if !ok {
 		return nil, Configf("invalid cache URL %q: it needs a scheme such as filecache:// or redis://", Redact(raw))
 	}
-	scheme := strings.ToLower(m[1])
+	scheme := strings.ToLower(rawScheme)
 	info, err := LookupScheme(scheme)
 	if err != nil {
 		return nil, err
 	}
-	rest := raw[len(m[0]):]
+	rest := raw[n:]
 	rest = strings.TrimPrefix(rest, "//")
 	loc, query, _ := strings.Cut(rest, "?")
 	values, err := url.ParseQuery(query)
@@ -117,7 +135,7 @@ func ParseURL(raw string) (*Config, error) {
 		return nil, Configf("unknown parameter(s) %s in %s URL (known: %s)", strings.Join(unknown, ", "),
 			scheme, strings.Join(known, ", "))
 	}
-	cfg.URL = m[1] + "://" + loc
+	cfg.URL = rawScheme + "://" + loc
 	if q := kept.Encode(); q != "" {
 		cfg.URL += "?" + q
 	}
@@ -204,11 +222,11 @@ func (s *Settings) set(name, v string) error {
 	return nil
 }
 
-var djVersionRE = regexp.MustCompile(`^[1-9][0-9]*\.[0-9]+(\.[0-9]+)?$`)
+var djVersionRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[1-9][0-9]*\.[0-9]+(\.[0-9]+)?$`) })
 
 // CheckDjangoVersion validates a Django version string such as 3.2 or 6.1.1.
 func CheckDjangoVersion(v string) error {
-	if !djVersionRE.MatchString(v) {
+	if !djVersionRE().MatchString(v) {
 		return Configf("django_version must look like 3.2 or 6.1, not %q", v)
 	}
 	return nil
@@ -478,18 +496,36 @@ func optionString(v any) string {
 	return string(b)
 }
 
-var (
-	userinfoRE  = regexp.MustCompile(`(://[^:/@\s;,?]*:)([^@\s;,]*)(@)`)
-	passParamRE = regexp.MustCompile(`(?i)([?&](?:password|pass|passwd|pwd)=)[^&\s;,]*`)
-	// A location without a scheme (user:pass@host) at the start or after a separator.
-	bareUserinfoRE = regexp.MustCompile(`(^|[\s;,(])([^:/@\s;,?()]*:)([^@\s;,/]*)(@)`)
-)
+// redactREs are compiled on first use: most strings Redact sees hold
+// nothing to mask and never need them.
+var redactREs = sync.OnceValue(func() [3]*regexp.Regexp {
+	return [3]*regexp.Regexp{
+		regexp.MustCompile(`(://[^:/@\s;,?]*:)([^@\s;,]*)(@)`),
+		// A location without a scheme (user:pass@host) at the start or after a separator.
+		regexp.MustCompile(`(^|[\s;,(])([^:/@\s;,?()]*:)([^@\s;,/]*)(@)`),
+		regexp.MustCompile(`(?i)([?&](?:password|pass|passwd|pwd)=)[^&\s;,]*`),
+	}
+})
 
 // Redact masks passwords in URLs and locations (user:pass@host, password=).
 func Redact(s string) string {
-	s = userinfoRE.ReplaceAllString(s, "${1}xxxxx${3}")
-	s = bareUserinfoRE.ReplaceAllString(s, "${1}${2}xxxxx${4}")
-	return passParamRE.ReplaceAllString(s, "${1}xxxxx")
+	// Both userinfo patterns need an "@"; the parameter pattern needs "="
+	// after a name containing "pass" or "pwd" in any case.
+	if !strings.Contains(s, "@") && !(strings.Contains(s, "=") && mayNamePassword(s)) {
+		return s
+	}
+	re := redactREs()
+	s = re[0].ReplaceAllString(s, "${1}xxxxx${3}")
+	s = re[1].ReplaceAllString(s, "${1}${2}xxxxx${4}")
+	return re[2].ReplaceAllString(s, "${1}xxxxx")
+}
+
+// mayNamePassword reports whether s could hold a match of the parameter
+// pattern: "pass" or "pwd" in any ASCII case, or a long s ("ſ"), which the
+// pattern's (?i) also takes for an "s".
+func mayNamePassword(s string) bool {
+	l := strings.ToLower(s)
+	return strings.Contains(l, "pass") || strings.Contains(l, "pwd") || strings.Contains(s, "ſ")
 }
 
 // IsSecretOption reports whether an OPTIONS/DATABASES key holds a secret.

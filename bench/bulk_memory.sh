@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/usr/local/go/bin:$PATH"
 N="${N:-1000000}"
-go build -tags urfave_cli_no_docs -ldflags="-s -w" -trimpath -o bin/cachectl .
+bash scripts/build.sh
 work=$(mktemp -d "${TMPDIR:-/tmp}/cachectl-bench.XXXXXX")
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT

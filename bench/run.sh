@@ -2,14 +2,25 @@
 # Benchmarks cachectl against native tools and Django on servers it starts
 # itself on private loopback ports, prints a table of ratios and writes it as
 # JSON (bench/results.json). Bounded: every loop has a fixed count.
-#   bash bench/run.sh            # all
-#   N=2000 bash bench/run.sh     # smaller bulk runs
+#   bash bench/run.sh                    # all
+#   N=2000 RUNS=3 bash bench/run.sh      # smaller bulk runs, fewer repetitions
+#   CACHECTL_BIN=/tmp/old/cachectl bash bench/run.sh   # measure another build
+# Each case runs RUNS times (default 5), cachectl and its peer taking turns,
+# and the medians are compared; every run is kept in results.json. Every
+# writer starts from an empty database. For client instruction counts,
+# which a busy machine does not move, see bench/instructions.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/usr/local/go/bin:$PATH"
 N="${N:-100000}"          # keys for bulk runs
-REPS="${REPS:-200}"       # one-key command repetitions
-go build -tags urfave_cli_no_docs -ldflags="-s -w" -trimpath -o bin/cachectl .  # stripped, no man-page generator: less to load at start
+REPS="${REPS:-200}"       # one-key command repetitions per run
+RUNS="${RUNS:-5}"         # runs of every case (medians are reported)
+# CACHECTL_BIN=path measures that binary instead (e.g. an older build).
+if [ -n "${CACHECTL_BIN:-}" ]; then
+  mkdir -p bin && cp "$CACHECTL_BIN" bin/cachectl.bench
+else
+  bash scripts/build.sh bin/cachectl.bench  # static, stripped, no man-page generator: the fastest start
+fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/cachectl-bench.XXXXXX")
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
@@ -19,12 +30,36 @@ port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));pri
 now() { date +%s.%N; }
 elapsed() { python3 -c "print(round($2 - $1, 4))"; }
 results=()
-record() { # name cachectl_seconds peer_name peer_seconds
-  local ratio; ratio=$(python3 -c "print(round($2 / $4, 3))")
-  printf '%-40s cachectl %8.3fs   %-22s %8.3fs   ratio %6.3f\n' "$1" "$2" "$3" "$4" "$ratio"
-  results+=("{\"case\":\"$1\",\"cachectl_s\":$2,\"peer\":\"$3\",\"peer_s\":$4,\"ratio\":$ratio}")
+# bench NAME PEER CFN PFN — runs the shell functions CFN (cachectl) and PFN
+# (the peer) RUNS times each, alternately; each prints its seconds.
+bench() {
+  local name=$1 peer=$2 cfn=$3 pfn=$4 cs=() ps=() i
+  for ((i = 0; i < RUNS; i++)); do
+    cs+=("$($cfn)")
+    ps+=("$($pfn)")
+  done
+  local out
+  out=$(python3 - "$name" "$peer" "${#cs[@]}" "${cs[@]}" "${ps[@]}" <<'PY'
+import json, statistics, sys
+name, peer, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+c = [float(x) for x in sys.argv[4:4 + n]]
+p = [float(x) for x in sys.argv[4 + n:]]
+mc, mp = statistics.median(c), statistics.median(p)
+r = {"case": name, "cachectl_s": round(mc, 4), "peer": peer, "peer_s": round(mp, 4), "ratio": round(mc / mp, 3),
+     "runs": n, "cachectl_runs_s": c, "peer_runs_s": p}
+print("%-40s cachectl %8.3fs   %-22s %8.3fs   ratio %6.3f  (median of %d; ratios %.3f-%.3f)" % (
+    name, mc, peer, mp, mc / mp, n, min(c) / max(p), max(c) / min(p)), file=sys.stderr)
+print(json.dumps(r))
+PY
+)
+  results+=("$out")
 }
 repeat() { local n=$1; shift; local t0; t0=$(now); for _ in $(seq 1 "$n"); do "$@" >/dev/null 2>&1 || true; done; elapsed "$t0" "$(now)"; }
+# timed IN CMD... — seconds one run of CMD takes with stdin from IN.
+timed() { local in=$1; shift; local t0; t0=$(now); "$@" < "$in" >/dev/null 2>&1 || true; elapsed "$t0" "$(now)"; }
+
+seq 1 "$N" | awk '{printf "{\"key\":\"k%d\",\"value\":\"v%d\"}\n",$1,$1}' > "$work/lines.jsonl"
+seq 1 "$N" | awk '{print "k"$1}' > "$work/keys.txt"
 
 # --- Redis ---------------------------------------------------------------
 if command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
@@ -33,54 +68,51 @@ if command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
   pids+=($!)
   until redis-cli -p "$rp" ping >/dev/null 2>&1; do sleep 0.05; done
   R="redis://127.0.0.1:$rp/0"
-  bin/cachectl -C "$R" set k v >/dev/null 2>&1 || true
-  if bin/cachectl -C "$R" get k >/dev/null 2>&1; then
-    c=$(repeat "$REPS" bin/cachectl -C "$R" get k)
-    p=$(repeat "$REPS" redis-cli -p "$rp" GET :1:k)
-    record "redis get x$REPS (process)" "$c" "redis-cli GET" "$p"
-    seq 1 "$N" | awk '{printf "{\"key\":\"k%d\",\"value\":\"v%d\"}\n",$1,$1}' > "$work/lines.jsonl"
-    t0=$(now); bin/cachectl -C "$R" set-many - < "$work/lines.jsonl" >/dev/null 2>&1; c=$(elapsed "$t0" "$(now)")
+  flush() { redis-cli -p "$rp" -n "$1" flushdb >/dev/null; }
+  bin/cachectl.bench -C "$R" set --timeout none k v >/dev/null 2>&1 || true
+  if bin/cachectl.bench -C "$R" get k >/dev/null 2>&1; then
+    c_get() { repeat "$REPS" bin/cachectl.bench -C "$R" get k; }
+    p_get() { repeat "$REPS" redis-cli -p "$rp" GET :1:k; }
+    bench "redis get x$REPS (process)" "redis-cli GET" c_get p_get
     # The peer writes what Django's set writes: the value with an expiry.
-    seq 1 "$N" | awk '{printf "SET :1:p%d v%d EX 300\r\n",$1,$1}' > "$work/pipe.txt"
-    t0=$(now); redis-cli -p "$rp" --pipe < "$work/pipe.txt" >/dev/null; p=$(elapsed "$t0" "$(now)")
-    record "redis set-many $N" "$c" "redis-cli --pipe" "$p"
-    t0=$(now); bin/cachectl -C "redis://127.0.0.1:$rp/2?backend=django-redis" set-many - < "$work/lines.jsonl" >/dev/null 2>&1; c=$(elapsed "$t0" "$(now)")
-    record "django-redis set-many $N" "$c" "redis-cli --pipe" "$p"
-    seq 1 "$N" | awk '{print "k"$1}' > "$work/keys.txt"
-    t0=$(now); bin/cachectl -C "$R" get-many - < "$work/keys.txt" >/dev/null 2>&1; c=$(elapsed "$t0" "$(now)")
+    seq 1 "$N" | awk '{printf "SET :1:k%d v%d EX 300\r\n",$1,$1}' > "$work/pipe.txt"
+    c_set() { flush 2; timed "$work/lines.jsonl" bin/cachectl.bench -C "redis://127.0.0.1:$rp/2" set-many -; }
+    p_set() { flush 4; timed "$work/pipe.txt" redis-cli -p "$rp" -n 4 --pipe; }
+    bench "redis set-many $N" "redis-cli --pipe" c_set p_set
+    c_djset() { flush 3; timed "$work/lines.jsonl" bin/cachectl.bench -C "redis://127.0.0.1:$rp/3?backend=django-redis" set-many -; }
+    bench "django-redis set-many $N" "redis-cli --pipe" c_djset p_set
     seq 1 "$N" | awk '{printf "GET :1:k%d\r\n",$1}' > "$work/gets.txt"
-    t0=$(now); redis-cli -p "$rp" --pipe < "$work/gets.txt" >/dev/null; p=$(elapsed "$t0" "$(now)")
-    record "redis get-many $N" "$c" "redis-cli --pipe GET" "$p"
+    c_getmany() { timed "$work/keys.txt" bin/cachectl.bench -C "redis://127.0.0.1:$rp/2" get-many -; }
+    p_getmany() { timed "$work/gets.txt" redis-cli -p "$rp" -n 2 --pipe; }
+    bench "redis get-many $N" "redis-cli --pipe GET" c_getmany p_getmany
     if /usr/bin/python3 -c 'import django_redis' 2>/dev/null; then
-      t0=$(now)
-      /usr/bin/python3 - "$rp" "$N" <<'PY'
+      cat > "$work/dj_set.py" <<'PY'
 import sys, django
 from django.conf import settings
 settings.configure(CACHES={"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": "redis://127.0.0.1:%s/1" % sys.argv[1]}})
 django.setup()
 from django.core.cache import cache
 n = int(sys.argv[2])
-for i in range(0, n, 1000):
-    cache.set_many({"k%d" % j: "v%d" % j for j in range(i, min(i + 1000, n))})
+for i in range(1, n + 1, 1000):
+    cache.set_many({"k%d" % j: "v%d" % j for j in range(i, min(i + 1000, n + 1))})
 PY
-      p=$(elapsed "$t0" "$(now)")
-      # Both write into an empty database.
-      t0=$(now); bin/cachectl -C "redis://127.0.0.1:$rp/3?backend=django-redis" set-many - < "$work/lines.jsonl" >/dev/null 2>&1; c=$(elapsed "$t0" "$(now)")
-      record "django-redis set-many $N vs Django" "$c" "django set_many" "$p"
-      t0=$(now)
-      /usr/bin/python3 - "$rp" "$N" <<'PY'
+      cat > "$work/dj_get.py" <<'PY'
 import sys, django
 from django.conf import settings
 settings.configure(CACHES={"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": "redis://127.0.0.1:%s/1" % sys.argv[1]}})
 django.setup()
 from django.core.cache import cache
 n = int(sys.argv[2])
-for i in range(0, n, 1000):
-    cache.get_many(["k%d" % j for j in range(i, min(i + 1000, n))])
+for i in range(1, n + 1, 1000):
+    cache.get_many(["k%d" % j for j in range(i, min(i + 1000, n + 1))])
 PY
-      p=$(elapsed "$t0" "$(now)")
-      t0=$(now); bin/cachectl -C "redis://127.0.0.1:$rp/3?backend=django-redis" get-many - < "$work/keys.txt" >/dev/null 2>&1; c=$(elapsed "$t0" "$(now)")
-      record "django-redis get-many $N vs Django" "$c" "django get_many" "$p"
+      # Both write the same keys and values into an empty database.
+      p_djset() { flush 1; timed /dev/null /usr/bin/python3 "$work/dj_set.py" "$rp" "$N"; }
+      bench "django-redis set-many $N vs Django" "django set_many" c_djset p_djset
+      # Both read all N keys, cachectl what it wrote, Django what it wrote.
+      c_djget() { timed "$work/keys.txt" bin/cachectl.bench -C "redis://127.0.0.1:$rp/3?backend=django-redis" get-many -; }
+      p_djget() { timed /dev/null /usr/bin/python3 "$work/dj_get.py" "$rp" "$N"; }
+      bench "django-redis get-many $N vs Django" "django get_many" c_djget p_djget
     fi
   else
     echo "redis: backend not available in this build; skipped"
@@ -94,11 +126,11 @@ if command -v memcached >/dev/null; then
   pids+=($!)
   sleep 0.3
   M="pymemcache://127.0.0.1:$mp"
-  if bin/cachectl -C "$M" set k v >/dev/null 2>&1; then
-    c=$(repeat "$REPS" bin/cachectl -C "$M" get k)
+  if bin/cachectl.bench -C "$M" set --timeout none k v >/dev/null 2>&1; then
     if command -v memccat >/dev/null; then
-      p=$(repeat "$REPS" memccat --servers="127.0.0.1:$mp" :1:k)
-      record "memcached get x$REPS (process)" "$c" "memccat" "$p"
+      c_mget() { repeat "$REPS" bin/cachectl.bench -C "$M" get k; }
+      p_mget() { repeat "$REPS" memccat --servers="127.0.0.1:$mp" :1:k; }
+      bench "memcached get x$REPS (process)" "memccat" c_mget p_mget
     fi
   else
     echo "memcached: backend not available in this build; skipped"
@@ -106,6 +138,7 @@ if command -v memcached >/dev/null; then
 fi
 
 # --- file cache ----------------------------------------------------------
+# Every clear gets a fresh copy of the same entries (the copy is not timed).
 F="$work/fc"
 mkdir -p "$F"
 python3 - "$F" "$N" <<'PY'
@@ -116,29 +149,34 @@ for i in range(n):
     with open(os.path.join(d, hashlib.md5(k.encode()).hexdigest() + ".djcache"), "wb") as f:
         f.write(pickle.dumps(None, 5) + zlib.compress(pickle.dumps("v%d" % i, 5)))
 PY
-t0=$(now); bin/cachectl -C "filecache://$F" stats >/dev/null; c=$(elapsed "$t0" "$(now)")
-cp -a "$F" "$F.copy"
-t0=$(now); find "$F.copy" -name '*.djcache' -print0 | xargs -0 rm -f; p=$(elapsed "$t0" "$(now)")
-record "file stats $N entries" "$c" "find | xargs rm" "$p"
-t0=$(now); bin/cachectl -C "filecache://$F" clear --yes >/dev/null 2>&1; c=$(elapsed "$t0" "$(now)")
-python3 - "$F" "$N" <<'PY'
+fstats() { timed /dev/null bin/cachectl.bench -C "filecache://$F" stats; }
+frm() { rm -rf "$F.copy"; cp -a "$F" "$F.copy"; local t0; t0=$(now); find "$F.copy" -name '*.djcache' -print0 | xargs -0 rm -f; elapsed "$t0" "$(now)"; }
+bench "file stats $N entries" "find | xargs rm" fstats frm
+rm -rf "$F.copy"
+fclear() { timed /dev/null bin/cachectl.bench -C "filecache://$F" clear --yes; }
+frm2() {
+  python3 - "$F" "$N" <<'PY'
 import os, sys
 d, n = sys.argv[1], int(sys.argv[2])
 for i in range(n):
     open(os.path.join(d, "%032x.djcache" % i), "wb").close()
 PY
-t0=$(now); find "$F" -name '*.djcache' -print0 | xargs -0 rm -f; p=$(elapsed "$t0" "$(now)")
-record "file clear $N entries" "$c" "find | xargs rm" "$p"
+  local t0; t0=$(now); find "$F" -name '*.djcache' -print0 | xargs -0 rm -f; elapsed "$t0" "$(now)"
+}
+fclear_fresh() { cp -a "$F.keep" "$F.run" && rm -rf "$F" && mv "$F.run" "$F" && fclear; }
+cp -a "$F" "$F.keep"
+bench "file clear $N entries" "find | xargs rm" fclear_fresh frm2
+rm -rf "$F.keep"
 
 # --- one-key command vs a Python process that sets Django up ----------------
 if /usr/bin/python3 -c 'import django' 2>/dev/null; then
-  bin/cachectl -C "filecache://$F" set k v >/dev/null
-  c=$(repeat 20 bin/cachectl -C "filecache://$F" get k)
-  p=$(repeat 20 /usr/bin/python3 -c "
+  bin/cachectl.bench -C "filecache://$F" set --timeout none k v >/dev/null
+  c_fget() { repeat 20 bin/cachectl.bench -C "filecache://$F" get k; }
+  p_fget() { repeat 20 /usr/bin/python3 -c "
 import django; from django.conf import settings
 settings.configure(CACHES={'default': {'BACKEND': 'django.core.cache.backends.filebased.FileBasedCache', 'LOCATION': '$F'}})
-django.setup(); from django.core.cache import cache; cache.get('k')")
-  record "file get x20 vs django process" "$c" "python+django" "$p"
+django.setup(); from django.core.cache import cache; cache.get('k')"; }
+  bench "file get x20 vs django process" "python+django" c_fget p_fget
 fi
 
 printf '[%s]\n' "$(IFS=,; echo "${results[*]}")" > bench/results.json

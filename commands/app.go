@@ -55,7 +55,7 @@ func New() *cli.App {
 			"   cachectl -C 'filecache:///var/tmp/django_cache?key_prefix=site1' set greeting hello\n" +
 			"   cachectl -C 'filecache:///var/tmp/django_cache?key_prefix=site1' get greeting\n" +
 			"   cachectl --config cachectl.json -a default get --format json cart:42\n\n" + exitCodesHelp,
-		Flags:                  globalFlags,
+		Flags:                  withNames(globalFlags),
 		EnableBashCompletion:   true,
 		UseShortOptionHandling: false,
 		HideHelpCommand:        false,
@@ -89,6 +89,7 @@ func New() *cli.App {
 }
 
 func setUsageHandler(cmd *cli.Command) {
+	cmd.Flags = withNames(cmd.Flags)
 	cmd.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
 		return &usageError{msg: cmd.Name + ": " + err.Error()}
 	}

@@ -1,13 +1,16 @@
 package commands
 
 import (
-	"regexp"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 )
 
-var negativeNumber = regexp.MustCompile(`^-[0-9.]`)
+// negativeNumber reports whether a looks like a negative number ("-1",
+// "-.5"), which is an argument, not a flag.
+func negativeNumber(a string) bool {
+	return len(a) >= 2 && a[0] == '-' && (a[1] >= '0' && a[1] <= '9' || a[1] == '.')
+}
 
 // reorderArgs moves a command's flags in front of its positional arguments.
 // urfave/cli v2 stops parsing flags at the first positional argument, so
@@ -60,7 +63,7 @@ func reorderArgs(app *cli.App, args []string) []string {
 			pos = append(pos, args[i+1:]...)
 			break
 		}
-		if strings.HasPrefix(a, "-") && a != "-" && !negativeNumber.MatchString(a) {
+		if strings.HasPrefix(a, "-") && a != "-" && !negativeNumber(a) {
 			// A global flag written after the command moves in front of it.
 			dst, defs := &flags, cmd.Flags
 			if !defines(cmd.Flags, a) && defines(app.Flags, a) {
@@ -124,11 +127,7 @@ func takesValue(flags []cli.Flag, arg string) bool {
 	for _, f := range flags {
 		for _, n := range f.Names() {
 			if n == name {
-				switch f.(type) {
-				case *cli.BoolFlag:
-					return false
-				}
-				return true
+				return !isBoolFlag(f)
 			}
 		}
 	}

@@ -96,7 +96,9 @@ func ValidateMemcached(finalKey string) error {
 // Python repr. Nil means Django says nothing.
 func DjangoWarnings(finalKey string) []string {
 	var out []string
-	if pyLen(finalKey) > MaxKeyLength {
+	// A str has at most as many code points as its UTF-8 has bytes, so
+	// short keys need no counting.
+	if len(finalKey) > MaxKeyLength && pyLen(finalKey) > MaxKeyLength {
 		out = append(out, "Cache key will cause errors if used with memcached: "+PyRepr(finalKey)+" (longer than "+strconv.Itoa(MaxKeyLength)+")")
 	}
 	for i := 0; i < len(finalKey); i++ {

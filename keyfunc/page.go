@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 )
 
@@ -84,7 +85,7 @@ func VarySchemeFor(djangoVersion string) (VaryScheme, error) {
 		return VaryNetstring61, nil
 	}
 	if v.major == 3 && v.minor == 2 && v.patch >= 25 {
-		if m := debianSecurityRE.FindStringSubmatch(v.debianRevision); m != nil {
+		if m := debianSecurityRE().FindStringSubmatch(v.debianRevision); m != nil {
 			if n, err := strconv.Atoi(m[1]); err == nil && n >= 7 {
 				return VaryRawDebianMarker, nil
 			}
@@ -185,7 +186,9 @@ const pathSafe = "/:@&+$,-_.!~*'()"
 const iriSafe = "/#%[]=:;$&()+,!?*@'~"
 
 // hostRE is Django's host_validation_re, applied to the lower-cased host.
-var hostRE = regexp.MustCompile(`^([a-z0-9.-]+|\[[a-f0-9]*:[a-f0-9.:]+\])(:[0-9]+)?$`)
+var hostRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^([a-z0-9.-]+|\[[a-f0-9]*:[a-f0-9.:]+\])(:[0-9]+)?$`)
+})
 
 // CacheURL turns the absolute URL a client requested into the string that
 // Django's request.build_absolute_uri() returns, which page keys hash:
@@ -229,7 +232,7 @@ func CacheURL(absoluteURL string) (string, error) {
 	if host == "" {
 		return "", fmt.Errorf("page URL %q has no host", absoluteURL)
 	}
-	if !hostRE.MatchString(asciiLower(host)) {
+	if !hostRE().MatchString(asciiLower(host)) {
 		return "", fmt.Errorf("page URL %q: Django refuses the host %q (DisallowedHost), so nothing is cached for it", absoluteURL, host)
 	}
 	path, query, _ := strings.Cut(pathQuery, "?")

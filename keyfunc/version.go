@@ -4,15 +4,20 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"sync"
 )
 
 // djangoVersionRE accepts upstream versions ("3.2", "6.1.1", "5.0rc1",
 // "5.1.dev20240101") and Debian package versions ("3:3.2.25-0+deb12u7").
-var djangoVersionRE = regexp.MustCompile(`^(?:[0-9]+:)?([0-9]+)\.([0-9]+)(?:\.([0-9]+))?(?:(?:a|b|rc)[0-9]+|\.dev[0-9]*)?(?:-([0-9A-Za-z.+~]+))?$`)
+// Patterns in this package are compiled on first use, not at process
+// start: most commands never need them.
+var djangoVersionRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(?:[0-9]+:)?([0-9]+)\.([0-9]+)(?:\.([0-9]+))?(?:(?:a|b|rc)[0-9]+|\.dev[0-9]*)?(?:-([0-9A-Za-z.+~]+))?$`)
+})
 
 // debianSecurityRE finds the bookworm security-update counter of a Debian
 // revision such as "0+deb12u7".
-var debianSecurityRE = regexp.MustCompile(`\+deb12u([0-9]+)$`)
+var debianSecurityRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\+deb12u([0-9]+)$`) })
 
 // djangoVersion is a parsed Django version string.
 type djangoVersion struct {
@@ -25,7 +30,7 @@ func (v djangoVersion) atLeast(major, minor int) bool {
 }
 
 func parseDjangoVersion(s string) (djangoVersion, error) {
-	m := djangoVersionRE.FindStringSubmatch(s)
+	m := djangoVersionRE().FindStringSubmatch(s)
 	if m == nil {
 		return djangoVersion{}, fmt.Errorf("invalid Django version %q (want e.g. 3.2, 6.1.1 or the Debian form 3:3.2.25-0+deb12u7)", s)
 	}

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/usr/local/go/bin:$PATH"
-go build -tags urfave_cli_no_docs -ldflags="-s -w" -trimpath -o bin/cachectl .
+bash scripts/build.sh
 dir=$(mktemp -d "${TMPDIR:-/tmp}/cachectl-demo.XXXXXX")
 export CACHECTL_CACHE="filecache://$dir?key_prefix=demo&version=1"
 echo "cache: $CACHECTL_CACHE"

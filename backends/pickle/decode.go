@@ -62,6 +62,54 @@ func DecodeLimits(data []byte, lim Limits) (Value, error) {
 func DecodePrefix(data []byte) (Value, int, error) { return decodePrefix(data, DefaultLimits) }
 
 func decodePrefix(data []byte, lim Limits) (v Value, n int, err error) {
+	if (lim.MaxInput < 0 || len(data) <= lim.MaxInput) && lim.MaxMemo >= 1 && lim.MaxItems >= 1 {
+		if s, ok := framedStr(data); ok {
+			return s, len(data), nil
+		}
+	}
+	return decodeGeneral(data, lim)
+}
+
+// framedStr recognises the exact bytes CPython's pickle.dumps writes for a
+// str at protocol 4 or 5 — PROTO, FRAME, SHORT_BINUNICODE or BINUNICODE,
+// MEMOIZE, STOP and nothing after — holding valid UTF-8: most values set
+// in bulk look like this. It returns what the general decoder would return
+// for those bytes; anything else (other shapes, invalid UTF-8, trailing
+// bytes) reports false and takes the general path.
+func framedStr(data []byte) (string, bool) {
+	const head = 2 + 9 // PROTO n, FRAME u64
+	if len(data) < head+4 || data[0] != 0x80 || (data[1] != 4 && data[1] != 5) || data[2] != 0x95 {
+		return "", false
+	}
+	op := data[head:]
+	var text []byte
+	switch op[0] {
+	case 0x8c: // SHORT_BINUNICODE: 1-byte length
+		n := int(op[1])
+		if len(op) != 2+n+2 {
+			return "", false
+		}
+		text = op[2 : 2+n]
+	case 'X': // BINUNICODE: 4-byte length
+		if len(op) < 5+2 {
+			return "", false
+		}
+		n := int(binary.LittleEndian.Uint32(op[1:5]))
+		if len(op)-7 != n {
+			return "", false
+		}
+		text = op[5 : 5+n]
+	default:
+		return "", false
+	}
+	if data[len(data)-2] != 0x94 || data[len(data)-1] != '.' || !utf8.Valid(text) {
+		return "", false
+	}
+	return string(text), true
+}
+
+// decodeGeneral runs the full decoder.
+func decodeGeneral(data []byte, lim Limits) (v Value, n int, err error) {
 	capped := false
 	if lim.MaxInput >= 0 && len(data) > lim.MaxInput {
 		// Bytes after STOP are allowed (the file cache appends a zlib

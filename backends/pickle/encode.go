@@ -53,9 +53,14 @@ type encoder struct {
 	memo  int
 	depth int
 	nodes int
-	names map[string]int // interned names and constants, by kind-prefixed value
+	names map[nameID]int // interned names and constants, by kind and value
 	ptrs  map[any]int    // memo index of containers and singletons by identity
+	// Both maps are made on first write: most values set in bulk (a short
+	// str, a number) never need them.
 }
+
+// nameID is a shared str: its namespace (see saveStr) and value.
+type nameID struct{ ns, s string }
 
 type tupleID struct {
 	first *Value
@@ -77,8 +82,14 @@ func EncodeProtocol(v Value, proto int) ([]byte, error) {
 	if proto < 0 || proto > 5 {
 		return nil, fmt.Errorf("pickle: unsupported protocol %d", proto)
 	}
-	e := &encoder{proto: proto, names: map[string]int{}, ptrs: map[any]int{}}
-	if proto >= 2 {
+	e := &encoder{proto: proto}
+	if proto >= 4 {
+		// Room for the header, a FRAME opcode and a small frame: a short
+		// value then costs these two allocations only.
+		const small = 64
+		e.frame = make([]byte, 0, small)
+		e.out = append(make([]byte, 0, 2+9+small), 0x80, byte(proto))
+	} else if proto >= 2 {
 		e.out = append(e.out, 0x80, byte(proto))
 	}
 	if err := e.save(v); err != nil {
@@ -110,6 +121,14 @@ func (e *encoder) ws(s string) {
 func (e *encoder) commit() {
 	if len(e.frame) == 0 {
 		return
+	}
+	need := len(e.frame)
+	if need >= frameMin {
+		need += 9
+	}
+	if cap(e.out)-len(e.out) < need {
+		// One exact allocation rather than append's doubling.
+		e.out = append(make([]byte, 0, len(e.out)+need), e.out...)
 	}
 	if len(e.frame) >= frameMin {
 		var hdr [9]byte
@@ -190,6 +209,9 @@ func (e *encoder) seen(id any) bool {
 // memoizeAs memoizes the value just written and records it under id.
 func (e *encoder) memoizeAs(id any) {
 	if id != nil {
+		if e.ptrs == nil {
+			e.ptrs = map[any]int{}
+		}
 		e.ptrs[id] = e.memo
 	}
 	e.memoize()
@@ -408,10 +430,13 @@ func (e *encoder) saveStr(s, shareAs string) error {
 		shareAs = "1"
 	}
 	if shareAs != "" {
-		key := shareAs + ":" + s
+		key := nameID{shareAs, s}
 		if idx, ok := e.names[key]; ok {
 			e.get(idx)
 			return nil
+		}
+		if e.names == nil {
+			e.names = map[nameID]int{}
 		}
 		e.names[key] = e.memo // the str takes the next memo slot
 	}

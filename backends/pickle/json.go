@@ -453,6 +453,30 @@ func (m *orderedMap) MarshalJSON() ([]byte, error) {
 // of ToJSON for bytes, bytearray, tuple, set, frozenset, dict with
 // non-str keys, datetime, date, time, timedelta, Decimal and UUID are
 // understood.
+// PlainJSONString returns the text of t when t is a JSON string without
+// escapes or control characters holding valid UTF-8 — the text then is
+// exactly what encoding/json (and json.loads) would decode. Anything else
+// reports false.
+func PlainJSONString(t []byte) ([]byte, bool) {
+	if len(t) < 2 || t[0] != '"' || t[len(t)-1] != '"' {
+		return nil, false
+	}
+	body := t[1 : len(t)-1]
+	ascii := true
+	for _, c := range body {
+		if c < 0x20 || c == '"' || c == '\\' {
+			return nil, false
+		}
+		if c >= 0x80 {
+			ascii = false
+		}
+	}
+	if !ascii && !utf8.Valid(body) {
+		return nil, false
+	}
+	return body, true
+}
+
 func FromJSON(data []byte) (Value, error) {
 	if err := checkJSONText(data); err != nil {
 		return nil, err
@@ -461,6 +485,9 @@ func FromJSON(data []byte) (Value, error) {
 	if t := bytes.TrimSpace(data); len(t) > 0 {
 		switch {
 		case t[0] == '"':
+			if s, ok := PlainJSONString(t); ok {
+				return string(s), nil
+			}
 			var s string
 			if json.Unmarshal(t, &s) == nil {
 				return s, nil

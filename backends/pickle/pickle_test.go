@@ -432,3 +432,38 @@ func benchValue() pickle.Value {
 	}
 	return rows
 }
+
+// BenchmarkEncodeShortStr is set-many's common case: one short str per key.
+func BenchmarkEncodeShortStr(b *testing.B) {
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := pickle.EncodeProtocol("v12345", 4); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFromJSONShortStr reads a set-many value given as a JSON string.
+func BenchmarkFromJSONShortStr(b *testing.B) {
+	raw := []byte(`"v12345"`)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := pickle.FromJSON(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecodeShortStr is get-many's common case: a short pickled str.
+func BenchmarkDecodeShortStr(b *testing.B) {
+	data, err := pickle.EncodeProtocol("v12345", 5)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := pickle.Decode(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

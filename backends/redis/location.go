@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -70,11 +69,28 @@ type endpoint struct {
 	display          string // the URL, redacted
 }
 
-var (
-	djangoSplit      = regexp.MustCompile(`[;,]`)
-	djangoRedisSplit = regexp.MustCompile(`,`)
-	hostSplit        = regexp.MustCompile(`[;,]`)
+// Separators of LOCATION strings: Django's RedisCache splits on ";" and
+// ",", django-redis on "," only.
+const (
+	djangoSplit      = ";,"
+	djangoRedisSplit = ","
+	hostSplit        = ";,"
 )
+
+// splitAny splits s at every byte that is in seps, keeping empty fields,
+// as re.split (and Go's regexp Split with n < 0) does with a one-character
+// class: "" gives [""], "a," gives ["a" ""].
+func splitAny(s, seps string) []string {
+	out := make([]string, 0, strings.Count(s, ",")+strings.Count(s, ";")+1)
+	for {
+		i := strings.IndexAny(s, seps)
+		if i < 0 {
+			return append(out, s)
+		}
+		out = append(out, s[:i])
+		s = s[i+1:]
+	}
+}
 
 // splitLocations turns the configured LOCATION(s) into one URL per server,
 // each with its scheme: Django's RedisCache splits a string on ";" and ",",
@@ -102,7 +118,7 @@ func splitLocations(cfg *backends.Config, djRedis bool) []string {
 		if djRedis && cfg.Scheme == "" {
 			sep = djangoRedisSplit
 		}
-		for _, part := range sep.Split(l, -1) {
+		for _, part := range splitAny(l, sep) {
 			if part = strings.TrimSpace(part); part == "" {
 				continue
 			}
@@ -348,7 +364,7 @@ func parseHostList(scheme, rest string) (*url.Userinfo, []string, string, url.Va
 		user, authority = u.User, authority[at+1:]
 	}
 	var hosts []string
-	for _, h := range hostSplit.Split(authority, -1) {
+	for _, h := range splitAny(authority, hostSplit) {
 		if h = strings.TrimSpace(h); h != "" {
 			hosts = append(hosts, h)
 		}
@@ -456,7 +472,7 @@ func sentinelList(v string) ([]string, error) {
 			}
 		}
 	} else {
-		for _, h := range hostSplit.Split(v, -1) {
+		for _, h := range splitAny(v, hostSplit) {
 			if h = strings.TrimSpace(h); h != "" {
 				out = append(out, hostPort(h, "26379"))
 			}

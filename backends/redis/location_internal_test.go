@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -261,4 +262,15 @@ func fmtAny(v any) string {
 		return s
 	}
 	return string(b)
+}
+
+func TestSplitAnyMatchesRegexpSplit(t *testing.T) {
+	for _, seps := range []string{";,", ","} {
+		re := regexp.MustCompile("[" + seps + "]")
+		for _, s := range []string{"", ",", ";", "a", "a,", ",a", "a,,b", "a;b,c", "redis://h:1;redis://h:2", " a , b "} {
+			if got, want := splitAny(s, seps), re.Split(s, -1); !reflect.DeepEqual(got, want) {
+				t.Errorf("splitAny(%q, %q) = %q, want %q", s, seps, got, want)
+			}
+		}
+	}
 }

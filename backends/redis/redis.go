@@ -13,6 +13,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -356,11 +357,14 @@ func (c *Cache) HasKey(ctx context.Context, key string) (bool, error) {
 	return n == 1, c.fail("has_key", err)
 }
 
-var incrScript = goredis.NewScript(`
+// incrScript is built (and hashed) on first use rather than at start.
+var incrScript = sync.OnceValue(func() *goredis.Script {
+	return goredis.NewScript(`
 if redis.call("exists", KEYS[1]) == 1 then
   return redis.call("incrby", KEYS[1], ARGV[1])
 end
 return false`)
+})
 
 // Incr is EXISTS + INCRBY (Django), or django-redis' atomic script with its
 // fallback to get, add and set keeping the TTL for non-integer values.
@@ -368,7 +372,7 @@ func (c *Cache) Incr(ctx context.Context, key string, delta int64) (pickle.Value
 	var n int64
 	var err error
 	if c.djRedis {
-		n, err = incrScript.Run(ctx, c.leader, []string{key}, delta).Int64()
+		n, err = incrScript().Run(ctx, c.leader, []string{key}, delta).Int64()
 	} else {
 		var exists int64
 		exists, err = c.leader.Exists(ctx, key).Result()
@@ -476,6 +480,11 @@ func (c *Cache) GetMany(ctx context.Context, keys []string) (map[string]backends
 	}
 	return out, nil
 }
+
+// BulkLanes lets two bulk pipelines be in flight, on two pooled
+// connections: Redis works on one while the client writes the other or
+// reads its replies. (go-redis clients are safe for concurrent use.)
+func (c *Cache) BulkLanes() int { return 2 }
 
 // SetMany pipelines the writes: Django's MSET + EXPIREs, or django-redis'
 // individual SETs with PX.

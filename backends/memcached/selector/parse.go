@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Server is one LOCATION entry as a client understands it.
@@ -248,17 +249,20 @@ func parsePyLibMC(spec string) (Server, string) {
 // python-memcached's _Host patterns, tried in this order. Python's '$'
 // also matches before a final "\n"; parsePythonMemcached retries without
 // it.
-var pythonMemcachedRE = []*regexp.Regexp{
-	regexp.MustCompile(`^(?P<proto>unix):(?P<path>.*)$`),
-	regexp.MustCompile(`^(?P<proto>inet6):\[(?P<host>[^\[\]]+)\](?::(?P<port>[0-9]+))?$`),
-	regexp.MustCompile(`^(?P<proto>inet):(?P<host>[^:]+)(?::(?P<port>[0-9]+))?$`),
-	regexp.MustCompile(`^(?P<host>[^:]+)(?::(?P<port>[0-9]+))?$`),
-}
+// They are compiled on first use.
+var pythonMemcachedRE = sync.OnceValue(func() []*regexp.Regexp {
+	return []*regexp.Regexp{
+		regexp.MustCompile(`^(?P<proto>unix):(?P<path>.*)$`),
+		regexp.MustCompile(`^(?P<proto>inet6):\[(?P<host>[^\[\]]+)\](?::(?P<port>[0-9]+))?$`),
+		regexp.MustCompile(`^(?P<proto>inet):(?P<host>[^:]+)(?::(?P<port>[0-9]+))?$`),
+		regexp.MustCompile(`^(?P<host>[^:]+)(?::(?P<port>[0-9]+))?$`),
+	}
+})
 
 // parsePythonMemcached follows python-memcached's _Host. Weights come
 // only from (host, weight) tuples, which a LOCATION string cannot hold.
 func parsePythonMemcached(spec string) (Server, string) {
-	for _, re := range pythonMemcachedRE {
+	for _, re := range pythonMemcachedRE() {
 		m := re.FindStringSubmatch(spec)
 		if m == nil && strings.HasSuffix(spec, "\n") {
 			m = re.FindStringSubmatch(spec[:len(spec)-1])
