@@ -49,26 +49,8 @@ record() { # name cachectl_instructions peer_name peer_instructions
 seq 1 "$N" | awk '{printf "{\"key\":\"k%d\",\"value\":\"v%d\"}\n",$1,$1}' > "$work/lines.jsonl"
 seq 1 "$N" | awk '{print "k"$1}' > "$work/keys.txt"
 seq 1 "$N" | awk '{printf "GET :1:k%d\r\n",$1}' > "$work/gets.txt"
-cat > "$work/dj_set.py" <<'PY'
-import sys, django
-from django.conf import settings
-settings.configure(CACHES={"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": "redis://127.0.0.1:%s/1" % sys.argv[1]}})
-django.setup()
-from django.core.cache import cache
-n = int(sys.argv[2])
-for i in range(1, n + 1, 1000):
-    cache.set_many({"k%d" % j: "v%d" % j for j in range(i, min(i + 1000, n + 1))})
-PY
-cat > "$work/dj_get.py" <<'PY'
-import sys, django
-from django.conf import settings
-settings.configure(CACHES={"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": "redis://127.0.0.1:%s/1" % sys.argv[1]}})
-django.setup()
-from django.core.cache import cache
-n = int(sys.argv[2])
-for i in range(1, n + 1, 1000):
-    cache.get_many(["k%d" % j for j in range(i, min(i + 1000, n + 1))])
-PY
+cp bench/django_set_many.py "$work/dj_set.py"
+cp bench/django_get_many.py "$work/dj_get.py"
 
 rp=$(port)
 redis-server --port "$rp" --bind 127.0.0.1 --save "" --appendonly no --daemonize no >/dev/null &

@@ -86,26 +86,8 @@ if command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
     p_getmany() { timed "$work/gets.txt" redis-cli -p "$rp" -n 2 --pipe; }
     bench "redis get-many $N" "redis-cli --pipe GET" c_getmany p_getmany
     if /usr/bin/python3 -c 'import django_redis' 2>/dev/null; then
-      cat > "$work/dj_set.py" <<'PY'
-import sys, django
-from django.conf import settings
-settings.configure(CACHES={"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": "redis://127.0.0.1:%s/1" % sys.argv[1]}})
-django.setup()
-from django.core.cache import cache
-n = int(sys.argv[2])
-for i in range(1, n + 1, 1000):
-    cache.set_many({"k%d" % j: "v%d" % j for j in range(i, min(i + 1000, n + 1))})
-PY
-      cat > "$work/dj_get.py" <<'PY'
-import sys, django
-from django.conf import settings
-settings.configure(CACHES={"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": "redis://127.0.0.1:%s/1" % sys.argv[1]}})
-django.setup()
-from django.core.cache import cache
-n = int(sys.argv[2])
-for i in range(1, n + 1, 1000):
-    cache.get_many(["k%d" % j for j in range(i, min(i + 1000, n + 1))])
-PY
+      cp bench/django_set_many.py "$work/dj_set.py"
+      cp bench/django_get_many.py "$work/dj_get.py"
       # Both write the same keys and values into an empty database.
       p_djset() { flush 1; timed /dev/null /usr/bin/python3 "$work/dj_set.py" "$rp" "$N"; }
       bench "django-redis set-many $N vs Django" "django set_many" c_djset p_djset
