@@ -681,6 +681,24 @@ func (c *Cache) scan(ctx context.Context, glob string, details bool, fn func(bac
 		}
 	}
 	if c.cluster != nil {
+		// The primaries are walked at once, but fn is called for one key at
+		// a time (callers append to batches without locks), and once it
+		// fails every walk stops with its error.
+		var mu sync.Mutex
+		var stopped error
+		each := fn
+		fn = func(ki backends.KeyInfo) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if stopped != nil {
+				return stopped
+			}
+			if err := each(ki); err != nil {
+				stopped = err
+				return err
+			}
+			return nil
+		}
 		return c.cluster.ForEachMaster(ctx, func(ctx context.Context, n *goredis.Client) error { return walk(ctx, n) })
 	}
 	return walk(ctx, c.leader)

@@ -3,8 +3,10 @@ package redis
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -94,16 +96,20 @@ func (c *Cache) nodeStats(ctx context.Context, name string, n goredis.UniversalC
 func (c *Cache) Stats(ctx context.Context) ([]backends.StatsSection, error) {
 	var secs []backends.StatsSection
 	if c.cluster != nil {
+		var mu sync.Mutex // the primaries answer at once
 		err := c.cluster.ForEachMaster(ctx, func(ctx context.Context, n *goredis.Client) error {
 			s, err := c.nodeStats(ctx, "primary "+n.Options().Addr, n, "cluster")
 			if err == nil {
+				mu.Lock()
 				secs = append(secs, s)
+				mu.Unlock()
 			}
 			return err
 		})
 		if err != nil {
 			return nil, err
 		}
+		sort.Slice(secs, func(i, j int) bool { return secs[i].Name < secs[j].Name })
 	} else {
 		s, err := c.nodeStats(ctx, "leader", c.leader, "")
 		if err != nil {
