@@ -8,6 +8,9 @@ scripts/setup.sh
 export PATH="/usr/local/go/bin:$PATH"
 go vet ./...
 go test -count=1 -timeout 20m ./...
+# The packages with concurrent code again under the race detector (a race
+# in the Redis cluster walk was found this way).
+go test -race -count=1 -timeout 20m ./commands ./backends ./backends/redis ./backends/memcached/... ./backends/db ./backends/file
 # Each fuzz target runs briefly; crashers land in testdata/fuzz and fail the run.
 FUZZTIME="${FUZZTIME:-10s}"
 for pkg in $(go list ./...); do
