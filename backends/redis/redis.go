@@ -496,7 +496,16 @@ func (c *Cache) SetMany(ctx context.Context, items []backends.Item, t backends.T
 	if err != nil {
 		return keysOfItems(items), err
 	}
-	pipe := c.leader.Pipeline()
+	// One batch is one MULTI … EXEC, as Django's and django-redis' set_many
+	// send it (redis-py pipelines are transactions by default): a batch is
+	// stored whole or not at all, so an MSET never stays without its
+	// EXPIREs. A cluster has no cross-slot transactions: plain pipeline.
+	var pipe goredis.Pipeliner
+	if c.cluster == nil {
+		pipe = c.leader.TxPipeline()
+	} else {
+		pipe = c.leader.Pipeline()
+	}
 	switch {
 	case !c.djRedis && c.cluster == nil:
 		pairs := make([]any, 0, 2*len(items))

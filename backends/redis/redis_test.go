@@ -709,3 +709,58 @@ func trim(b []byte) string {
 	}
 	return fmt.Sprintf("%q", b)
 }
+
+// TestSetManySendsWhatDjangoSends: set_many of Django's RedisCache and of
+// django-redis is one MULTI … EXEC (redis-py pipelines are transactions);
+// cachectl's batch sends the same commands, counted on private servers.
+func TestSetManySendsWhatDjangoSends(t *testing.T) {
+	ctx := context.Background()
+	type target struct {
+		name, backend, query string
+		in                   djangotest.Install
+	}
+	var targets []target
+	for _, in := range djangotest.Installs(t) {
+		if major, _, err := keyfunc.ParseVersion(in.Version); err == nil && major >= 4 {
+			targets = append(targets, target{"RedisCache " + in.Suite, "django.core.cache.backends.redis.RedisCache", "", in})
+		}
+		if in.Has("django_redis") {
+			targets = append(targets, target{"django-redis " + in.Suite, "django_redis.cache.RedisCache", "?backend=django-redis", in})
+		}
+	}
+	if len(targets) < 2 {
+		t.Fatalf("want Django's RedisCache and django-redis, have %d", len(targets))
+	}
+	for _, tg := range targets {
+		t.Run(tg.name, func(t *testing.T) {
+			tg.in.Use(t)
+			addr := testserver.Redis(t)
+			djangotest.Run(t, map[string]any{"default": map[string]any{"BACKEND": tg.backend,
+				"LOCATION": "redis://" + addr + "/0"}}, `
+caches["default"].set_many({"a": "1", "b": "2", "c": "3"}, 300)`)
+			want := commandCalls(t, addr)
+			resetStats(t, addr)
+			b := open(t, "redis://"+addr+"/0"+tg.query)
+			var items []backends.Item
+			for _, k := range []string{"a", "b", "c"} {
+				e, err := b.Codec().Encode(k)
+				if err != nil {
+					t.Fatal(err)
+				}
+				items = append(items, backends.Item{Key: ":1:" + k, Entry: e})
+			}
+			if failed, err := backends.SetMany(ctx, b, items, backends.Timeout{Seconds: 300}); err != nil || len(failed) > 0 {
+				t.Fatalf("SetMany: %v %v", failed, err)
+			}
+			got := commandCalls(t, addr)
+			for _, cmd := range []string{"multi", "exec", "mset", "set", "expire", "psetex", "setex"} {
+				if got[cmd] != want[cmd] {
+					t.Errorf("%s: cachectl sent it %d times, Django %d (Django: %v, cachectl: %v)", cmd, got[cmd], want[cmd], want, got)
+				}
+			}
+			if want["multi"] != 1 {
+				t.Errorf("Django's set_many sent MULTI %d times: %v", want["multi"], want)
+			}
+		})
+	}
+}
