@@ -10,7 +10,7 @@ APT_PACKAGES=(
   memcached sasl2-bin libmemcached-tools redis-server redis-tools
   python3-django python3-django-redis python3-pymemcache python3-pylibmc python3-memcache
   python3-psycopg2 python3-mysqldb python3-redis python3-lz4 python3-msgpack
-  gcc
+  tzdata gcc
 )
 
 missing=()
@@ -23,8 +23,12 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# Debian starts memcached as a service on install; the tests use their own
-# instances on private ports, so a running system memcached is harmless.
+# Debian may start memcached as a service on install (where no policy-rc.d
+# forbids it), on 127.0.0.1:11211: one test serves the server-selection
+# vectors on their fixed addresses (11211, 21211-21215), so stop it there.
+if [ -x /etc/init.d/memcached ] && (echo > /dev/tcp/127.0.0.1/11211) 2>/dev/null; then
+  /etc/init.d/memcached stop >/dev/null 2>&1 || true
+fi
 
 # Newer Django releases (RedisCache needs 4.0+) unpacked beside bookworm's.
 if [ -x scripts/fetch-django.sh ]; then
