@@ -304,7 +304,7 @@ func (x DateTime) ISO() string {
 		s += fmt.Sprintf(".%06d", x.Microsecond)
 	}
 	if off, ok := utcOffset(x.TZ, &x); ok {
-		s += offsetISO(off)
+		s += OffsetISO(off)
 	}
 	return s
 }
@@ -317,7 +317,7 @@ func (x Time) ISO() string {
 		s += fmt.Sprintf(".%06d", x.Microsecond)
 	}
 	if off, ok := utcOffset(x.TZ, nil); ok {
-		s += offsetISO(off)
+		s += OffsetISO(off)
 	}
 	return s
 }
@@ -389,9 +389,9 @@ func ZoneOffset(key string, dt DateTime) (TimeDelta, error) {
 	return td, nil
 }
 
-// offsetISO formats a UTC offset as isoformat() does: +HH:MM, with
+// OffsetISO formats a UTC offset as isoformat() does: +HH:MM, with
 // :SS and .ffffff only when not zero.
-func offsetISO(off TimeDelta) string {
+func OffsetISO(off TimeDelta) string {
 	us := (off.Days*86400+off.Seconds)*1_000_000 + off.Microseconds
 	sign := "+"
 	if us < 0 {
@@ -888,7 +888,7 @@ func tzMember(d *Dict, tz *Value, dt *DateTime) error {
 	zi := ZoneInfo{Key: key}
 	switch {
 	case hasOffset && dt == nil:
-		return fmt.Errorf(`a time in a zoneinfo zone has no UTC offset: write it without %s or without "tz"`, offsetISO(given.Offset))
+		return fmt.Errorf(`a time in a zoneinfo zone has no UTC offset: write it without %s or without "tz"`, OffsetISO(given.Offset))
 	case hasOffset:
 		found := false
 		for _, fold := range []int{0, 1} {
@@ -907,7 +907,7 @@ func tzMember(d *Dict, tz *Value, dt *DateTime) error {
 			at := *dt
 			at.Fold = 0
 			off, _ := ZoneOffset(key, at)
-			return fmt.Errorf("offset %s disagrees with %s, which has %s then", offsetISO(given.Offset), key, offsetISO(off))
+			return fmt.Errorf("offset %s disagrees with %s, which has %s then", OffsetISO(given.Offset), key, OffsetISO(off))
 		}
 	}
 	*tz = zi

@@ -213,34 +213,21 @@ func djangoJSONDefault(v pickle.Value) (string, error) {
 
 // utcOffset is the +HH:MM[:SS[.ffffff]] part of datetime.isoformat().
 func utcOffset(x pickle.DateTime) (string, error) {
-	var micros int64
+	var off pickle.TimeDelta
 	switch z := x.TZ.(type) {
 	case nil, pickle.None:
 		return "", nil
 	case pickle.Timezone:
-		micros = (z.Offset.Days*86400+z.Offset.Seconds)*1e6 + z.Offset.Microseconds
+		off = z.Offset
 	case pickle.ZoneInfo:
-		off, err := pickle.ZoneOffset(z.Key, x) // fold and skipped times as zoneinfo has them
-		if err != nil {
+		var err error
+		if off, err = pickle.ZoneOffset(z.Key, x); err != nil { // fold and skipped times as zoneinfo has them
 			return "", fmt.Errorf("json: time zone %q: %v", z.Key, err)
 		}
-		micros = (off.Days*86400+off.Seconds)*1e6 + off.Microseconds
 	default:
 		return "", fmt.Errorf("json: cannot compute the UTC offset of a %s time zone", pickle.TypeName(z))
 	}
-	sign := "+"
-	if micros < 0 {
-		sign, micros = "-", -micros
-	}
-	secs := micros / 1e6
-	s := fmt.Sprintf("%s%02d:%02d", sign, secs/3600, secs%3600/60)
-	if secs%60 != 0 || micros%1e6 != 0 {
-		s += fmt.Sprintf(":%02d", secs%60)
-		if micros%1e6 != 0 {
-			s += fmt.Sprintf(".%06d", micros%1e6)
-		}
-	}
-	return s, nil
+	return pickle.OffsetISO(off), nil
 }
 
 // durationISO is django.utils.duration.duration_iso_string. It works on
