@@ -9,10 +9,8 @@ cd "$(dirname "$0")/.."
 export PATH="/usr/local/go/bin:$PATH"
 N="${N:-1000000}"
 bash scripts/build.sh
-work=$(mktemp -d "${TMPDIR:-/tmp}/cachectl-bench.XXXXXX")
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
-port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+. bench/lib.sh
+bench_init bench
 measure() { # label command... -> prints seconds and max RSS
   /usr/bin/time -f "%e %M" -o "$work/t" "$@" >/dev/null 2>&1 || true
   read -r secs kb < "$work/t"

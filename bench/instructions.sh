@@ -17,17 +17,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${N:-20000}"
 command -v valgrind >/dev/null || { echo "bench/instructions.sh: valgrind is needed (apt-get install valgrind)" >&2; exit 2; }
-# CACHECTL_BIN=path measures that binary instead (e.g. an older build).
-if [ -n "${CACHECTL_BIN:-}" ]; then
-  mkdir -p bin && cp "$CACHECTL_BIN" bin/cachectl.bench
-else
-  bash scripts/build.sh bin/cachectl.bench  # static, stripped, no man-page generator: the fastest start
-fi
-work=$(mktemp -d "${TMPDIR:-/tmp}/cachectl-instr.XXXXXX")
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+. bench/lib.sh
+bench_binary
+bench_init instr
 
 # ir CMD... — instructions executed by CMD (stdin passed through), or fail.
 ir() {

@@ -15,18 +15,9 @@ export PATH="/usr/local/go/bin:$PATH"
 N="${N:-100000}"          # keys for bulk runs
 REPS="${REPS:-200}"       # one-key command repetitions per run
 RUNS="${RUNS:-5}"         # runs of every case (medians are reported)
-# CACHECTL_BIN=path measures that binary instead (e.g. an older build).
-if [ -n "${CACHECTL_BIN:-}" ]; then
-  mkdir -p bin && cp "$CACHECTL_BIN" bin/cachectl.bench
-else
-  bash scripts/build.sh bin/cachectl.bench  # static, stripped, no man-page generator: the fastest start
-fi
-work=$(mktemp -d "${TMPDIR:-/tmp}/cachectl-bench.XXXXXX")
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-
-port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+. bench/lib.sh
+bench_binary
+bench_init bench
 now() { date +%s.%N; }
 elapsed() { python3 -c "print(round($2 - $1, 4))"; }
 results=()
