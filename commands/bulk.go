@@ -331,53 +331,61 @@ func cmdSetMany(e *env) error {
 		}
 	}
 	lanes := backends.BulkLanes(b)
-	work := make(chan []backends.Item) // a batch is taken by an idle writer
+	// Key hashes of the batches being written: a batch that repeats a key of
+	// one of them waits until everything in flight is written, so the
+	// writes of a repeated key reach the server in input order and the last
+	// one wins. (A slow batch can stay in flight while many later ones
+	// pass it; two keys with equal hashes only cost that wait.)
+	type batch struct {
+		items []backends.Item
+		keys  map[uint64]struct{} // nil with one lane
+	}
+	var flyingMu sync.Mutex
+	flying := map[*batch]struct{}{}
+	work := make(chan *batch) // a batch is taken by an idle writer
 	var inFlight, writers sync.WaitGroup
 	for range lanes {
 		writers.Add(1)
 		go func() {
 			defer writers.Done()
-			for items := range work {
-				write(items)
+			for bt := range work {
+				write(bt.items)
+				flyingMu.Lock()
+				delete(flying, bt)
+				flyingMu.Unlock()
 				inFlight.Done()
 			}
 		}()
 	}
-	// Hashes of the keys of the last lanes batches sent: a batch that
-	// repeats one of them waits until everything in flight is written, so
-	// the writes of a repeated key reach the server in input order and the
-	// last one wins. (Two keys with equal hashes only cost that wait.)
 	seed := maphash.MakeSeed()
-	recent := make([]map[uint64]struct{}, lanes)
-	next := 0
 	send := func(items []backends.Item) {
+		bt := &batch{items: items}
 		if lanes > 1 {
-			set := recent[next]
-			if set == nil {
-				set = make(map[uint64]struct{}, batchSize)
-				recent[next] = set
-			}
-			clear(set)
-			wait := false
+			bt.keys = make(map[uint64]struct{}, len(items))
 			for _, it := range items {
-				h := maphash.String(seed, it.Key)
-				if !wait {
-					for _, r := range recent {
-						if _, ok := r[h]; ok {
-							wait = true
-							break
-						}
+				bt.keys[maphash.String(seed, it.Key)] = struct{}{}
+			}
+			flyingMu.Lock()
+			repeats := false
+		check:
+			for other := range flying {
+				for h := range bt.keys {
+					if _, ok := other.keys[h]; ok {
+						repeats = true
+						break check
 					}
 				}
-				set[h] = struct{}{}
 			}
-			next = (next + 1) % lanes
-			if wait {
+			flyingMu.Unlock()
+			if repeats {
 				inFlight.Wait()
 			}
+			flyingMu.Lock()
+			flying[bt] = struct{}{}
+			flyingMu.Unlock()
 		}
 		inFlight.Add(1)
-		work <- items
+		work <- bt
 	}
 	items := make([]backends.Item, 0, batchSize)
 	err = readPairs(in, func(key string, raw json.RawMessage) error {
