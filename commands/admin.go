@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"reflect"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -139,7 +140,8 @@ func maskOptions(m map[string]any) map[string]any {
 
 // maskValue masks the secrets inside one option value: nested objects and
 // lists, URLs in strings, and JSON text (a parameter such as
-// connection_pool_kwargs or sentinel_kwargs arrives as a JSON string).
+// connection_pool_kwargs or sentinel_kwargs arrives as a JSON string),
+// which is re-encoded only when it held a secret.
 func maskValue(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
@@ -152,10 +154,19 @@ func maskValue(v any) any {
 		return out
 	case string:
 		if t := strings.TrimSpace(x); strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[") {
+			dec := json.NewDecoder(strings.NewReader(t))
+			dec.UseNumber() // numbers stay as written
 			var doc any
-			if json.Unmarshal([]byte(t), &doc) == nil {
-				if b, err := json.Marshal(maskValue(doc)); err == nil {
-					return string(b)
+			if dec.Decode(&doc) == nil {
+				masked := maskValue(doc)
+				if reflect.DeepEqual(masked, doc) {
+					return x
+				}
+				var b strings.Builder
+				enc := json.NewEncoder(&b)
+				enc.SetEscapeHTML(false)
+				if enc.Encode(masked) == nil {
+					return strings.TrimSuffix(b.String(), "\n")
 				}
 			}
 		}
