@@ -39,6 +39,7 @@ func TestParseURL(t *testing.T) {
 		{name: "unknown scheme", url: "gopher://x", err: `unknown cache URL scheme "gopher"`},
 		{name: "no scheme", url: "/var/tmp", err: "it needs a scheme"},
 		{name: "unknown parameter", url: "file:///x?bogus=1", err: "unknown parameter(s) bogus in file URL"},
+		{name: "repeated parameter", url: "file:///x?version=1&version=2", err: "parameter version is given 2 times"},
 		{name: "bad version", url: "file:///x?version=a", err: `version must be an integer, not "a"`},
 		{name: "bad timeout", url: "file:///x?timeout=soon", err: "timeout must be a number of seconds or none"},
 		{name: "bad key function", url: "file:///x?key_function=mine", err: "key_function must be django or newcache"},
