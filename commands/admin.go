@@ -3,8 +3,8 @@ package commands
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 	"reflect"
+	"sort"
 	"strings"
 
 	"github.com/urfave/cli/v2"

@@ -18,18 +18,13 @@ import (
 // value would run code when Django unpickles it.
 var unsafeGlobals = []string{
 	"os.system", "os.popen", "os.exec", "os.spawn", "posix.", "nt.", "subprocess.", "builtins.eval", "builtins.exec",
-	"builtins.compile", "builtins.__import__", "builtins.open", "builtins.getattr", "builtins.setattr", "__builtin__.eval",
-	"__builtin__.exec", "__builtin__.__import__", "commands.", "pty.", "socket.", "importlib.", "runpy.", "code.",
+	"builtins.compile", "builtins.__import__", "builtins.open", "builtins.getattr", "builtins.setattr",
+	"commands.", "pty.", "socket.", "importlib.", "runpy.", "code.",
 	"pickle.loads", "_pickle.loads", "marshal.loads", "shutil.", "ctypes.", "webbrowser.", "sys.", "types.FunctionType",
 	"types.CodeType", "operator.attrgetter", "operator.methodcaller", "functools.partial", "_operator.attrgetter",
 	"_operator.methodcaller", "_functools.partial", "builtins.globals", "builtins.vars", "builtins.breakpoint",
-	"builtins.input", "builtins.delattr", "io.open", "_io.open", "cPickle.loads", "dill.", "cloudpickle.",
+	"builtins.input", "builtins.delattr", "io.open", "_io.open", "dill.", "cloudpickle.",
 }
-
-// py2Modules are Python 2 module names that Python 3's unpickler maps to
-// these (a subset of its compatibility table: the ones whose members the
-// unsafe list names).
-var py2Modules = map[string]string{"__builtin__": "builtins", "cPickle": "pickle", "exceptions": "builtins"}
 
 // computedCallable is reported for a call whose callable was itself
 // computed (e.g. getattr(module, name)(...)): no name can vouch for it.
@@ -41,11 +36,6 @@ func auditFindings(v pickle.Value) []string {
 	seen := map[any]bool{}
 	var walk func(v pickle.Value, depth int)
 	check := func(path string) {
-		if mod, name, ok := strings.Cut(path, "."); ok {
-			if m3, ok := py2Modules[mod]; ok {
-				path = m3 + "." + name
-			}
-		}
 		for _, u := range unsafeGlobals {
 			prefix := strings.HasSuffix(u, ".") || u == "os.exec" || u == "os.spawn"
 			if path == u || (prefix && strings.HasPrefix(path, u)) {
@@ -66,7 +56,7 @@ func auditFindings(v pickle.Value) []string {
 				return
 			}
 			seen[x] = true
-			if x.Module == "?" {
+			if x.Computed() {
 				// The callable was computed by the pickle itself (a REDUCE
 				// of something other than a global): no name vouches for it.
 				found = append(found, computedCallable)

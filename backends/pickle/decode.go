@@ -1109,7 +1109,7 @@ func reduce(fn, args Value) (Value, error) {
 		if g, _, ok := classOf(fn); ok { // a nested class, before protocol 4
 			return &Object{Module: g.Module, Name: g.Name, Args: args, Reduce: true, Func: fn}, nil
 		}
-		return &Object{Module: "?", Name: "?", Args: args, Reduce: true, Func: fn}, nil
+		return &Object{Module: computedName, Name: computedName, Args: args, Reduce: true, Func: fn}, nil
 	}
 	if v, err := known(g, t); err == nil {
 		return v, nil

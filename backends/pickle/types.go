@@ -134,6 +134,14 @@ type Object struct {
 	base Global // the base class copyreg._reconstructor was given, if any
 }
 
+// Computed reports an object made by calling a callable that the pickle
+// computed itself (a REDUCE of something other than a class or function
+// reference): it has no module or class name.
+func (o *Object) Computed() bool { return o.Module == computedName && o.Name == computedName }
+
+// computedName stands for the module and class of a Computed object.
+const computedName = "?"
+
 // Class is "module.Name".
 func (o *Object) Class() string { return o.Module + "." + o.Name }
 
