@@ -3,7 +3,6 @@ package commands
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -270,21 +269,6 @@ func cmdInvalidatePage(e *env) error {
 	return nil
 }
 
-// pageKeyMatcher matches the user part of Django's cache_header and
-// cache_page keys of middleware key prefix kp (of any prefix when
-// anyPrefix): the prefix, an MD5 of the URL, for pages the method and an
-// MD5 of the Vary values, then at most the language and time zone suffixes.
-func pageKeyMatcher(kp string, anyPrefix bool) func(user string) bool {
-	p := regexp.QuoteMeta(kp)
-	if anyPrefix {
-		p = ".*"
-	}
-	md5 := `[0-9a-f]{32}`
-	re := regexp.MustCompile(`^views\.decorators\.cache\.cache_(?:header\.` + p + `\.` + md5 +
-		`|page\.` + p + `\.[A-Z]+\.` + md5 + `\.` + md5 + `)(?:\.[^.]*){0,2}$`)
-	return re.MatchString
-}
-
 // invalidateAllPages deletes every cache_header and cache_page key (of one
 // middleware key prefix, or of all) under the cache's KEY_PREFIX and VERSION.
 func (e *env) invalidateAllPages() error {
@@ -304,7 +288,7 @@ func (e *env) invalidateAllPages() error {
 	if !anyPrefix {
 		what += fmt.Sprintf(" of key prefix %q", kp)
 	}
-	isPage := pageKeyMatcher(kp, anyPrefix)
+	isPage := keyfunc.PageKeyMatcher(kp, anyPrefix)
 	return e.deleteMatchingFunc(fg, what+" from "+e.location(), func(stored string) bool {
 		user, _, ok := e.userKey(stored)
 		return ok && isPage(user)

@@ -371,3 +371,18 @@ func PageKeys(o PageKeyOptions, absoluteURL string, scheme VaryScheme, headerLis
 	sum, sfx := URLMD5(u), o.Suffix()
 	return HeaderKey(o.KeyPrefix, sum, sfx), PageKey(o.KeyPrefix, method, sum, VaryHash(scheme, headerList, meta), sfx), nil
 }
+
+// PageKeyMatcher matches the user part of Django's cache_header and
+// cache_page keys of middleware key prefix kp (of any prefix when
+// anyPrefix): the prefix, an MD5 of the URL, for pages the method and an
+// MD5 of the Vary values, then at most the language and time zone suffixes.
+func PageKeyMatcher(kp string, anyPrefix bool) func(user string) bool {
+	p := regexp.QuoteMeta(kp)
+	if anyPrefix {
+		p = ".*"
+	}
+	md5 := `[0-9a-f]{32}`
+	re := regexp.MustCompile(`^views\.decorators\.cache\.cache_(?:header\.` + p + `\.` + md5 +
+		`|page\.` + p + `\.[A-Z]+\.` + md5 + `\.` + md5 + `)(?:\.[^.]*){0,2}$`)
+	return re.MatchString
+}

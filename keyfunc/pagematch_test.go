@@ -1,4 +1,4 @@
-package commands
+package keyfunc_test
 
 import (
 	"testing"
@@ -33,7 +33,7 @@ func TestPageKeyMatcher(t *testing.T) {
 		{"en", false, []string{"en-page"}},
 	}
 	for _, c := range cases {
-		match := pageKeyMatcher(c.kp, c.anyPrefix)
+		match := keyfunc.PageKeyMatcher(c.kp, c.anyPrefix)
 		want := map[string]bool{}
 		for _, w := range c.want {
 			want[w] = true
