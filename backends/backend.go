@@ -101,22 +101,13 @@ type MultiSetter interface {
 	SetMany(ctx context.Context, items []Item, t Timeout) (failed []string, err error)
 }
 
-// ConcurrentBulk is implemented by backends whose bulk calls (GetMany,
+// BulkLaner is implemented by backends whose bulk calls (GetMany,
 // SetMany) may run from several goroutines at once, each on a connection
 // of its own. BulkLanes says how many calls are worth having in flight: a
 // single-threaded server such as Redis idles while a client waits for one
 // pipeline's replies, unless another pipeline is already queued.
-type ConcurrentBulk interface {
+type BulkLaner interface {
 	BulkLanes() int
-}
-
-// BulkLanes is how many bulk calls may be in flight on b at once: 1 unless
-// b implements ConcurrentBulk.
-func BulkLanes(b Backend) int {
-	if c, ok := b.(ConcurrentBulk); ok && c.BulkLanes() > 1 {
-		return c.BulkLanes()
-	}
-	return 1
 }
 
 // MultiDeleter deletes many keys, returning how many were removed (or -1

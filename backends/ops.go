@@ -303,3 +303,12 @@ func Ping(ctx context.Context, b Backend) error {
 	}
 	return err
 }
+
+// BulkLanes is how many bulk calls may be in flight on b at once: 1 unless
+// b implements BulkLaner.
+func BulkLanes(b Backend) int {
+	if c, ok := b.(BulkLaner); ok && c.BulkLanes() > 1 {
+		return c.BulkLanes()
+	}
+	return 1
+}

@@ -74,6 +74,7 @@ var (
 	_ backends.Statter        = (*Cache)(nil)
 	_ backends.Pinger         = (*Cache)(nil)
 	_ backends.Describer      = (*Cache)(nil)
+	_ backends.BulkLaner      = (*Cache)(nil)
 )
 
 func open(_ context.Context, cfg *backends.Config, djRedis bool) (backends.Backend, error) {
