@@ -7,11 +7,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +18,7 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/cachectl/cachectl/internal/djangotest"
+	"github.com/cachectl/cachectl/internal/testserver"
 	"github.com/cachectl/cachectl/sqlgen"
 )
 
@@ -45,42 +44,12 @@ const (
 	myAdmin   = "root@tcp(127.0.0.1:3306)/?timeout=5s"
 )
 
-// missing skips the test, or fails it when CI=true, where every
-// dependency must be present.
-func missing(t testing.TB, format string, args ...any) {
-	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s (required when CI=true)", msg)
-	}
-	t.Skip(msg)
-}
-
-var pyModules sync.Map // install suite + "/" + module name → error or nil
-
 // requirePython checks that Debian's python3 running the Django install
 // imports django and the named modules (psycopg2, MySQLdb).
 func requirePython(t testing.TB, in djangotest.Install, modules ...string) {
 	t.Helper()
-	if _, err := os.Stat(pythonBin); err != nil {
-		missing(t, "%s is missing (apt-get install python3-django)", pythonBin)
-	}
-	for _, m := range append([]string{"django"}, modules...) {
-		v, ok := pyModules.Load(in.Suite + "/" + m)
-		if !ok {
-			cmd := exec.Command(pythonBin, "-c", "import "+m)
-			cmd.Env = in.Env()
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				v = fmt.Errorf("%s cannot import %s with Django from %s: %s", pythonBin, m, in.Suite, bytes.TrimSpace(out))
-			} else {
-				v = error(nil)
-			}
-			pyModules.Store(in.Suite+"/"+m, v)
-		}
-		if err, _ := v.(error); err != nil {
-			missing(t, "%v", err)
-		}
+	if err := in.Imports(append([]string{"django"}, modules...)...); err != nil {
+		testserver.Missing(t, err.Error())
 	}
 }
 
@@ -133,7 +102,7 @@ func scratchDB(t *testing.T, vendor string) scratch {
 	defer cancel()
 	if err := adm.PingContext(ctx); err != nil {
 		adm.Close()
-		missing(t, "%s is not reachable (%v)", vendor, err)
+		testserver.Missing(t, fmt.Sprintf("%s is not reachable (%v)", vendor, err))
 	}
 	name := fmt.Sprintf("cachectl_sqlgen_%d", rand.IntN(1<<30))
 	if _, err := adm.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
