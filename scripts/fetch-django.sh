@@ -44,6 +44,7 @@ for suite in trixie sid; do
     [ "$(cat "$DEST/$suite.unusable-packages" 2>/dev/null)" = "${PACKAGES[$suite]}" ] && continue
   [ -n "$uri" ] || { echo "fetch-django: no Debian mirror configured" >&2; exit 1; }
   work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT  # a failed download leaves nothing behind
   mkdir -p "$work/lists/partial" "$work/archives/partial" "$DEST"
   echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri $suite main" > "$work/sources.list"
   opts=(-o Dir::Etc::SourceList="$work/sources.list" -o Dir::Etc::SourceParts=/dev/null
@@ -57,13 +58,23 @@ for suite in trixie sid; do
   for deb in "$work"/*.deb; do dpkg-deb -W --showformat='${Package} ${Version}\n' "$deb"; done > "$DEST/$suite.new/VERSIONS"
   echo "${PACKAGES[$suite]}" > "$DEST/$suite.new/PACKAGES"
   # A rolling suite can move to a Django that needs a newer Python than
-  # bookworm's: then record why, and the tests skip that suite by name.
+  # bookworm's: then record why ("python:" when Django itself does not
+  # import), and the tests leave that suite out by name. Any other import
+  # failure (a package beside Django missing a dependency) is recorded as
+  # "dependency:", which the tests treat as a setup error under CI.
   rm -f "$DEST/$suite.unusable" "$DEST/$suite.unusable-packages"
-  if ! PYTHONPATH="$DEST/$suite.new/usr/lib/python3/dist-packages" /usr/bin/python3 -c "import $(echo ${IMPORTS[$suite]} | tr ' ' ,)" 2>"$work/import.err"; then
-    echo "$suite's python3-django $(cat "$DEST/$suite.new/DJANGO_VERSION") or a package beside it (${IMPORTS[$suite]}) does not import under $(/usr/bin/python3 -V): $(tail -1 "$work/import.err")" > "$DEST/$suite.unusable"
+  py=(env PYTHONPATH="$DEST/$suite.new/usr/lib/python3/dist-packages" /usr/bin/python3 -c)
+  kind=""
+  if ! "${py[@]}" "import django" 2>"$work/import.err"; then
+    kind=python
+  elif ! "${py[@]}" "import $(echo ${IMPORTS[$suite]} | tr ' ' ,)" 2>"$work/import.err"; then
+    kind=dependency
+  fi
+  if [ -n "$kind" ]; then
+    echo "$kind: $suite's python3-django $(cat "$DEST/$suite.new/DJANGO_VERSION") or a package beside it (${IMPORTS[$suite]}) does not import under $(/usr/bin/python3 -V): $(tail -1 "$work/import.err")" > "$DEST/$suite.unusable"
     echo "${PACKAGES[$suite]}" > "$DEST/$suite.unusable-packages"
     echo "fetch-django: warning: $(cat "$DEST/$suite.unusable")" >&2
-    rm -rf "$DEST/$suite.new" "$work"
+    rm -rf "$DEST/$suite.new"
     continue
   fi
   rm -rf "$DEST/$suite" && mv "$DEST/$suite.new" "$DEST/$suite"

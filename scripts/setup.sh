@@ -10,7 +10,7 @@ APT_PACKAGES=(
   memcached sasl2-bin libmemcached-tools redis-server redis-tools
   python3-django python3-django-redis python3-pymemcache python3-pylibmc python3-memcache
   python3-psycopg2 python3-mysqldb python3-redis python3-lz4 python3-msgpack
-  tzdata gcc
+  tzdata gcc libc6-dev
 )
 
 missing=()
