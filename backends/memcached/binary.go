@@ -169,16 +169,10 @@ func (b *BCache) exptime32(t backends.Timeout) uint32 {
 // targets are the servers an operation on key goes to, in the order a
 // read tries them.
 func (b *BCache) targets(key string) []*binServer {
-	r, ok := b.sel.(selector.Replicator)
-	if !ok {
-		return []*binServer{b.servers[b.sel.Pick(key)]}
+	if _, ok := b.sel.(selector.Replicator); ok {
+		return b.servers // a replicating client uses every server, in LOCATION order
 	}
-	all := r.All()
-	out := make([]*binServer, len(all))
-	for i, idx := range all {
-		out[i] = b.servers[idx]
-	}
-	return out
+	return []*binServer{b.servers[b.sel.Pick(key)]}
 }
 
 type response struct {

@@ -130,8 +130,12 @@ func decodeGeneral(data []byte, lim Limits) (v Value, n int, err error) {
 		}
 		return nil, 0, err
 	}
-	if err := checkDepth(v, lim.MaxDepth); err != nil {
-		return nil, 0, err
+	// Each level of nesting is a value that was pushed, so a pickle of
+	// fewer values than the limit cannot nest deeper: skip the walk.
+	if d.items > lim.MaxDepth {
+		if err := checkDepth(v, lim.MaxDepth); err != nil {
+			return nil, 0, err
+		}
 	}
 	return v, d.pos, nil
 }

@@ -406,7 +406,7 @@ func (e *encoder) saveFloat(f float64) {
 		e.w(b[:]...)
 		return
 	}
-	e.ws("F" + floatRepr(f) + "\n")
+	e.ws("F" + FloatRepr(f) + "\n")
 }
 
 // singleStr reports whether CPython keeps s as a singleton: the empty

@@ -52,10 +52,10 @@ func toJSON(v Value, depth int, seen map[any]bool, budget *renderBudget) any {
 		return json.Number(x.String())
 	case float64:
 		if math.IsInf(x, 0) || math.IsNaN(x) {
-			return tag("float", floatRepr(x))
+			return tag("float", FloatRepr(x))
 		}
 		// Python's json.dumps text: 3.0 stays a float, 1e+16 as repr writes it.
-		return json.Number(floatRepr(x))
+		return json.Number(FloatRepr(x))
 	case []byte:
 		if !budget.spend(base64.StdEncoding.EncodedLen(len(x))) {
 			return tooLarge()

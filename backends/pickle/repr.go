@@ -98,7 +98,7 @@ func (r reprer) repr(v Value, depth int) {
 			r.s(x.String())
 		}
 	case float64:
-		r.s(floatRepr(x))
+		r.s(FloatRepr(x))
 	case string:
 		if r.fits(len(x) + 2) {
 			r.s(keyfunc.PyRepr(x))
@@ -323,9 +323,9 @@ func bytesRepr(b []byte) string {
 	return s.String()
 }
 
-// floatRepr is Python's repr(float): the shortest text that round-trips,
+// FloatRepr is Python's repr(float): the shortest text that round-trips,
 // fixed notation for exponents -4..15, scientific otherwise.
-func floatRepr(f float64) string {
+func FloatRepr(f float64) string {
 	switch {
 	case math.IsInf(f, 1):
 		return "inf"

@@ -44,6 +44,14 @@ func Deflate(data []byte) []byte {
 // ASCII whitespace, a sign, single underscores between digits, any size
 // up to CPython's limit of 4300 digits.
 func ParsePyInt(b []byte) (Value, bool) {
+	// Most stored values are pickles, not digits: say no before copying.
+	i := 0
+	for i < len(b) && (b[i] == ' ' || (b[i] >= '\t' && b[i] <= '\r')) {
+		i++
+	}
+	if i == len(b) || (b[i] != '+' && b[i] != '-' && (b[i] < '0' || b[i] > '9')) {
+		return nil, false
+	}
 	v, ok, _ := parsePyInt(string(b))
 	return v, ok
 }

@@ -121,7 +121,7 @@ func pyJSONFloat(f float64) string {
 	case math.IsInf(f, -1):
 		return "-Infinity"
 	}
-	return pickle.Repr(f)
+	return pickle.FloatRepr(f)
 }
 
 // writePyJSONString writes s as json.dumps does with ensure_ascii: every
