@@ -231,31 +231,17 @@ func (e *encoder) save(v Value) error {
 }
 
 func (e *encoder) dispatch(v Value) error {
+	switch v.(type) {
+	case int, int8, int16, int32, uint, uint8, uint16, uint32, uint64, float32:
+		v = goValue(v) // the model's int64, *big.Int or float64
+	}
 	switch x := v.(type) {
 	case nil, None:
 		e.w('N')
 	case bool:
 		e.saveBool(x)
-	case int:
-		e.saveInt(int64(x))
-	case int8:
-		e.saveInt(int64(x))
-	case int16:
-		e.saveInt(int64(x))
-	case int32:
-		e.saveInt(int64(x))
 	case int64:
 		e.saveInt(x)
-	case uint:
-		e.saveBig(new(big.Int).SetUint64(uint64(x)))
-	case uint8:
-		e.saveInt(int64(x))
-	case uint16:
-		e.saveInt(int64(x))
-	case uint32:
-		e.saveInt(int64(x))
-	case uint64:
-		e.saveBig(new(big.Int).SetUint64(x))
 	case *big.Int:
 		if x == nil {
 			return fmt.Errorf("pickle: cannot encode a nil *big.Int")
@@ -263,8 +249,6 @@ func (e *encoder) dispatch(v Value) error {
 		e.saveBig(x)
 	case float64:
 		e.saveFloat(x)
-	case float32:
-		e.saveFloat(float64(x))
 	case string:
 		return e.saveStr(x, "")
 	case []byte:
