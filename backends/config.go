@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -122,7 +123,7 @@ func ParseURL(raw string) (*Config, error) {
 			}
 			continue
 		}
-		if !contains(info.Params, name) {
+		if !slices.Contains(info.Params, name) {
 			unknown = append(unknown, name)
 			continue
 		}
@@ -154,16 +155,7 @@ func (c *Config) Explicit(name string) bool {
 	return ok
 }
 
-func isCommon(name string) bool { return contains(CommonParams, name) }
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
+func isCommon(name string) bool { return slices.Contains(CommonParams, name) }
 
 // set applies one common parameter given as text.
 func (s *Settings) set(name, v string) error {

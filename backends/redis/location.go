@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -241,7 +242,7 @@ func parseEndpoint(raw string, cfg *backends.Config, password string, sentinelCl
 		return ep, backends.Configf("Redis URL %q must start with redis://, rediss://, unix://, redis+sentinel:// or redis+cluster://", ep.display)
 	}
 	for name := range query {
-		if !contains(params, name) {
+		if !slices.Contains(params, name) {
 			return ep, backends.Configf("unknown parameter %s in Redis URL %s (known: %s)", name, ep.display, strings.Join(params, ", "))
 		}
 	}
@@ -606,15 +607,6 @@ func tlsConfig(scheme string, p lookup) (*tls.Config, string, error) {
 		desc = "verified (no hostname check)"
 	}
 	return conf, desc, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // newClient builds the go-redis client for ep without connecting. Retries
