@@ -5,9 +5,12 @@ package backendtest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"sort"
 	"testing"
 	"time"
@@ -293,6 +296,32 @@ func Open(t testing.TB, url string) backends.Backend {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return OpenConfig(t, cfg)
+}
+
+// FileConfig resolves one cache given as the "default" entry of a config
+// file's CACHES (written to a temporary file, as cachectl.json).
+func FileConfig(t testing.TB, cache map[string]any) (*backends.Config, error) {
+	t.Helper()
+	data, err := json.Marshal(map[string]any{"CACHES": map[string]any{"default": cache}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "cachectl.json")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := backends.LoadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return f.Cache("default")
+}
+
+// OpenConfig opens the backend of cfg with a short deadline and closes it
+// when the test ends.
+func OpenConfig(t testing.TB, cfg *backends.Config) backends.Backend {
+	t.Helper()
 	cfg.Deadline = 5 * time.Second
 	b, err := backends.Open(context.Background(), cfg)
 	if err != nil {

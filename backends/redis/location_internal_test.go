@@ -12,25 +12,8 @@ import (
 	"time"
 
 	"github.com/cachectl/cachectl/backends"
+	"github.com/cachectl/cachectl/backends/backendtest"
 )
-
-// fromFile resolves one cache from a config file holding caches as JSON.
-func fromFile(t *testing.T, cache map[string]any) (*backends.Config, error) {
-	t.Helper()
-	data, err := json.Marshal(map[string]any{"CACHES": map[string]any{"default": cache}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "cachectl.json")
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	f, err := backends.LoadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return f.Cache("default")
-}
 
 // ep is the part of an endpoint the table compares.
 type ep struct {
@@ -170,7 +153,7 @@ func TestParseEndpoints(t *testing.T) {
 			if tc.url != "" {
 				cfg, err = backends.ParseURL(tc.url)
 			} else {
-				cfg, err = fromFile(t, tc.file)
+				cfg, err = backendtest.FileConfig(t, tc.file)
 			}
 			var eps []endpoint
 			if err == nil {

@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/cachectl/cachectl/backends"
 	"github.com/cachectl/cachectl/backends/backendtest"
+	"github.com/cachectl/cachectl/backends/pickle"
 	"github.com/cachectl/cachectl/internal/djangotest"
 	"github.com/cachectl/cachectl/internal/testserver"
 )
@@ -331,7 +331,7 @@ print(caches["default"].get("dr"))`)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	var got pickleValue
+	var got pickle.Value
 	for i := 0; i < 50; i++ {
 		got, err = backends.Get(ctx, b, ":1:k")
 		if err == nil {
@@ -347,32 +347,12 @@ print(caches["default"].get("dr"))`)
 	}
 }
 
-type pickleValue = any
-
 // openFile opens a cache configured as a CACHES entry of a config file.
 func openFile(t *testing.T, cache map[string]any) backends.Backend {
 	t.Helper()
-	data, err := json.Marshal(map[string]any{"CACHES": map[string]any{"default": cache}})
+	cfg, err := backendtest.FileConfig(t, cache)
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "cachectl.json")
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	f, err := backends.LoadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := f.Cache("default")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Deadline = 5 * time.Second
-	b, err := backends.Open(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	return b
+	return backendtest.OpenConfig(t, cfg)
 }
