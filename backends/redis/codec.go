@@ -59,12 +59,26 @@ func (djangoCodec) Decode(e backends.Entry) (pickle.Value, error) {
 	return v, nil
 }
 
-// compressor is one of django-redis' compressors.
+// compressor is one of django-redis' compressors. decompress fails with
+// errTooBig past maxValue; any other failure means the bytes were stored
+// uncompressed.
 type compressor struct {
-	name      string
-	minLength int
-	compress  func([]byte) ([]byte, error)
-	reader    func(io.Reader) (io.Reader, error)
+	name       string
+	minLength  int
+	compress   func([]byte) ([]byte, error)
+	decompress func([]byte) ([]byte, error)
+}
+
+// readLimited reads a decompressing reader to its end, at most maxValue.
+func readLimited(r io.Reader, err error) ([]byte, error) {
+	if err != nil {
+		return nil, err
+	}
+	out, err := io.ReadAll(io.LimitReader(r, int64(maxValue)+1))
+	if err == nil && len(out) > maxValue {
+		return nil, errTooBig
+	}
+	return out, err
 }
 
 var compressors = map[string]compressor{
@@ -75,14 +89,14 @@ var compressors = map[string]compressor{
 		w.Write(b)
 		err := w.Close()
 		return buf.Bytes(), err
-	}, reader: func(r io.Reader) (io.Reader, error) { return zlib.NewReader(r) }},
+	}, decompress: func(b []byte) ([]byte, error) { return readLimited(zlib.NewReader(bytes.NewReader(b))) }},
 	"gzip": {name: "gzip", minLength: 15, compress: func(b []byte) ([]byte, error) {
 		var buf bytes.Buffer
 		w := gzip.NewWriter(&buf)
 		w.Write(b)
 		err := w.Close()
 		return buf.Bytes(), err
-	}, reader: func(r io.Reader) (io.Reader, error) { return gzip.NewReader(r) }},
+	}, decompress: func(b []byte) ([]byte, error) { return readLimited(gzip.NewReader(bytes.NewReader(b))) }},
 	"lzma": {name: "lzma", minLength: 100, compress: func(b []byte) ([]byte, error) {
 		var buf bytes.Buffer
 		w, err := xz.NewWriter(&buf)
@@ -92,15 +106,11 @@ var compressors = map[string]compressor{
 		w.Write(b)
 		err = w.Close()
 		return buf.Bytes(), err
-	}, reader: func(r io.Reader) (io.Reader, error) {
-		data, err := io.ReadAll(r) // in memory already: the stored value
-		if err != nil {
+	}, decompress: func(b []byte) ([]byte, error) {
+		if err := xzDictLimit(b, int64(maxValue)); err != nil {
 			return nil, err
 		}
-		if err := xzDictLimit(data, int64(maxValue)); err != nil {
-			return nil, err
-		}
-		return xz.NewReader(bytes.NewReader(data))
+		return readLimited(xz.NewReader(bytes.NewReader(b)))
 	}},
 	"lz4": {name: "lz4", minLength: 15, compress: func(b []byte) ([]byte, error) {
 		var buf bytes.Buffer
@@ -108,35 +118,31 @@ var compressors = map[string]compressor{
 		w.Write(b)
 		err := w.Close()
 		return buf.Bytes(), err
-	}, reader: func(r io.Reader) (io.Reader, error) { return lz4.NewReader(r), nil }},
+	}, decompress: func(b []byte) ([]byte, error) { return readLimited(lz4.NewReader(bytes.NewReader(b)), nil) }},
 	"zstd": {name: "zstd", minLength: 15, compress: func(b []byte) ([]byte, error) {
-		w, err := zstd.NewWriter(nil)
+		w, err := zstdEncoder()
 		if err != nil {
 			return nil, err
 		}
-		defer w.Close()
 		return w.EncodeAll(b, nil), nil
-	}, reader: func(r io.Reader) (io.Reader, error) {
+	}, decompress: func(b []byte) ([]byte, error) {
 		d, err := zstdDecoder()
 		if err != nil {
 			return nil, err
 		}
 		// DecodeAll runs on the caller's goroutine and the decoder is shared:
 		// no goroutines or buffers left behind per value.
-		data, err := io.ReadAll(r)
-		if err != nil {
-			return nil, err
-		}
-		out, err := d.DecodeAll(data, nil)
+		out, err := d.DecodeAll(b, nil)
 		if errors.Is(err, zstd.ErrDecoderSizeExceeded) || errors.Is(err, zstd.ErrWindowSizeExceeded) {
 			return nil, errTooBig
 		}
-		if err != nil {
-			return nil, err
-		}
-		return bytes.NewReader(out), nil
+		return out, err
 	}},
 }
+
+// zstdEncoder is one encoder for every value (EncodeAll may run from
+// several goroutines at once).
+var zstdEncoder = sync.OnceValues(func() (*zstd.Encoder, error) { return zstd.NewWriter(nil) })
 
 // zstdDecoder is one decoder for every zstd value, limited to maxValue.
 var zstdDecoder = sync.OnceValues(func() (*zstd.Decoder, error) {
@@ -182,21 +188,15 @@ func (c djangoRedisCodec) Decode(e backends.Entry) (pickle.Value, error) {
 		return n, nil
 	}
 	data := e.Data
-	if c.comp.reader != nil {
+	if c.comp.decompress != nil {
 		// Small values are stored uncompressed: a failed decompression
 		// means "use the bytes as they are", as django-redis does.
-		r, err := c.comp.reader(bytes.NewReader(data))
+		out, err := c.comp.decompress(data)
 		if errors.Is(err, errTooBig) {
 			return nil, fmt.Errorf("%w: decompressed value exceeds %d bytes", backends.ErrDecode, maxValue)
 		}
 		if err == nil {
-			out, err := io.ReadAll(io.LimitReader(r, int64(maxValue)+1))
-			if err == nil {
-				if len(out) > maxValue {
-					return nil, fmt.Errorf("%w: decompressed value exceeds %d bytes", backends.ErrDecode, maxValue)
-				}
-				data = out
-			}
+			data = out
 		}
 	}
 	var v pickle.Value
