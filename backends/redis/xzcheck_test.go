@@ -2,11 +2,14 @@ package redis
 
 import (
 	"encoding/hex"
+	"errors"
 	"os"
 	"os/exec"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/cachectl/cachectl/backends"
 )
 
 // TestXZDictLimit: what Python's lzma writes (django-redis' LzmaCompressor,
@@ -71,5 +74,33 @@ func TestMsgpackNestedHeaders(t *testing.T) {
 	}
 	if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
 		t.Errorf("decoding 1.25 MiB of headers allocated %d MiB", grew>>20)
+	}
+}
+
+// TestDecompressionLimit: every compressor refuses a value that inflates
+// past the limit (a decompression bomb is exit 4), and reads one at it.
+func TestDecompressionLimit(t *testing.T) {
+	saved := maxValue
+	maxValue = 8 << 20 // small, but not below lzma's default 8 MiB dictionary (the dictionary limit follows maxValue)
+	defer func() { maxValue = saved }()
+	for name, c := range compressors {
+		if c.compress == nil {
+			continue
+		}
+		at, err := c.compress(make([]byte, maxValue))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out, err := c.decompress(at); err != nil || len(out) != maxValue {
+			t.Errorf("%s: a value of exactly the limit: %d bytes, %v", name, len(out), err)
+		}
+		over, _ := c.compress(make([]byte, maxValue+1))
+		if _, err := c.decompress(over); !errors.Is(err, errTooBig) {
+			t.Errorf("%s: a value past the limit: %v", name, err)
+		}
+		codec := djangoRedisCodec{serializer: "pickle", protocol: 4, comp: c}
+		if _, err := codec.Decode(backends.Entry{Data: over}); !errors.Is(err, backends.ErrDecode) || !strings.Contains(err.Error(), "exceeds") {
+			t.Errorf("%s: Decode of a bomb: %v", name, err)
+		}
 	}
 }
