@@ -41,8 +41,6 @@ record() { # name cachectl_instructions peer_name peer_instructions
 seq 1 "$N" | awk '{printf "{\"key\":\"k%d\",\"value\":\"v%d\"}\n",$1,$1}' > "$work/lines.jsonl"
 seq 1 "$N" | awk '{print "k"$1}' > "$work/keys.txt"
 seq 1 "$N" | awk '{printf "GET :1:k%d\r\n",$1}' > "$work/gets.txt"
-cp bench/django_set_many.py "$work/dj_set.py"
-cp bench/django_get_many.py "$work/dj_get.py"
 
 rp=$(port)
 redis-server --port "$rp" --bind 127.0.0.1 --save "" --appendonly no --daemonize no >/dev/null &
@@ -69,11 +67,11 @@ if /usr/bin/python3 -c 'import django_redis' 2>/dev/null; then
   redis-cli -p "$rp" -n 1 flushdb >/dev/null
   c=$(irgo bin/cachectl.bench -C "$DR" set-many - < "$work/lines.jsonl")
   redis-cli -p "$rp" -n 1 flushdb >/dev/null
-  p=$(ir /usr/bin/python3 "$work/dj_set.py" "$rp" "$N")
+  p=$(ir /usr/bin/python3 bench/django_set_many.py "$rp" "$N")
   record "django-redis set-many $N vs Django" "$c" "django set_many" "$p"
   # Bulk reads of what Django stored.
   c=$(irgo bin/cachectl.bench -C "$DR" get-many - < "$work/keys.txt")
-  p=$(ir /usr/bin/python3 "$work/dj_get.py" "$rp" "$N")
+  p=$(ir /usr/bin/python3 bench/django_get_many.py "$rp" "$N")
   record "django-redis get-many $N vs Django" "$c" "django get_many" "$p"
 fi
 bin/cachectl.bench -C "redis://127.0.0.1:$rp/0" set-many - < "$work/lines.jsonl" >/dev/null 2>&1

@@ -77,14 +77,12 @@ if command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
     p_getmany() { timed "$work/gets.txt" redis-cli -p "$rp" -n 2 --pipe; }
     bench "redis get-many $N" "redis-cli --pipe GET" c_getmany p_getmany
     if /usr/bin/python3 -c 'import django_redis' 2>/dev/null; then
-      cp bench/django_set_many.py "$work/dj_set.py"
-      cp bench/django_get_many.py "$work/dj_get.py"
       # Both write the same keys and values into an empty database.
-      p_djset() { flush 1; timed /dev/null /usr/bin/python3 "$work/dj_set.py" "$rp" "$N"; }
+      p_djset() { flush 1; timed /dev/null /usr/bin/python3 bench/django_set_many.py "$rp" "$N"; }
       bench "django-redis set-many $N vs Django" "django set_many" c_djset p_djset
       # Both read all N keys, cachectl what it wrote, Django what it wrote.
       c_djget() { timed "$work/keys.txt" bin/cachectl.bench -C "redis://127.0.0.1:$rp/3?backend=django-redis" get-many -; }
-      p_djget() { timed /dev/null /usr/bin/python3 "$work/dj_get.py" "$rp" "$N"; }
+      p_djget() { timed /dev/null /usr/bin/python3 bench/django_get_many.py "$rp" "$N"; }
       bench "django-redis get-many $N vs Django" "django get_many" c_djget p_djget
     fi
   else
