@@ -39,6 +39,18 @@ func summary(eps []endpoint) []ep {
 
 const five = 5 * time.Second
 
+// wantConfigErr checks that err is a configuration error saying want, and
+// that it shows no part of the test URLs' password "pa,ss".
+func wantConfigErr(t *testing.T, err error, want string) {
+	t.Helper()
+	if err == nil || !strings.Contains(err.Error(), want) || !errors.Is(err, backends.ErrConfig) {
+		t.Fatalf("error = %v, want a configuration error containing %q", err, want)
+	}
+	if strings.Contains(err.Error(), "pa,") || strings.Contains(err.Error(), ":pa\"") {
+		t.Errorf("error shows part of the password: %v", err)
+	}
+}
+
 func TestParseEndpoints(t *testing.T) {
 	pwFile := filepath.Join(t.TempDir(), "pw")
 	os.WriteFile(pwFile, []byte("from-file\n"), 0o600)
@@ -160,12 +172,7 @@ func TestParseEndpoints(t *testing.T) {
 				eps, err = parseEndpoints(cfg, cfg.Info.Name == "django-redis")
 			}
 			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !errors.Is(err, backends.ErrConfig) {
-					t.Fatalf("error = %v, want a configuration error containing %q", err, tc.wantErr)
-				}
-				if strings.Contains(err.Error(), "pa,") || strings.Contains(err.Error(), ":pa\"") {
-					t.Errorf("error shows part of the password: %v", err)
-				}
+				wantConfigErr(t, err, tc.wantErr)
 				return
 			}
 			if err != nil {
@@ -213,12 +220,7 @@ func TestOpenOptions(t *testing.T) {
 			}
 			b, err := backends.Open(t.Context(), cfg)
 			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !errors.Is(err, backends.ErrConfig) {
-					t.Fatalf("error = %v, want a configuration error containing %q", err, tc.wantErr)
-				}
-				if strings.Contains(err.Error(), "pa,") || strings.Contains(err.Error(), ":pa\"") {
-					t.Errorf("error shows part of the password: %v", err)
-				}
+				wantConfigErr(t, err, tc.wantErr)
 				return
 			}
 			if err != nil {
