@@ -9,7 +9,7 @@ APT_PACKAGES=(
   python3-typing-extensions  # sid's django-redis 7 (fetch-django.sh) imports it on Python < 3.13
   memcached sasl2-bin libmemcached-tools redis-server redis-tools
   python3-django python3-django-redis python3-pymemcache python3-pylibmc python3-memcache
-  python3-psycopg2 python3-mysqldb python3-redis python3-lz4 python3-msgpack
+  python3-psycopg2 python3-mysqldb python3-redis python3-lz4 python3-msgpack python3-tz
   tzdata gcc libc6-dev
 )
 

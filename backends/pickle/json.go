@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -322,6 +323,12 @@ func (x Time) ISO() string {
 	return s
 }
 
+// UTCOffset is tz.utcoffset(dt) as a TimeDelta for the time zones a
+// pickle holds (datetime.timezone, zoneinfo.ZoneInfo, pytz's); dt is nil
+// for a time. False when Python's utcoffset() would be None or the zone
+// is not one cachectl can compute.
+func UTCOffset(tz Value, dt *DateTime) (TimeDelta, bool) { return utcOffset(tz, dt) }
+
 // utcOffset is tz.utcoffset(dt) as a TimeDelta; dt is nil for a time.
 func utcOffset(tz Value, dt *DateTime) (TimeDelta, bool) {
 	switch z := tz.(type) {
@@ -332,17 +339,46 @@ func utcOffset(tz Value, dt *DateTime) (TimeDelta, bool) {
 			return zoneOffset(z.Key, dt)
 		}
 	case *Object:
+		if minutes, ok := pytzFixedOffset(z); ok {
+			td, _ := normTimeDelta(0, minutes*60, 0)
+			return td, true
+		}
 		zone, off, _, _, static, ok := pytzInfo(z)
 		switch {
 		case !ok:
-		case !static || z.Name == "_UTC":
-			td, _ := normTimeDelta(0, off, 0)
-			return td, true
-		case dt != nil:
-			return zoneOffset(zone, dt)
+		case z.Name == "_UTC":
+			return TimeDelta{}, true
+		case !static:
+			// A localized DstTzInfo answers its own offset for a datetime
+			// it is attached to, and None for a time (utcoffset(None)).
+			if dt != nil {
+				td, _ := normTimeDelta(0, off, 0)
+				return td, true
+			}
+		default:
+			// A StaticTzInfo has one offset, for times too: any wall
+			// time of the zone gives it.
+			at := DateTime{Year: 2000, Month: 1, Day: 1}
+			if dt != nil {
+				at = *dt
+			}
+			return zoneOffset(zone, &at)
 		}
 	}
 	return TimeDelta{}, false
+}
+
+// pytzFixedOffset reads pytz.FixedOffset(minutes) as pickled.
+func pytzFixedOffset(o *Object) (int64, bool) {
+	if o.Module != "pytz" || o.Name != "FixedOffset" || !o.Reduce {
+		return 0, false
+	}
+	t, _ := o.Args.(Tuple)
+	if len(t) != 1 {
+		return 0, false
+	}
+	m, ok := t[0].(int64)
+	return m, ok && -1440 < m && m < 1440
 }
 
 // zoneOffset looks the zone up in the system's time zone database.
@@ -358,7 +394,7 @@ func zoneOffset(key string, dt *DateTime) (TimeDelta, bool) {
 // it is 1; a wall time that a transition skips (clocks set forward) has
 // the offset from before with fold 0 and after with fold 1.
 func ZoneOffset(key string, dt DateTime) (TimeDelta, error) {
-	loc, err := time.LoadLocation(key)
+	loc, err := loadZone(key)
 	if err != nil {
 		return TimeDelta{}, err
 	}
@@ -387,6 +423,24 @@ func ZoneOffset(key string, dt DateTime) (TimeDelta, error) {
 	}
 	td, _ := normTimeDelta(0, int64(off), 0)
 	return td, nil
+}
+
+// zones caches time.LoadLocation per key: a value can hold many datetimes
+// of one zone, and each lookup would read and parse its file again.
+var zones sync.Map // key -> zoneResult
+
+type zoneResult struct {
+	loc *time.Location
+	err error
+}
+
+func loadZone(key string) (*time.Location, error) {
+	if r, ok := zones.Load(key); ok {
+		return r.(zoneResult).loc, r.(zoneResult).err
+	}
+	loc, err := time.LoadLocation(key)
+	zones.Store(key, zoneResult{loc, err})
+	return loc, err
 }
 
 // OffsetISO formats a UTC offset as isoformat() does: +HH:MM, with

@@ -173,7 +173,8 @@ try:
     ny = pytz.timezone("America/New_York")
     vals.append(("pytz", [datetime.datetime(2024, 1, 2, tzinfo=pytz.utc), pytz.timezone("Europe/Paris").localize(datetime.datetime(2024, 6, 1, 12)),
                           ny.localize(datetime.datetime(2024, 1, 1)), ny.localize(datetime.datetime(2024, 7, 1)),
-                          pytz.timezone("Europe/London").localize(datetime.datetime(2024, 1, 1)), pytz.timezone("EST")], True))
+                          pytz.timezone("Europe/London").localize(datetime.datetime(2024, 1, 1)), pytz.timezone("EST"),
+                          pytz.FixedOffset(-150), datetime.datetime(2024, 7, 1, tzinfo=pytz.FixedOffset(330))], True))
 except ImportError:
     pass
 try:
@@ -313,6 +314,46 @@ func TestPythonFraming(t *testing.T) {
 			t.Fatalf("%s protocol %d: decode: %v", c.Name, c.Proto, err)
 		}
 		checkEncode(t, fmt.Sprintf("%s protocol %d", c.Name, c.Proto), v, c.Proto, data)
+	}
+}
+
+// pyPytzTimes pickles datetimes and times in each kind of pytz zone
+// (localized and unlocalized DstTzInfo, StaticTzInfo, FixedOffset, UTC)
+// with their isoformat().
+const pyPytzTimes = `
+import datetime, json, pickle, pytz
+ny, paris = pytz.timezone("America/New_York"), pytz.timezone("Europe/Paris")
+vals = [ny.localize(datetime.datetime(2024, 7, 1, 12)), ny.localize(datetime.datetime(2024, 1, 1, 12, 0, 0, 5)),
+        ny.localize(datetime.datetime(2024, 11, 3, 1, 30), is_dst=True), ny.localize(datetime.datetime(2024, 11, 3, 1, 30), is_dst=False),
+        datetime.datetime(2024, 7, 1, 12, tzinfo=paris), datetime.datetime(2024, 7, 1, 12, tzinfo=pytz.timezone("EST")),
+        datetime.datetime(2024, 7, 1, 12, tzinfo=pytz.FixedOffset(-150)), datetime.datetime(2024, 7, 1, 12, tzinfo=pytz.FixedOffset(330)),
+        datetime.datetime(2024, 7, 1, 12, tzinfo=pytz.utc)]
+vals += [datetime.time(1, 2, 3, tzinfo=d.tzinfo) for d in vals]
+print(json.dumps([{"hex": pickle.dumps(v, 2).hex(), "iso": v.isoformat(), "repr": repr(v)} for v in vals]))
+`
+
+// TestPytzISOLikePython: isoformat() of datetimes and times in pytz zones,
+// as the django-redis JSON serializer and --format json write them.
+func TestPytzISOLikePython(t *testing.T) {
+	var cases []struct{ Hex, ISO, Repr string }
+	runPython(t, pyPytzTimes, &cases)
+	for _, c := range cases {
+		v, err := pickle.Decode(unhex(t, c.Hex))
+		if err != nil {
+			t.Fatalf("%s: %v", c.Repr, err)
+		}
+		var got string
+		switch x := v.(type) {
+		case pickle.DateTime:
+			got = x.ISO()
+		case pickle.Time:
+			got = x.ISO()
+		default:
+			t.Fatalf("%s decoded as %T", c.Repr, v)
+		}
+		if got != c.ISO {
+			t.Errorf("%s: isoformat %s, Python %s", c.Repr, got, c.ISO)
+		}
 	}
 }
 

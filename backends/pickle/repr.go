@@ -437,6 +437,9 @@ func pytzInfo(o *Object) (zone string, utcoffset, dst int64, tzname string, stat
 
 // pytzRepr is repr() of a pytz time zone.
 func pytzRepr(o *Object) (string, bool) {
+	if m, ok := pytzFixedOffset(o); ok {
+		return "pytz.FixedOffset(" + strconv.FormatInt(m, 10) + ")", true
+	}
 	zone, off, dst, name, static, ok := pytzInfo(o)
 	switch {
 	case !ok:

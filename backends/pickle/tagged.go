@@ -6,6 +6,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"sync"
 	"unicode"
 )
 
@@ -162,6 +163,21 @@ var tzPath = []string{"/usr/share/zoneinfo", "/usr/lib/zoneinfo", "/usr/share/li
 // system: not a normalised relative path, or no TZif file of that name
 // in the time zone database.
 func checkZoneKey(key string) error {
+	if err, ok := zoneKeys.Load(key); ok {
+		return err.(zoneKeyResult).err
+	}
+	err := lookZoneKey(key)
+	zoneKeys.Store(key, zoneKeyResult{err})
+	return err
+}
+
+// zoneKeys caches checkZoneKey per key (a document can name one zone many
+// times; each check opens the file).
+var zoneKeys sync.Map // key -> zoneKeyResult
+
+type zoneKeyResult struct{ err error }
+
+func lookZoneKey(key string) error {
 	if key == "" || path.IsAbs(key) || path.Clean(key) != strings.TrimSuffix(key, "/") || strings.HasSuffix(key, "/") ||
 		key == ".." || strings.HasPrefix(key, "../") || key == "." {
 		return fmt.Errorf("%q is not a zoneinfo key such as \"Europe/Paris\"", key)

@@ -211,21 +211,21 @@ func djangoJSONDefault(v pickle.Value) (string, error) {
 	return "", fmt.Errorf("json: Object of type %s is not JSON serializable", pickle.TypeName(v))
 }
 
-// utcOffset is the +HH:MM[:SS[.ffffff]] part of datetime.isoformat().
+// utcOffset is the +HH:MM[:SS[.ffffff]] part of datetime.isoformat(),
+// computed as the pickle package computes tz.utcoffset(dt) (fixed
+// offsets, zoneinfo with fold, pytz's zones).
 func utcOffset(x pickle.DateTime) (string, error) {
-	var off pickle.TimeDelta
-	switch z := x.TZ.(type) {
+	switch x.TZ.(type) {
 	case nil, pickle.None:
 		return "", nil
-	case pickle.Timezone:
-		off = z.Offset
-	case pickle.ZoneInfo:
-		var err error
-		if off, err = pickle.ZoneOffset(z.Key, x); err != nil { // fold and skipped times as zoneinfo has them
+	}
+	off, ok := pickle.UTCOffset(x.TZ, &x)
+	if !ok {
+		if z, isZone := x.TZ.(pickle.ZoneInfo); isZone {
+			_, err := pickle.ZoneOffset(z.Key, x)
 			return "", fmt.Errorf("json: time zone %q: %v", z.Key, err)
 		}
-	default:
-		return "", fmt.Errorf("json: cannot compute the UTC offset of a %s time zone", pickle.TypeName(z))
+		return "", fmt.Errorf("json: cannot compute the UTC offset of a %s time zone", pickle.TypeName(x.TZ))
 	}
 	return pickle.OffsetISO(off), nil
 }

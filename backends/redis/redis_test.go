@@ -600,7 +600,7 @@ func TestSerializersAgainstPython(t *testing.T) {
 	for _, in := range djangoRedisInstalls(t) {
 		t.Run(in.Suite, func(t *testing.T) {
 			in.Use(t)
-			djangotest.Require(t, "django_redis", "msgpack")
+			djangotest.Require(t, "django_redis", "msgpack", "pytz")
 			serializersAgainstPython(t, in)
 		})
 	}
@@ -632,6 +632,15 @@ paris = zoneinfo.ZoneInfo("Europe/Paris")
 for fold in (0, 1):
     vals["dt repeated fold %d" % fold] = datetime.datetime(2021, 10, 31, 2, 30, fold=fold, tzinfo=paris)
     vals["dt skipped fold %d" % fold] = datetime.datetime(2021, 3, 28, 2, 30, fold=fold, tzinfo=paris)
+import pytz  # Django < 5 depends on it; sites still pickle its zones
+ny, london = pytz.timezone("America/New_York"), pytz.timezone("Europe/London")
+vals.update({"pytz utc": datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=pytz.utc),
+             "pytz dst": ny.localize(datetime.datetime(2024, 7, 1, 12, 30)),
+             "pytz std": ny.localize(datetime.datetime(2024, 1, 1, 12, 30, 0, 250000)),
+             "pytz repeated": ny.localize(datetime.datetime(2024, 11, 3, 1, 30), is_dst=False),
+             "pytz unlocalized": datetime.datetime(2024, 7, 1, 12, tzinfo=london),
+             "pytz static": datetime.datetime(2024, 7, 1, 12, tzinfo=pytz.timezone("EST")),
+             "pytz fixed": datetime.datetime(2024, 7, 1, 12, tzinfo=pytz.FixedOffset(-150))})
 res = {}
 for name, v in vals.items():
     row = {"pickle": pickle.dumps(v, 4).hex()}
