@@ -504,12 +504,15 @@ func sentinelAuth(cfg *backends.Config, p lookup, ep *endpoint) error {
 	return nil
 }
 
+// truthy is redis-py's to_bool, which django-redis also uses for
+// is_master: only 0, f, false, n and no (any case, not trimmed) are false;
+// any other non-empty text is true ("off" too, as Python's bool("off")).
 func truthy(v string) bool {
-	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "1", "true", "yes", "on", "y":
-		return true
+	switch strings.ToUpper(v) {
+	case "", "0", "F", "FALSE", "N", "NO":
+		return false
 	}
-	return false
+	return true
 }
 
 func hostname(h string) string {

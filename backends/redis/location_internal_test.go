@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/cachectl/cachectl/backends"
 	"github.com/cachectl/cachectl/backends/backendtest"
+	"github.com/cachectl/cachectl/internal/testserver"
 )
 
 // ep is the part of an endpoint the table compares.
@@ -256,6 +258,36 @@ func TestSplitAnyMatchesRegexpSplit(t *testing.T) {
 			if got, want := splitAny(s, seps), re.Split(s, -1); !reflect.DeepEqual(got, want) {
 				t.Errorf("splitAny(%q, %q) = %q, want %q", s, seps, got, want)
 			}
+		}
+	}
+}
+
+// TestTruthyIsRedisPyToBool: the words a URL or OPTIONS may hold for
+// ssl, ssl_check_hostname and is_master read as redis-py's to_bool
+// reads them.
+func TestTruthyIsRedisPyToBool(t *testing.T) {
+	const python = "/usr/bin/python3"
+	if _, err := os.Stat(python); err != nil {
+		testserver.Missing(t, python)
+	}
+	words := []string{"0", "1", "true", "True", "FALSE", "f", "F", "n", "No", "yes", "y", "on", "off", "OFF", " false", "false ", "2", "none", "x"}
+	in, _ := json.Marshal(words)
+	cmd := exec.Command(python, "-c", `
+import json, sys
+from redis.connection import to_bool
+print(json.dumps([bool(to_bool(w)) for w in json.loads(sys.argv[1])]))
+`, string(in))
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("python: %v", err)
+	}
+	var want []bool
+	if err := json.Unmarshal(out, &want); err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range words {
+		if got := truthy(w); got != want[i] {
+			t.Errorf("truthy(%q) = %v, redis-py's to_bool gives %v", w, got, want[i])
 		}
 	}
 }
