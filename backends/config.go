@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/cachectl/cachectl/keyfunc"
 )
 
 // DefaultDjangoVersion is the newest Django release whose key schemes
@@ -214,12 +216,12 @@ func (s *Settings) set(name, v string) error {
 	return nil
 }
 
-var djVersionRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[1-9][0-9]*\.[0-9]+(\.[0-9]+)?$`) })
-
-// CheckDjangoVersion validates a Django version string such as 3.2 or 6.1.1.
+// CheckDjangoVersion validates a Django version: upstream (3.2, 6.1.1,
+// 5.0rc1) or a Debian package version (3:3.2.25-0+deb12u7, as config
+// import records it: Debian's security updates change page keys).
 func CheckDjangoVersion(v string) error {
-	if !djVersionRE().MatchString(v) {
-		return Configf("django_version must look like 3.2 or 6.1, not %q", v)
+	if major, _, err := keyfunc.ParseVersion(v); err != nil || major < 1 {
+		return Configf("django_version must look like 3.2, 6.1.1 or the Debian form 3:3.2.25-0+deb12u7, not %q", v)
 	}
 	return nil
 }

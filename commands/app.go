@@ -85,7 +85,29 @@ func New() *cli.App {
 		setUsageHandler(cmd)
 	}
 	app.Commands = cmds
+	// Without these, urfave/cli answers an unknown command with "No help
+	// topic" and exit code 3, the code for an unreachable cache.
+	app.Action = func(c *cli.Context) error {
+		if c.Args().Present() {
+			return unknownCommand(c, "cachectl", app.Commands)
+		}
+		return cli.ShowAppHelp(c)
+	}
 	return app
+}
+
+// unknownCommand is the usage error for a command name that is not one,
+// with the nearest name when one is close.
+func unknownCommand(c *cli.Context, parent string, cmds []*cli.Command) error {
+	name := c.Args().First()
+	msg := fmt.Sprintf("unknown command %q (see cachectl --help)", name)
+	if parent != "cachectl" {
+		msg = fmt.Sprintf("%s: unknown command %q (see cachectl %s --help)", parent, name, parent)
+	}
+	if s := cli.SuggestCommand(cmds, name); s != "" {
+		msg += "; " + strings.TrimSuffix(strings.ToLower(s[:1])+s[1:], "?") + "?"
+	}
+	return &usageError{msg: msg}
 }
 
 func setUsageHandler(cmd *cli.Command) {
@@ -95,6 +117,14 @@ func setUsageHandler(cmd *cli.Command) {
 	}
 	for _, sub := range cmd.Subcommands {
 		setUsageHandler(sub)
+	}
+	if len(cmd.Subcommands) > 0 && cmd.Action == nil {
+		cmd.Action = func(c *cli.Context) error {
+			if c.Args().Present() {
+				return unknownCommand(c, cmd.Name, cmd.Subcommands)
+			}
+			return cli.ShowSubcommandHelp(c)
+		}
 	}
 }
 

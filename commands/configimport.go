@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -14,9 +15,9 @@ import (
 )
 
 // dumpSettings is the only Python cachectl runs: it imports the project's
-// settings module (as Django would) and prints CACHES, DATABASES and the
-// Django version as JSON. Values JSON cannot hold (callables, paths) are
-// written as their dotted path or text.
+// settings module (as Django would) and prints CACHES, DATABASES, the
+// Django version and where Django was imported from, as JSON. Values JSON
+// cannot hold (callables, paths) are written as their dotted path or text.
 const dumpSettings = `
 import json, os, sys
 sys.path.insert(0, os.getcwd())
@@ -30,9 +31,66 @@ def default(o):
         return list(o)
     return str(o)
 doc = {"CACHES": settings.CACHES, "DATABASES": getattr(settings, "DATABASES", {}),
-       "DJANGO_VERSION": "%d.%d" % django.VERSION[:2]}
+       "DJANGO_VERSION": django.get_version(), "DJANGO_FILE": django.__file__}
 print(json.dumps(doc, default=default))
 `
+
+// settingsDump is what dumpSettings prints. CACHES and DATABASES stay as
+// Python wrote them: their key order (the alias order) and number
+// literals go to the file unchanged.
+type settingsDump struct {
+	Caches        json.RawMessage `json:"CACHES"`
+	Databases     json.RawMessage `json:"DATABASES"`
+	DjangoVersion string          `json:"DJANGO_VERSION"`
+	DjangoFile    string          `json:"DJANGO_FILE,omitempty"`
+}
+
+// importedFile is the config file config import writes.
+type importedFile struct {
+	DjangoVersion string          `json:"DJANGO_VERSION"`
+	Caches        json.RawMessage `json:"CACHES"`
+	Databases     json.RawMessage `json:"DATABASES"`
+}
+
+// debianDjangoVersion is the dpkg version of the package that installed
+// the Django module at file ("3:3.2.25-0+deb12u7"), or "" when dpkg does
+// not know the file or the package holds another release than
+// django.get_version() reports. Debian's security updates change page keys
+// (bookworm's deb12u7 hashes absent Vary headers with a marker) without
+// changing Django's own version.
+func debianDjangoVersion(file, upstream string) string {
+	if file == "" {
+		return ""
+	}
+	if real, err := filepath.EvalSymlinks(file); err == nil {
+		file = real
+	}
+	out, err := exec.Command("dpkg-query", "-S", file).Output()
+	if err != nil {
+		return ""
+	}
+	pkg, _, ok := strings.Cut(strings.TrimSpace(string(out)), ":")
+	if !ok || strings.ContainsAny(pkg, ", \n") {
+		return ""
+	}
+	ver, err := exec.Command("dpkg-query", "-W", "-f=${Version}", pkg).Output()
+	if err != nil {
+		return ""
+	}
+	v := strings.TrimSpace(string(ver))
+	// "3:3.2.25-0+deb12u7" holds upstream "3.2.25" between epoch and revision.
+	rest := v
+	if _, after, ok := strings.Cut(rest, ":"); ok {
+		rest = after
+	}
+	if i := strings.LastIndexByte(rest, '-'); i >= 0 {
+		rest = rest[:i]
+	}
+	if rest != upstream || backends.CheckDjangoVersion(v) != nil {
+		return ""
+	}
+	return v
+}
 
 func configImportCommand() *cli.Command {
 	return &cli.Command{
@@ -40,7 +98,9 @@ func configImportCommand() *cli.Command {
 		Usage: "write cachectl.json from a Django project's settings (runs its Python once)",
 		Description: "Runs PYTHON with DJANGO_SETTINGS_MODULE=SETTINGS in the current directory, reads\n" +
 			"settings.CACHES and settings.DATABASES and writes them (plus the Django version) to\n" +
-			"--output as JSON; --alias then selects caches as caches[alias] does. The file is written\n" +
+			"--output as JSON; --alias then selects caches as caches[alias] does. The Django version is\n" +
+			"recorded as Debian's package version when dpkg installed that Django (Debian's security\n" +
+			"updates change page keys). The file is written\n" +
 			"with mode 0600 because it may hold passwords. An existing file is kept unless --force.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "settings", Required: true, Usage: "the settings `MODULE`, e.g. mysite.settings"},
@@ -66,37 +126,59 @@ func cmdConfigImport(c *cli.Context) error {
 		return backends.Configf("reading settings %s with %s failed: %s", c.String("settings"), c.String("python"),
 			strings.TrimSpace(lines[len(lines)-1]))
 	}
-	var doc map[string]any
-	if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil {
+	var dump settingsDump
+	if err := json.Unmarshal(stdout.Bytes(), &dump); err != nil {
 		return backends.Configf("the settings dump is not JSON: %v", err)
 	}
-	data, err := json.MarshalIndent(doc, "", "  ")
+	var caches map[string]any
+	if err := json.Unmarshal(dump.Caches, &caches); err != nil {
+		return backends.Configf("settings.CACHES is not a dict: %v", err)
+	}
+	var databases any
+	if err := json.Unmarshal(dump.Databases, &databases); err != nil {
+		return backends.Configf("settings.DATABASES is not JSON: %v", err)
+	}
+	version := dump.DjangoVersion
+	if deb := debianDjangoVersion(dump.DjangoFile, version); deb != "" {
+		version = deb
+	}
+	data, err := json.MarshalIndent(importedFile{DjangoVersion: version, Caches: dump.Caches, Databases: dump.Databases}, "", "  ")
 	if err != nil {
 		return err
 	}
-	// Write a temp file with 0600 then rename, so no partial file is left.
-	tmp, err := os.CreateTemp(".", ".cachectl-import-*")
-	if err != nil {
+	if err := writePrivateFile(out, append(data, '\n')); err != nil {
 		return err
+	}
+	fmt.Fprintf(c.App.Writer, "wrote %s: %d cache(s), Django %s\n", out, len(caches), version)
+	if hasSecret(caches) || hasSecret(databases) {
+		fmt.Fprintf(c.App.ErrWriter, "cachectl: warning: %s holds passwords; it was written with mode 0600, keep it out of version control\n", out)
+	}
+	return nil
+}
+
+// writePrivateFile writes data to path with mode 0600 through a temporary
+// file beside it (same directory, so the rename cannot cross file
+// systems), so no partial file is ever left at path.
+func writePrivateFile(path string, data []byte) error {
+	fail := func(err error) error { return backends.Configf("cannot write %s: %v", path, err) }
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".cachectl-import-*")
+	if err != nil {
+		return fail(err)
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
+	if err := tmp.Chmod(0o600); err != nil {
 		tmp.Close()
-		return err
+		return fail(err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fail(err)
 	}
 	if err := tmp.Close(); err != nil {
-		return err
+		return fail(err)
 	}
-	if err := os.Chmod(tmp.Name(), 0o600); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
-		return err
-	}
-	caches, _ := doc["CACHES"].(map[string]any)
-	fmt.Fprintf(c.App.Writer, "wrote %s: %d cache(s)\n", out, len(caches))
-	if hasSecret(doc) {
-		fmt.Fprintf(c.App.ErrWriter, "cachectl: warning: %s holds passwords; it was written with mode 0600, keep it out of version control\n", out)
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fail(err)
 	}
 	return nil
 }
