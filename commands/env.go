@@ -45,6 +45,9 @@ func newEnv(c *cli.Context) (*env, error) {
 	return &env{c: c, ctx: ctx, cfg: cfg, out: c.App.Writer, errw: c.App.ErrWriter, cancel: cancel}, nil
 }
 
+// errNoCache: neither --cache nor a config file selects a cache.
+var errNoCache = backends.Configf("no cache selected: give --cache URL (or CACHECTL_CACHE), or --config FILE (or ./cachectl.json)")
+
 // resolveConfig picks the cache: --cache URL first, then the config file.
 func resolveConfig(c *cli.Context) (*backends.Config, error) {
 	var cfg *backends.Config
@@ -72,7 +75,7 @@ func resolveConfig(c *cli.Context) (*backends.Config, error) {
 			return nil, err
 		}
 		if f == nil {
-			return nil, backends.Configf("no cache selected: give --cache URL (or CACHECTL_CACHE), or --config FILE (or ./cachectl.json)")
+			return nil, errNoCache
 		}
 		cfg, err = f.Cache(c.String("alias"))
 		if err != nil {
