@@ -1,7 +1,9 @@
 package commands
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"sort"
@@ -86,11 +88,25 @@ func cmdClear(e *env) error {
 	if err := e.confirm(what); err != nil {
 		return err
 	}
-	if err := backends.Clear(e.ctx, b); err != nil {
+	prog := e.newProgress("clearing")
+	n, err := backends.ClearProgress(e.ctx, b, prog.report())
+	prog.finish()
+	if err != nil {
+		if n >= 0 { // the partial summary: what went before it stopped
+			fmt.Fprintf(e.errw, "clear %s: %d %sentries removed\n", stopped(e.ctx), n, prog.of())
+		}
 		return err
 	}
 	fmt.Fprintf(e.errw, "cleared: %s\n", what)
 	return nil
+}
+
+// stopped says why a command stopped early, for its partial summary.
+func stopped(ctx context.Context) string {
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return "interrupted"
+	}
+	return "stopped"
 }
 
 func cmdStats(e *env) error {
@@ -102,11 +118,9 @@ func cmdStats(e *env) error {
 	if err != nil {
 		return err
 	}
-	s, ok := b.(backends.Statter)
-	if !ok {
-		return fmt.Errorf("stats: %w", backends.ErrUnsupported)
-	}
-	secs, err := s.Stats(e.ctx)
+	prog := e.newProgress("reading")
+	secs, err := backends.Stats(e.ctx, b, prog.report())
+	prog.finish()
 	if err != nil {
 		return err
 	}
