@@ -7,10 +7,13 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/term"
+
 	"github.com/cachectl/cachectl/backends"
 )
 
-// progress draws one line on stderr, redrawn at most every progressEvery:
+// progress draws one line on stderr, redrawn at most every progressEvery
+// (cut to the terminal's width):
 //
 //	deleting: 4000 (1200/s)                                 no total known
 //	deleting: 4000 of 10000 (1200/s, ETA 5s)                a counted total
@@ -34,6 +37,7 @@ type progress struct {
 	estimated bool // total is an estimate, and says so
 	bound     bool // total is an upper bound, and says so
 	shown     bool // a line is on the terminal
+	width     int  // the terminal's columns; 0 = unknown
 }
 
 // progressEvery is the shortest time between two redraws.
@@ -50,7 +54,13 @@ func (e *env) newProgress(label string) *progress {
 	case "never":
 		on = false
 	}
-	return newProgressClock(e.errw, label, on, time.Now, forced)
+	p := newProgressClock(e.errw, label, on, time.Now, forced)
+	if f, ok := e.errw.(*os.File); ok && on {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil {
+			p.width = w
+		}
+	}
+	return p
 }
 
 func newProgressClock(w io.Writer, label string, on bool, now func() time.Time, forced bool) *progress {
@@ -104,7 +114,11 @@ func (p *progress) add(n int) {
 		return
 	}
 	p.last = now
-	fmt.Fprintf(p.w, "\r%s   ", p.line(now))
+	line := p.line(now)
+	if p.width > 1 && len(line) >= p.width {
+		line = line[:p.width-1] // a wrapped line could not be redrawn in place
+	}
+	fmt.Fprintf(p.w, "\r%s\033[K", line)
 	p.shown = true
 }
 

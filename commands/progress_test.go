@@ -21,7 +21,7 @@ func lastLine(w *bytes.Buffer) string {
 	if i := strings.LastIndex(s, "\r"); i >= 0 {
 		s = s[i+1:]
 	}
-	return strings.TrimRight(s, " ")
+	return strings.TrimSuffix(s, "\033[K")
 }
 
 func TestProgressLine(t *testing.T) {
@@ -161,10 +161,28 @@ func TestProgressBeside(t *testing.T) {
 	if !strings.HasPrefix(both.String(), "\rlisting: 1 (") {
 		t.Fatalf("no progress line first: %q", both.String())
 	}
-	if !strings.Contains(both.String(), "   \r\033[Kkey1\nkey2\n") {
+	if !strings.Contains(both.String(), "/s)\033[K\r\033[Kkey1\nkey2\n") {
 		t.Errorf("the line is not erased once before stdout writes: %q", both.String())
 	}
 	if strings.HasSuffix(both.String(), "\033[K") {
 		t.Errorf("finish erased a line that was no longer there: %q", both.String())
+	}
+}
+
+// TestProgressWidth: a line never wraps on a narrow terminal (a wrapped
+// line cannot be redrawn in place), and a shorter line erases a longer one.
+func TestProgressWidth(t *testing.T) {
+	var w bytes.Buffer
+	clk := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	p := newProgressClock(&w, "deleting", true, clk.now, false)
+	p.width = 20
+	p.estimate(backends.Estimate{N: 2000, UpperBound: true})
+	clk.advance(time.Second)
+	p.add(1)
+	if got, want := lastLine(&w), "deleting: 1 of at m"; got != want {
+		t.Errorf("line = %q, want %q", got, want)
+	}
+	if !strings.HasSuffix(w.String(), "\033[K") {
+		t.Errorf("the line does not erase what a longer one left: %q", w.String())
 	}
 }
