@@ -117,13 +117,13 @@ func cmdKeys(e *env) error {
 	if err != nil {
 		return err
 	}
-	quiet := e.c.Bool("quiet")
-	header := false
-	n := 0
 	prog := e.newProgress("listing")
 	e.out = prog.beside(e.out, sameTerminal(e.out, e.errw))
 	e.estimateKeys(prog, fg)
 	defer prog.finish()
+	quiet := e.c.Bool("quiet")
+	header := false
+	n := 0
 	err = l.List(e.ctx, fg, func(ki backends.KeyInfo) error {
 		n++
 		prog.add(1)
