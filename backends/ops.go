@@ -292,27 +292,6 @@ func Clear(ctx context.Context, b Backend) error {
 	return fmt.Errorf("clear: %w", ErrUnsupported)
 }
 
-// Ping checks the cache answers; backends without a Pinger do a Get.
-func Ping(ctx context.Context, b Backend) error {
-	if p, ok := b.(Pinger); ok {
-		return p.Ping(ctx)
-	}
-	_, err := b.Get(ctx, ":cachectl:ping")
-	if errors.Is(err, ErrCacheMiss) {
-		return nil
-	}
-	return err
-}
-
-// BulkLanes is how many bulk calls may be in flight on b at once: 1 unless
-// b implements BulkLaner.
-func BulkLanes(b Backend) int {
-	if c, ok := b.(BulkLaner); ok && c.BulkLanes() > 1 {
-		return c.BulkLanes()
-	}
-	return 1
-}
-
 // Progress receives a long operation's progress from the functions below.
 // The zero value ignores it.
 type Progress struct {
@@ -404,4 +383,25 @@ func PruneExpired(ctx context.Context, b Backend, batch int, p Progress) (int, e
 	}
 	p.estimate(func() Estimate { return EstimateExpired(ctx, b) })
 	return pr.PruneExpired(ctx, batch, p.Done)
+}
+
+// Ping checks the cache answers; backends without a Pinger do a Get.
+func Ping(ctx context.Context, b Backend) error {
+	if p, ok := b.(Pinger); ok {
+		return p.Ping(ctx)
+	}
+	_, err := b.Get(ctx, ":cachectl:ping")
+	if errors.Is(err, ErrCacheMiss) {
+		return nil
+	}
+	return err
+}
+
+// BulkLanes is how many bulk calls may be in flight on b at once: 1 unless
+// b implements BulkLaner.
+func BulkLanes(b Backend) int {
+	if c, ok := b.(BulkLaner); ok && c.BulkLanes() > 1 {
+		return c.BulkLanes()
+	}
+	return 1
 }
