@@ -38,7 +38,7 @@ func countCacheFiles(t *testing.T, dir string) int {
 	return len(m)
 }
 
-var interruptedLine = regexp.MustCompile(`clear interrupted: (\d+) of (\d+) entries removed`)
+var interruptedLine = regexp.MustCompile(`clear: (\d+) of (\d+) entries removed \(interrupted\)`)
 
 // checkPartial checks the partial summary against the directory: some but
 // not all files went, and the count printed is the count removed.

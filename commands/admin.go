@@ -93,7 +93,7 @@ func cmdClear(e *env) error {
 	prog.finish()
 	if err != nil {
 		if n >= 0 { // the partial summary: what went before it stopped
-			fmt.Fprintf(e.errw, "clear %s: %d %sentries removed\n", stopped(e.ctx), n, prog.of())
+			fmt.Fprintf(e.errw, "clear: %d %sentries removed%s\n", n, prog.of(), stopNote(err))
 		}
 		return err
 	}
@@ -101,12 +101,16 @@ func cmdClear(e *env) error {
 	return nil
 }
 
-// stopped says why a command stopped early, for its partial summary.
-func stopped(ctx context.Context) string {
-	if errors.Is(ctx.Err(), context.Canceled) {
-		return "interrupted"
+// stopNote is what a partial summary adds when err ended the command
+// early: an interruption (SIGINT, SIGTERM) or --deadline.
+func stopNote(err error) string {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return " (interrupted)"
+	case errors.Is(err, context.DeadlineExceeded):
+		return " (--deadline reached)"
 	}
-	return "stopped"
+	return ""
 }
 
 func cmdStats(e *env) error {

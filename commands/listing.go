@@ -118,7 +118,7 @@ func cmdKeys(e *env) error {
 		return err
 	}
 	prog := e.newProgress("listing")
-	e.out = prog.beside(e.out, sameTerminal(e.out, e.errw))
+	e.out = prog.beside(e.out, oneTerminal(e.out, e.errw))
 	e.estimateKeys(prog, fg)
 	defer prog.finish()
 	quiet := e.c.Bool("quiet")

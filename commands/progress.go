@@ -186,23 +186,23 @@ func (p *progress) beside(out io.Writer, same bool) io.Writer {
 		p.on = false
 		return out
 	}
-	return clearingWriter{w: out, p: p}
+	return erasingWriter{w: out, p: p}
 }
 
-// clearingWriter erases the progress line before each write.
-type clearingWriter struct {
+// erasingWriter erases the progress line before each write.
+type erasingWriter struct {
 	w io.Writer
 	p *progress
 }
 
-func (c clearingWriter) Write(b []byte) (int, error) {
+func (c erasingWriter) Write(b []byte) (int, error) {
 	c.p.clear()
 	return c.w.Write(b)
 }
 
-// sameTerminal reports whether a and b are one terminal (stdout and stderr
+// oneTerminal reports whether a and b are one terminal (stdout and stderr
 // both on the user's tty).
-func sameTerminal(a, b io.Writer) bool {
+func oneTerminal(a, b io.Writer) bool {
 	fa, ok1 := a.(*os.File)
 	fb, ok2 := b.(*os.File)
 	if !ok1 || !ok2 || !isTerminal(fa) || !isTerminal(fb) {
