@@ -284,14 +284,6 @@ func DeleteMany(ctx context.Context, b Backend, keys []string) (int, error) {
 	return n, nil
 }
 
-// Clear removes what Django's clear removes.
-func Clear(ctx context.Context, b Backend) error {
-	if c, ok := b.(Clearer); ok {
-		return c.Clear(ctx)
-	}
-	return fmt.Errorf("clear: %w", ErrUnsupported)
-}
-
 // Progress receives a long operation's progress from the functions below.
 // The zero value ignores it.
 type Progress struct {
@@ -361,9 +353,10 @@ func ClearProgress(ctx context.Context, b Backend, p Progress) (int, error) {
 	return pc.ClearProgress(ctx, p.Done)
 }
 
-// Stats reads b's statistics, reporting to p where the backend reads
-// entries one by one (then with the number of entries as the estimate).
-func Stats(ctx context.Context, b Backend, p Progress) ([]StatsSection, error) {
+// StatsProgress reads b's statistics, reporting to p where the backend
+// reads entries one by one (then with the number of entries as the
+// estimate).
+func StatsProgress(ctx context.Context, b Backend, p Progress) ([]StatsSection, error) {
 	if ps, ok := b.(ProgressStatter); ok {
 		p.estimate(func() Estimate { return EstimateKeys(ctx, b, "") })
 		return ps.StatsProgress(ctx, p.Done)
@@ -383,6 +376,14 @@ func PruneExpired(ctx context.Context, b Backend, batch int, p Progress) (int, e
 	}
 	p.estimate(func() Estimate { return EstimateExpired(ctx, b) })
 	return pr.PruneExpired(ctx, batch, p.Done)
+}
+
+// Clear removes what Django's clear removes.
+func Clear(ctx context.Context, b Backend) error {
+	if c, ok := b.(Clearer); ok {
+		return c.Clear(ctx)
+	}
+	return fmt.Errorf("clear: %w", ErrUnsupported)
 }
 
 // Ping checks the cache answers; backends without a Pinger do a Get.

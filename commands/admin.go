@@ -123,7 +123,7 @@ func cmdStats(e *env) error {
 		return err
 	}
 	prog := e.newProgress("reading")
-	secs, err := backends.Stats(e.ctx, b, prog.report())
+	secs, err := backends.StatsProgress(e.ctx, b, prog.report())
 	prog.finish()
 	if err != nil {
 		return err
