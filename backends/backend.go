@@ -169,6 +169,53 @@ type Pruner interface {
 	PruneExpired(ctx context.Context, batch int, progress func(n int)) (int, error)
 }
 
+// Estimate is a cheap guess, made without walking the entries, at how
+// many entries a long operation will touch; progress shows it as a total.
+type Estimate struct {
+	// N is the guess; negative when unknown.
+	N int64
+	// Approximate: N comes from statistics (the planner's row count), not
+	// from a count.
+	Approximate bool
+	// UpperBound: N counts more than the operation may touch (DBSIZE for
+	// a pattern counts every key of the database).
+	UpperBound bool
+}
+
+// UnknownEstimate is the Estimate of a backend that cannot tell cheaply.
+var UnknownEstimate = Estimate{N: -1}
+
+// Known reports whether e holds a guess.
+func (e Estimate) Known() bool { return e.N >= 0 }
+
+// KeyEstimator guesses cheaply how many stored keys match glob ("" = all):
+// DBSIZE, memcached's curr_items, the vendor's row estimate, the number of
+// cache files. It must not walk the keys.
+type KeyEstimator interface {
+	EstimateKeys(ctx context.Context, glob string) (Estimate, error)
+}
+
+// ExpiredCounter counts the expired entries PruneExpired would delete
+// (a count over an index, not a walk).
+type ExpiredCounter interface {
+	CountExpired(ctx context.Context) (int64, error)
+}
+
+// ProgressClearer is a Clearer that removes entries one by one (the file
+// cache) and reports them: progress(n) after n more went, possibly from
+// several goroutines at once. It returns how many went, also when it
+// stops early (interrupted or failed).
+type ProgressClearer interface {
+	ClearProgress(ctx context.Context, progress func(n int)) (int, error)
+}
+
+// ProgressStatter is a Statter that reads entries one by one (the file
+// cache) and reports them: progress(n) after n more were read, possibly
+// from several goroutines at once.
+type ProgressStatter interface {
+	StatsProgress(ctx context.Context, progress func(n int)) ([]StatsSection, error)
+}
+
 // TableCreator creates the cache table as Django's createcachetable does.
 // It returns the statements (run, or only printed when dryRun) and whether
 // the table already existed (then nothing is run).

@@ -1,7 +1,9 @@
 package commands
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"sort"
@@ -86,11 +88,29 @@ func cmdClear(e *env) error {
 	if err := e.confirm(what); err != nil {
 		return err
 	}
-	if err := backends.Clear(e.ctx, b); err != nil {
+	prog := e.newProgress("clearing")
+	n, err := backends.ClearProgress(e.ctx, b, prog.report())
+	prog.finish()
+	if err != nil {
+		if n >= 0 { // the partial summary: what went before it stopped
+			fmt.Fprintf(e.errw, "clear: %d %sentries removed%s\n", n, prog.of(), stopNote(err))
+		}
 		return err
 	}
 	fmt.Fprintf(e.errw, "cleared: %s\n", what)
 	return nil
+}
+
+// stopNote is what a partial summary adds when err ended the command
+// early: an interruption (SIGINT, SIGTERM) or --deadline.
+func stopNote(err error) string {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return " (interrupted)"
+	case errors.Is(err, context.DeadlineExceeded):
+		return " (--deadline reached)"
+	}
+	return ""
 }
 
 func cmdStats(e *env) error {
@@ -102,11 +122,9 @@ func cmdStats(e *env) error {
 	if err != nil {
 		return err
 	}
-	s, ok := b.(backends.Statter)
-	if !ok {
-		return fmt.Errorf("stats: %w", backends.ErrUnsupported)
-	}
-	secs, err := s.Stats(e.ctx)
+	prog := e.newProgress("reading")
+	secs, err := backends.StatsProgress(e.ctx, b, prog.report())
+	prog.finish()
 	if err != nil {
 		return err
 	}

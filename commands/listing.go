@@ -117,11 +117,16 @@ func cmdKeys(e *env) error {
 	if err != nil {
 		return err
 	}
+	prog := e.newProgress("listing")
+	e.out = prog.beside(e.out, oneTerminal(e.out, e.errw))
+	e.estimateKeys(prog, fg)
+	defer prog.finish()
 	quiet := e.c.Bool("quiet")
 	header := false
 	n := 0
 	err = l.List(e.ctx, fg, func(ki backends.KeyInfo) error {
 		n++
+		prog.add(1)
 		user, ver, ok := e.userKey(ki.Key)
 		if e.c.Bool("raw-keys") || !ok {
 			user = ki.Key
@@ -199,6 +204,9 @@ func (e *env) deleteMatchingFunc(glob, what string, keep func(stored string) boo
 		rate = e.c.Int("rate")
 	}
 	prog := e.newProgress("deleting")
+	if !dry {
+		e.estimateKeys(prog, glob)
+	}
 	start := time.Now()
 	flush := func() error {
 		if len(batch) == 0 {

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -154,13 +155,12 @@ func cmdPruneExpired(e *env) error {
 	if err != nil {
 		return err
 	}
-	p, ok := b.(backends.Pruner)
-	if !ok {
-		return fmt.Errorf("prune-expired: %w (only database caches keep expired rows around)", backends.ErrUnsupported)
-	}
 	prog := e.newProgress("pruning")
-	n, err := p.PruneExpired(e.ctx, e.c.Int("batch"), prog.add)
+	n, err := backends.PruneExpired(e.ctx, b, e.c.Int("batch"), prog.report())
 	prog.finish()
+	if errors.Is(err, backends.ErrUnsupported) {
+		return err
+	}
 	fmt.Fprintf(e.errw, "prune-expired: %d expired row(s) deleted\n", n)
 	return err
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -60,6 +61,8 @@ var (
 	_ backends.Pinger         = (*Cache)(nil)
 	_ backends.Pruner         = (*Cache)(nil)
 	_ backends.TableCreator   = (*Cache)(nil)
+	_ backends.KeyEstimator   = (*Cache)(nil)
+	_ backends.ExpiredCounter = (*Cache)(nil)
 )
 
 func open(_ context.Context, cfg *backends.Config) (backends.Backend, error) {
@@ -738,6 +741,52 @@ func (c *Cache) sizeFields(ctx context.Context) []backends.StatsField {
 		return out
 	}
 	return nil
+}
+
+// CountExpired counts the rows PruneExpired would delete now (over the
+// index on expires that createcachetable makes).
+func (c *Cache) CountExpired(ctx context.Context) (int64, error) {
+	var n int64
+	now := c.param(c.nowTime(), false)
+	if err := c.db.QueryRowContext(ctx, c.st.CountExpired(), now).Scan(&n); err != nil {
+		return 0, c.fail("count", err)
+	}
+	return n, nil
+}
+
+// EstimateKeys is the vendor's row estimate from its catalog where it has
+// one (PostgreSQL's pg_class.reltuples, MySQL's TABLE_ROWS: no scan, but
+// approximate), else COUNT(*) (SQLite, or a table never analyzed). Rows of
+// every KEY_PREFIX count, expired ones too, so for a narrower glob it is
+// an upper bound.
+func (c *Cache) EstimateKeys(ctx context.Context, glob string) (backends.Estimate, error) {
+	bound := glob != "" && glob != "*"
+	name := c.target.dialect.CatalogName(c.table, sqlgen.Options{})
+	for _, q := range c.st.TableSizeQueries() {
+		col := slices.Index(q.Columns, sqlgen.RowsEstimate)
+		if col < 0 {
+			continue
+		}
+		args := make([]any, q.NameArgs)
+		for i := range args {
+			args[i] = name
+		}
+		vals := make([]sql.NullInt64, len(q.Columns))
+		dest := make([]any, len(vals))
+		for i := range vals {
+			dest[i] = &vals[i]
+		}
+		// reltuples is -1 (0 before PostgreSQL 14) until the table is
+		// first analyzed: then count instead.
+		if err := c.db.QueryRowContext(ctx, q.SQL, args...).Scan(dest...); err == nil && vals[col].Valid && vals[col].Int64 > 0 {
+			return backends.Estimate{N: vals[col].Int64, Approximate: true, UpperBound: bound}, nil
+		}
+	}
+	var n int64
+	if err := c.db.QueryRowContext(ctx, c.st.Count()).Scan(&n); err != nil {
+		return backends.UnknownEstimate, c.fail("count", err)
+	}
+	return backends.Estimate{N: n, UpperBound: bound}, nil
 }
 
 // Ping checks the connection and the table.

@@ -109,6 +109,7 @@ var (
 	_ backends.Lister         = (*Cache)(nil)
 	_ backends.Statter        = (*Cache)(nil)
 	_ backends.Pinger         = (*Cache)(nil)
+	_ backends.KeyEstimator   = (*Cache)(nil)
 )
 
 func truthy(s string) bool {
@@ -762,6 +763,22 @@ func parseMetadump(line string) (backends.KeyInfo, bool) {
 		}
 	}
 	return ki, found
+}
+
+// EstimateKeys is curr_items summed over the servers: every item they
+// hold, other sites' and expired ones included, so an upper bound of what
+// lru_crawler metadump lists for any glob.
+func (c *Cache) EstimateKeys(ctx context.Context, _ string) (backends.Estimate, error) {
+	secs, err := c.Stats(ctx)
+	if err != nil {
+		return backends.UnknownEstimate, err
+	}
+	for _, f := range secs[len(secs)-1].Fields { // the total
+		if n, ok := f.Value.(int64); ok && f.Name == "curr_items" {
+			return backends.Estimate{N: n, UpperBound: true}, nil
+		}
+	}
+	return backends.UnknownEstimate, nil
 }
 
 // Stats reports each server and the total.

@@ -75,6 +75,7 @@ var (
 	_ backends.Pinger         = (*Cache)(nil)
 	_ backends.Describer      = (*Cache)(nil)
 	_ backends.BulkLaner      = (*Cache)(nil)
+	_ backends.KeyEstimator   = (*Cache)(nil)
 )
 
 func open(_ context.Context, cfg *backends.Config, djRedis bool) (backends.Backend, error) {
@@ -621,6 +622,16 @@ func (c *Cache) DescribeClear(ctx context.Context) (string, error) {
 		where = "every primary of the cluster " + c.loc
 	}
 	return fmt.Sprintf("FLUSHDB %s: %d key(s), including keys outside KEY_PREFIX %q", where, n, c.keyPrefix), nil
+}
+
+// EstimateKeys is DBSIZE (summed over the primaries of a cluster): every
+// key of the logical database, so for a narrower glob an upper bound.
+func (c *Cache) EstimateKeys(ctx context.Context, glob string) (backends.Estimate, error) {
+	n, err := c.leader.DBSize(ctx).Result()
+	if err != nil {
+		return backends.UnknownEstimate, c.fail("dbsize", err)
+	}
+	return backends.Estimate{N: n, UpperBound: glob != "" && glob != "*"}, nil
 }
 
 // List walks SCAN MATCH glob with COUNT 1000 (never KEYS), streaming, with

@@ -164,6 +164,27 @@ func TestSemantics(t *testing.T) {
 	dj.(backends.Clearer).Clear(ctx)
 }
 
+// TestEstimateKeys: DBSIZE, exact for "*", an upper bound for a pattern.
+func TestEstimateKeys(t *testing.T) {
+	addr := testserver.Redis(t) // private: DBSIZE counts only these keys
+	ctx := context.Background()
+	b := open(t, "redis://"+addr+"/3")
+	for _, k := range []string{":1:a", ":1:b", "other:1:c"} {
+		if err := backends.Set(ctx, b, k, "v", backends.Timeout{Seconds: 100}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := backends.EstimateKeys(ctx, b, "*"), (backends.Estimate{N: 3}); got != want {
+		t.Errorf("EstimateKeys(*) = %+v, want %+v", got, want)
+	}
+	if got, want := backends.EstimateKeys(ctx, b, ":1:*"), (backends.Estimate{N: 3, UpperBound: true}); got != want {
+		t.Errorf("EstimateKeys(:1:*) = %+v, want %+v", got, want)
+	}
+	if got := backends.EstimateKeys(ctx, open(t, "redis://127.0.0.1:1/0"), "*"); got.Known() {
+		t.Errorf("EstimateKeys on a dead server = %+v, want unknown", got)
+	}
+}
+
 func TestAuthAndErrors(t *testing.T) {
 	addr := testserver.Redis(t, "--requirepass", "s3cret")
 	ctx := context.Background()
