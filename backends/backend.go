@@ -145,6 +145,14 @@ type Lister interface {
 	List(ctx context.Context, glob string, fn func(KeyInfo) error) error
 }
 
+// KeyNameLister walks the stored keys whose final key matches glob ("" =
+// all) as Lister does, but reports only their names: a backend that pays
+// for each key's expiry or size (Redis: a PTTL and a STRLEN per key) skips
+// that work. Use it through ListKeys or NamesOnly.
+type KeyNameLister interface {
+	ListKeyNames(ctx context.Context, glob string, fn func(key string) error) error
+}
+
 // StatsSection is one group of statistics (a server, or the total).
 type StatsSection struct {
 	Name   string

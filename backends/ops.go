@@ -312,3 +312,32 @@ func BulkLanes(b Backend) int {
 	}
 	return 1
 }
+
+// ListKeys walks the stored keys matching glob, names only: natively when b
+// is a KeyNameLister, else through its List. Walking stops at the first
+// error fn returns. A backend that can list neither way is ErrUnsupported.
+func ListKeys(ctx context.Context, b Backend, glob string, fn func(key string) error) error {
+	if kl, ok := b.(KeyNameLister); ok {
+		return kl.ListKeyNames(ctx, glob, fn)
+	}
+	if l, ok := b.(Lister); ok {
+		return l.List(ctx, glob, func(ki KeyInfo) error { return fn(ki.Key) })
+	}
+	return fmt.Errorf("listing keys: %w", ErrUnsupported)
+}
+
+// NamesOnly is l for callers that read only KeyInfo.Key: when l is also a
+// KeyNameLister, the Lister it returns walks names only and reports each key
+// with an unknown expiry and size (Size -1); otherwise it is l itself.
+func NamesOnly(l Lister) Lister {
+	if kl, ok := l.(KeyNameLister); ok {
+		return namesOnly{kl}
+	}
+	return l
+}
+
+type namesOnly struct{ kl KeyNameLister }
+
+func (n namesOnly) List(ctx context.Context, glob string, fn func(KeyInfo) error) error {
+	return n.kl.ListKeyNames(ctx, glob, func(key string) error { return fn(KeyInfo{Key: key, Size: -1}) })
+}
