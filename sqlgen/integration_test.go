@@ -229,6 +229,13 @@ func exercise(t *testing.T, db *sql.DB, d sqlgen.Dialect, table string) {
 	if n := integer(t, r.rows(s.CountExpired(), param(now))[0][0]); n != 1 {
 		t.Errorf("CountExpired = %d", n)
 	}
+	r.exec(s.Insert(), ":1:e2", "eA==", param(past))
+	for _, tc := range []struct{ limit, want int64 }{{5, 2}, {2, 2}, {1, 1}} {
+		if n := integer(t, r.rows(s.CountExpiredUpTo(int(tc.limit)), param(now))[0][0]); n != tc.want {
+			t.Errorf("CountExpiredUpTo(%d) = %d, want %d", tc.limit, n, tc.want)
+		}
+	}
+	r.exec(s.DeleteMany(1), ":1:e2")
 	if got := r.rows(s.ExpiryRange(), param(now), forever); len(got) != 1 || !instant(t, got[0][0]).Equal(soon) || !instant(t, got[0][1]).Equal(later) {
 		t.Errorf("ExpiryRange: %v", got)
 	}

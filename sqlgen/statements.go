@@ -228,6 +228,17 @@ func (s Statements) CountExpired() string {
 	return "SELECT COUNT(*) FROM " + s.t + " WHERE " + s.exp + " < " + s.p(1)
 }
 
+// CountExpiredUpTo counts the expired rows, but at most n of them, so
+// that a table full of expired rows is not read to its end:
+// SELECT COUNT(*) FROM (SELECT 1 FROM t WHERE expires < ? LIMIT n) expired
+// (Oracle: FETCH FIRST n ROWS ONLY). Params: now. One row, one integer;
+// n means "n or more". The condition is a range on expires, which
+// Django's index on expires answers (an index-only scan on PostgreSQL
+// once the table has statistics).
+func (s Statements) CountExpiredUpTo(n int) string {
+	return "SELECT COUNT(*) FROM (" + s.limit("SELECT 1 FROM "+s.t+" WHERE "+s.exp+" < "+s.p(1), n) + ") expired"
+}
+
 // ExpiryRange is the earliest and latest expiry among live rows that do
 // expire: SELECT MIN(expires), MAX(expires) FROM t WHERE expires >= ? AND
 // expires < ?. Params: now, forever (MaxExpires in the vendor's form).

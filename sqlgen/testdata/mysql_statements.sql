@@ -36,6 +36,8 @@ SELECT `cache_key`, `expires`, LENGTH(`value`) FROM `my_cache_table` WHERE `cach
 DELETE FROM `my_cache_table` WHERE `cache_key` LIKE ? ESCAPE '!'
 -- CountExpired
 SELECT COUNT(*) FROM `my_cache_table` WHERE `expires` < ?
+-- CountExpiredUpTo(100000)
+SELECT COUNT(*) FROM (SELECT 1 FROM `my_cache_table` WHERE `expires` < ? LIMIT 100000) expired
 -- ExpiryRange
 SELECT MIN(`expires`), MAX(`expires`) FROM `my_cache_table` WHERE `expires` >= ? AND `expires` < ?
 -- PruneExpiredBatch(1000)

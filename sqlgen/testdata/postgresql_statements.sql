@@ -36,6 +36,8 @@ SELECT "cache_key", "expires", LENGTH("value") FROM "my_cache_table" WHERE "cach
 DELETE FROM "my_cache_table" WHERE "cache_key" LIKE $1 ESCAPE '!'
 -- CountExpired
 SELECT COUNT(*) FROM "my_cache_table" WHERE "expires" < $1
+-- CountExpiredUpTo(100000)
+SELECT COUNT(*) FROM (SELECT 1 FROM "my_cache_table" WHERE "expires" < $1 LIMIT 100000) expired
 -- ExpiryRange
 SELECT MIN("expires"), MAX("expires") FROM "my_cache_table" WHERE "expires" >= $1 AND "expires" < $2
 -- PruneExpiredBatch(1000)
