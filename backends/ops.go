@@ -292,6 +292,18 @@ func Clear(ctx context.Context, b Backend) error {
 	return fmt.Errorf("clear: %w", ErrUnsupported)
 }
 
+// Stats reports b's statistics with the options o where b takes them
+// (OptionStatter), else its default report.
+func Stats(ctx context.Context, b Backend, o StatsOptions) ([]StatsSection, error) {
+	if s, ok := b.(OptionStatter); ok {
+		return s.StatsWith(ctx, o)
+	}
+	if s, ok := b.(Statter); ok {
+		return s.Stats(ctx)
+	}
+	return nil, fmt.Errorf("stats: %w", ErrUnsupported)
+}
+
 // Ping checks the cache answers; backends without a Pinger do a Get.
 func Ping(ctx context.Context, b Backend) error {
 	if p, ok := b.(Pinger); ok {

@@ -27,7 +27,9 @@ func adminCommands() []*cli.Command {
 		},
 		{
 			Name: "stats", Usage: "print statistics of the cache (per server and in total)",
-			Flags: reportFormatFlags(), Action: action(cmdStats),
+			Flags: append(reportFormatFlags(), &cli.BoolFlag{Name: "exact",
+				Usage: "count what is otherwise estimated (database rows, Redis keys under KEY_PREFIX), reading the whole table or keyspace"}),
+			Action: action(cmdStats),
 		},
 		{
 			Name: "ping", Usage: "check that the cache answers (exit 3 if not)",
@@ -102,11 +104,7 @@ func cmdStats(e *env) error {
 	if err != nil {
 		return err
 	}
-	s, ok := b.(backends.Statter)
-	if !ok {
-		return fmt.Errorf("stats: %w", backends.ErrUnsupported)
-	}
-	secs, err := s.Stats(e.ctx)
+	secs, err := backends.Stats(e.ctx, b, backends.StatsOptions{Exact: e.c.Bool("exact")})
 	if err != nil {
 		return err
 	}

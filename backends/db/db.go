@@ -59,6 +59,7 @@ var (
 	_ backends.Statter        = (*Cache)(nil)
 	_ backends.Pinger         = (*Cache)(nil)
 	_ backends.Pruner         = (*Cache)(nil)
+	_ backends.OptionStatter  = (*Cache)(nil)
 	_ backends.TableCreator   = (*Cache)(nil)
 )
 
@@ -581,14 +582,58 @@ func (c *Cache) Clear(ctx context.Context) error {
 	return c.fail("clear", err)
 }
 
-// DescribeClear counts the rows.
+// DescribeClear says how many rows go: the vendor's estimate where it
+// has one (see rowCount), else a count.
 func (c *Cache) DescribeClear(ctx context.Context) (string, error) {
-	var n int
-	if err := c.db.QueryRowContext(ctx, c.st.Count()).Scan(&n); err != nil {
-		return "", c.fail("count", err)
+	var size []backends.StatsField
+	if c.target.dialect != sqlgen.SQLite {
+		size = c.sizeFields(ctx)
+	}
+	n, method, err := c.rowCount(ctx, size, false)
+	if err != nil {
+		return "", err
+	}
+	if method != rowsCounted {
+		return fmt.Sprintf("delete all (about %d, %s) row(s) of table %q in %s (every KEY_PREFIX and version)", n, method, c.table, c.target.display), nil
 	}
 	return fmt.Sprintf("delete all %d row(s) of table %q in %s (every KEY_PREFIX and version)", n, c.table, c.target.display), nil
 }
+
+// rowsCounted is the rows_method of an exact count.
+const rowsCounted = "counted"
+
+// rowEstimateSources names, per vendor, where an estimated row count
+// comes from.
+var rowEstimateSources = map[sqlgen.Dialect]string{
+	sqlgen.PostgreSQL: "estimated from pg_class.reltuples, the planner's statistics as of the last ANALYZE or VACUUM",
+	sqlgen.MySQL:      "estimated from information_schema.TABLES.TABLE_ROWS, the storage engine's statistics",
+}
+
+// rowCount is the table's row count: unless exact, the vendor's estimate
+// among the size fields (rows_estimate), which costs no scan; a count
+// (SELECT COUNT(*), a full read of the table or an index) when exact, on
+// SQLite, or when the estimate is missing or not positive (PostgreSQL:
+// -1 until the table is first analyzed, 0 when it was analyzed empty).
+// The method says which.
+func (c *Cache) rowCount(ctx context.Context, size []backends.StatsField, exact bool) (int64, string, error) {
+	if src, ok := rowEstimateSources[c.target.dialect]; ok && !exact {
+		for _, f := range size {
+			if n, ok := f.Value.(int64); ok && f.Name == sqlgen.RowsEstimate && n > 0 {
+				return n, src, nil
+			}
+		}
+	}
+	var n int64
+	if err := c.db.QueryRowContext(ctx, c.st.Count()).Scan(&n); err != nil {
+		return 0, "", c.fail("count", err)
+	}
+	return n, rowsCounted, nil
+}
+
+// expiredCountLimit bounds the default report's count of expired rows: a
+// table of mostly expired rows is not read to its end. (A variable for
+// the tests.)
+var expiredCountLimit = 100_000
 
 // List pages through keys matching glob in key order; no cursor stays
 // open between pages, so callers may delete while walking.
@@ -671,14 +716,36 @@ func (c *Cache) PruneExpired(ctx context.Context, batch int, progress func(int))
 	}
 }
 
-// Stats reports rows, expired rows, expiry range, sizes and headroom.
+// Stats reports rows, expired rows, expiry range, sizes and headroom,
+// with no full read of the table where the vendor keeps statistics.
 func (c *Cache) Stats(ctx context.Context) ([]backends.StatsSection, error) {
-	var rows, expired int64
-	if err := c.db.QueryRowContext(ctx, c.st.Count()).Scan(&rows); err != nil {
-		return nil, c.fail("stats", err)
+	return c.StatsWith(ctx, backends.StatsOptions{})
+}
+
+// StatsWith is Stats; with o.Exact the rows and the expired rows are
+// counted whatever it takes. Otherwise rows is the vendor's estimate
+// (rowCount) and at most expiredCountLimit expired rows are counted, on
+// Django's index on expires; rows_method and expired_rows_method say what
+// each number is.
+func (c *Cache) StatsWith(ctx context.Context, o backends.StatsOptions) ([]backends.StatsSection, error) {
+	size := c.sizeFields(ctx)
+	rows, rowsMethod, err := c.rowCount(ctx, size, o.Exact)
+	if err != nil {
+		return nil, err
 	}
 	now := c.param(c.nowTime(), false)
-	if err := c.db.QueryRowContext(ctx, c.st.CountExpired(), now).Scan(&expired); err != nil {
+	var expired int64
+	expiredMethod := rowsCounted
+	if o.Exact {
+		err = c.db.QueryRowContext(ctx, c.st.CountExpired(), now).Scan(&expired)
+	} else {
+		err = c.db.QueryRowContext(ctx, c.st.CountExpiredUpTo(expiredCountLimit+1), now).Scan(&expired)
+		if expired > int64(expiredCountLimit) {
+			expired = int64(expiredCountLimit)
+			expiredMethod = fmt.Sprintf("counted up to %d: at least that many (--exact counts them all)", expiredCountLimit)
+		}
+	}
+	if err != nil {
 		return nil, c.fail("stats", err)
 	}
 	var lo, hi any
@@ -700,7 +767,9 @@ func (c *Cache) Stats(ctx context.Context) ([]backends.StatsSection, error) {
 		{Name: "vendor", Value: c.target.dialect.String()},
 		{Name: "table", Value: c.table},
 		{Name: "rows", Value: rows},
+		{Name: "rows_method", Value: rowsMethod},
 		{Name: "expired_rows", Value: expired},
+		{Name: "expired_rows_method", Value: expiredMethod},
 		{Name: "oldest_expiry", Value: stamp(lo)},
 		{Name: "newest_expiry", Value: stamp(hi)},
 		{Name: "max_entries", Value: c.maxEntries},
@@ -708,7 +777,7 @@ func (c *Cache) Stats(ctx context.Context) ([]backends.StatsSection, error) {
 		{Name: "cull_frequency", Value: c.cullFrequency},
 		{Name: "use_tz", Value: c.useTZ},
 	}
-	fields = append(fields, c.sizeFields(ctx)...)
+	fields = append(fields, size...)
 	return []backends.StatsSection{{Name: "db", Fields: fields}}, nil
 }
 

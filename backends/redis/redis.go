@@ -73,6 +73,7 @@ var (
 	_ backends.KeyNameLister  = (*Cache)(nil)
 	_ backends.Lister         = (*Cache)(nil)
 	_ backends.Statter        = (*Cache)(nil)
+	_ backends.OptionStatter  = (*Cache)(nil)
 	_ backends.Pinger         = (*Cache)(nil)
 	_ backends.Describer      = (*Cache)(nil)
 	_ backends.BulkLaner      = (*Cache)(nil)

@@ -842,3 +842,55 @@ func TestListKeyNamesPages(t *testing.T) {
 		t.Errorf("%d keys left, want 1", left)
 	}
 }
+
+// TestStatsExactCountsPrefixKeys: above 100,000 keys in the database the
+// default report estimates the keys under KEY_PREFIX from a sample (and
+// says so); Exact counts them with a SCAN.
+func TestStatsExactCountsPrefixKeys(t *testing.T) {
+	ctx := context.Background()
+	addr := testserver.Redis(t)
+	rc := goredis.NewClient(&goredis.Options{Addr: addr})
+	defer rc.Close()
+	const mine, others = 60_000, 50_000
+	pipe := rc.Pipeline()
+	for i := 0; i < mine+others; i++ {
+		k := fmt.Sprintf("site:1:k%d", i)
+		if i >= mine {
+			k = fmt.Sprintf("other:1:k%d", i)
+		}
+		pipe.Set(ctx, k, "v", 0)
+		if pipe.Len() == 10_000 {
+			if _, err := pipe.Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b := open(t, "redis://"+addr+"/0?key_prefix=site")
+	field := func(secs []backends.StatsSection, name string) any {
+		for _, s := range secs {
+			for _, f := range s.Fields {
+				if s.Name == "cache" && f.Name == name {
+					return f.Value
+				}
+			}
+		}
+		return nil
+	}
+	secs, err := backends.Stats(ctx, b, backends.StatsOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := field(secs, "prefix_keys_method").(string); !strings.HasPrefix(m, "estimated") {
+		t.Errorf("default prefix_keys_method = %q, want an estimate", m)
+	}
+	secs, err = backends.Stats(ctx, b, backends.StatsOptions{Exact: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if field(secs, "prefix_keys") != int64(mine) || field(secs, "prefix_keys_method") != "counted" {
+		t.Errorf("exact: prefix_keys %v (%v), want %d counted", field(secs, "prefix_keys"), field(secs, "prefix_keys_method"), mine)
+	}
+}
