@@ -288,6 +288,14 @@ func exercise(t *testing.T, db *sql.DB, d sqlgen.Dialect, table string) {
 	if !reflect.DeepEqual(paged, tests[0].want) {
 		t.Errorf("ListLikeFirst/ListLikeAfter pages: %q", paged)
 	}
+	var names []string
+	for page, last := r.col0(s.ListKeysLikeAfter(2), "%", ""), ""; len(page) > 0; page = r.col0(s.ListKeysLikeAfter(2), "%", last) {
+		names = append(names, page...)
+		last = page[len(page)-1]
+	}
+	if !reflect.DeepEqual(names, tests[0].want) {
+		t.Errorf("ListKeysLikeAfter pages: %q", names)
+	}
 	if n := r.exec(s.DeleteLike(), like(":1:50%*")); n != 1 {
 		t.Errorf("DeleteLike affected %d", n)
 	}

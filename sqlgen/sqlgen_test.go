@@ -398,6 +398,7 @@ func TestExtraStatements(t *testing.T) {
 		{"pg ListLike", pg.ListLike(), `SELECT "cache_key", "expires", LENGTH("value") FROM "t" WHERE "cache_key" LIKE $1 ESCAPE '!' ORDER BY "cache_key"`},
 		{"pg ListLikeFirst", pg.ListLikeFirst(100), `SELECT "cache_key", "expires", LENGTH("value") FROM "t" WHERE "cache_key" LIKE $1 ESCAPE '!' ORDER BY "cache_key" LIMIT 100`},
 		{"pg ListLikeAfter", pg.ListLikeAfter(100), `SELECT "cache_key", "expires", LENGTH("value") FROM "t" WHERE "cache_key" LIKE $1 ESCAPE '!' AND "cache_key" > $2 ORDER BY "cache_key" LIMIT 100`},
+		{"pg ListKeysLikeAfter", pg.ListKeysLikeAfter(100), `SELECT "cache_key" FROM "t" WHERE "cache_key" LIKE $1 ESCAPE '!' AND "cache_key" > $2 ORDER BY "cache_key" LIMIT 100`},
 		{"pg DeleteLike", pg.DeleteLike(), `DELETE FROM "t" WHERE "cache_key" LIKE $1 ESCAPE '!'`},
 		{"pg CountExpired", pg.CountExpired(), `SELECT COUNT(*) FROM "t" WHERE "expires" < $1`},
 		{"pg CountExpiredUpTo", pg.CountExpiredUpTo(100), `SELECT COUNT(*) FROM (SELECT 1 FROM "t" WHERE "expires" < $1 LIMIT 100) expired`},
@@ -455,6 +456,7 @@ func TestGoldenStatements(t *testing.T) {
 			add("ListLike", s.ListLike())
 			add("ListLikeFirst(1000)", s.ListLikeFirst(1000))
 			add("ListLikeAfter(1000)", s.ListLikeAfter(1000))
+			add("ListKeysLikeAfter(1000)", s.ListKeysLikeAfter(1000))
 			add("DeleteLike", s.DeleteLike())
 			add("CountExpired", s.CountExpired())
 			add("CountExpiredUpTo(100000)", s.CountExpiredUpTo(100000))

@@ -216,6 +216,18 @@ func (s Statements) ListLikeAfter(n int) string {
 	return s.limit(s.listColumns()+" WHERE "+s.like(1)+" AND "+s.key+" > "+s.p(2)+" ORDER BY "+s.key, n)
 }
 
+// ListKeysLikeAfter is ListLikeAfter for the keys alone: at most n keys
+// matching a LIKE pattern that sort after the last key of the previous
+// page, in key order, without reading the rows' values (PostgreSQL can
+// answer it from the primary key's index alone):
+// SELECT cache_key FROM t WHERE cache_key LIKE ? ESCAPE '!' AND
+// cache_key > ? ORDER BY cache_key LIMIT n. Params: pattern, last key.
+// Rows: cache_key. On Oracle the empty last key is NULL, as for
+// ListLikeAfter.
+func (s Statements) ListKeysLikeAfter(n int) string {
+	return s.limit("SELECT "+s.key+" FROM "+s.t+" WHERE "+s.like(1)+" AND "+s.key+" > "+s.p(2)+" ORDER BY "+s.key, n)
+}
+
 // DeleteLike deletes every row whose key matches a LIKE pattern:
 // DELETE FROM t WHERE cache_key LIKE ? ESCAPE '!'. Params: pattern.
 func (s Statements) DeleteLike() string {

@@ -60,6 +60,7 @@ var (
 	_ backends.Pinger         = (*Cache)(nil)
 	_ backends.Pruner         = (*Cache)(nil)
 	_ backends.OptionStatter  = (*Cache)(nil)
+	_ backends.KeyNameLister  = (*Cache)(nil)
 	_ backends.TableCreator   = (*Cache)(nil)
 )
 
@@ -684,6 +685,55 @@ func (c *Cache) List(ctx context.Context, glob string, fn func(backends.KeyInfo)
 		}
 		for _, ki := range batch {
 			if err := fn(ki); err != nil {
+				return err
+			}
+		}
+		if scanned < page {
+			return nil
+		}
+	}
+}
+
+// ListKeyNames is List for the keys alone: the same pages, without
+// reading the rows' expiry or their values' length (which on PostgreSQL
+// reads every value, de-TOASTing large ones).
+func (c *Cache) ListKeyNames(ctx context.Context, glob string, fn func(key string) error) error {
+	if glob == "" {
+		glob = "*"
+	}
+	like, exact := sqlgen.GlobToLike(glob)
+	if !exact {
+		like = "%"
+	}
+	last := ""
+	const page = 1000
+	for {
+		rows, err := c.db.QueryContext(ctx, c.st.ListKeysLikeAfter(page), like, last)
+		if err != nil {
+			return c.fail("list", err)
+		}
+		var batch []string
+		scanned := 0
+		for rows.Next() {
+			var key string
+			if err := rows.Scan(&key); err != nil {
+				rows.Close()
+				return c.fail("list", err)
+			}
+			scanned++
+			last = key
+			// As in List: LIKE ignores case on SQLite and MySQL.
+			if (exact && c.target.dialect.CaseSensitiveLike()) || backends.MatchGlob(glob, key) {
+				batch = append(batch, key)
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return c.fail("list", err)
+		}
+		for _, k := range batch {
+			if err := fn(k); err != nil {
 				return err
 			}
 		}

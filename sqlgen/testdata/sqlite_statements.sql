@@ -32,6 +32,8 @@ SELECT "cache_key", "expires", LENGTH("value") FROM "my_cache_table" WHERE "cach
 SELECT "cache_key", "expires", LENGTH("value") FROM "my_cache_table" WHERE "cache_key" LIKE ? ESCAPE '!' ORDER BY "cache_key" LIMIT 1000
 -- ListLikeAfter(1000)
 SELECT "cache_key", "expires", LENGTH("value") FROM "my_cache_table" WHERE "cache_key" LIKE ? ESCAPE '!' AND "cache_key" > ? ORDER BY "cache_key" LIMIT 1000
+-- ListKeysLikeAfter(1000)
+SELECT "cache_key" FROM "my_cache_table" WHERE "cache_key" LIKE ? ESCAPE '!' AND "cache_key" > ? ORDER BY "cache_key" LIMIT 1000
 -- DeleteLike
 DELETE FROM "my_cache_table" WHERE "cache_key" LIKE ? ESCAPE '!'
 -- CountExpired

@@ -272,3 +272,56 @@ func TestStatsEstimateMySQL(t *testing.T) {
 		t.Errorf("exact: rows %v (%v), want %d counted", got["rows"], got["rows_method"], n)
 	}
 }
+
+// TestListKeyNamesReadsKeysOnly: the names-only walk (pattern deletes,
+// keys --quiet) pages through the keys with a statement that reads no
+// value and no expiry, and sees every matching key once, in order.
+func TestListKeyNamesReadsKeysOnly(t *testing.T) {
+	ctx := context.Background()
+	pg := testserver.PostgresURL(t)
+	const table, n = "names_cache", 2500
+	cfg, err := backends.ParseURL(strings.Replace(pg, "?", "?table="+table+"&", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Deadline = 30e9
+	b, err := open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := b.(*Cache)
+	defer c.Close()
+	if _, _, err := c.CreateTable(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	q := fmt.Sprintf("INSERT INTO %s SELECT ':1:k' || lpad(g::text, 5, '0'), repeat('x', 10000), now() + interval '1 day'"+
+		" FROM generate_series(1, %d) g UNION ALL SELECT ':2:other', 'eA==', now()", table, n)
+	if _, err := c.db.ExecContext(ctx, q); err != nil {
+		t.Fatal(err)
+	}
+	plain := c.db
+	defer plain.Close()
+	log := &sqlLog{}
+	c.db = sql.OpenDB(logConnector{c.target.dsn, log})
+	var keys []string
+	if err := backends.ListKeys(ctx, c, ":1:*", func(k string) error { keys = append(keys, k); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != n || keys[0] != ":1:k00001" || keys[n-1] != fmt.Sprintf(":1:k%05d", n) {
+		t.Errorf("listed %d keys (%v … %v), want %d from :1:k00001", len(keys), keys[:min(1, len(keys))], keys[max(0, len(keys)-1):], n)
+	}
+	for i := 1; i < len(keys); i++ {
+		if keys[i] <= keys[i-1] {
+			t.Fatalf("keys out of order or repeated: %q then %q", keys[i-1], keys[i])
+		}
+	}
+	sent := log.take()
+	if len(sent) != n/1000+1 {
+		t.Errorf("sent %d statements for %d keys in pages of 1000: %v", len(sent), n, sent)
+	}
+	for _, s := range sent {
+		if s.query != c.st.ListKeysLikeAfter(1000) {
+			t.Errorf("sent %s, want only %s", s.query, c.st.ListKeysLikeAfter(1000))
+		}
+	}
+}
