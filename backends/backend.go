@@ -145,6 +145,14 @@ type Lister interface {
 	List(ctx context.Context, glob string, fn func(KeyInfo) error) error
 }
 
+// KeyNameLister walks the stored keys whose final key matches glob ("" =
+// all) as Lister does, but reports only their names: a backend that pays
+// for each key's expiry or size (Redis: a PTTL and a STRLEN per key) skips
+// that work. Use it through ListKeys or NamesOnly.
+type KeyNameLister interface {
+	ListKeyNames(ctx context.Context, glob string, fn func(key string) error) error
+}
+
 // StatsSection is one group of statistics (a server, or the total).
 type StatsSection struct {
 	Name   string
@@ -158,9 +166,24 @@ type StatsField struct {
 	Value any
 }
 
-// Statter reports statistics.
+// Statter reports statistics. Counts that would need a full read of a
+// large cache may be estimated (from the vendor's statistics or a sample);
+// the report then says so beside the number.
 type Statter interface {
 	Stats(ctx context.Context) ([]StatsSection, error)
+}
+
+// StatsOptions asks a Statter for more than its default report.
+type StatsOptions struct {
+	// Exact counts what the default report estimates, reading as much of
+	// the cache as that takes (a whole table, a whole keyspace).
+	Exact bool
+}
+
+// OptionStatter is a Statter that takes StatsOptions; use it through
+// backends.Stats.
+type OptionStatter interface {
+	StatsWith(ctx context.Context, o StatsOptions) ([]StatsSection, error)
 }
 
 // Pruner deletes expired entries in batches (the cleanup Django never runs

@@ -353,20 +353,6 @@ func ClearProgress(ctx context.Context, b Backend, p Progress) (int, error) {
 	return pc.ClearProgress(ctx, p.Done)
 }
 
-// StatsProgress reads b's statistics, reporting to p where the backend
-// reads entries one by one (then with the number of entries as the
-// estimate).
-func StatsProgress(ctx context.Context, b Backend, p Progress) ([]StatsSection, error) {
-	if ps, ok := b.(ProgressStatter); ok {
-		p.estimate(func() Estimate { return EstimateKeys(ctx, b, "") })
-		return ps.StatsProgress(ctx, p.Done)
-	}
-	if s, ok := b.(Statter); ok {
-		return s.Stats(ctx)
-	}
-	return nil, fmt.Errorf("stats: %w", ErrUnsupported)
-}
-
 // PruneExpired deletes b's expired entries in batches, reporting to p with
 // the expired count as the estimate, and returns how many went.
 func PruneExpired(ctx context.Context, b Backend, batch int, p Progress) (int, error) {
@@ -384,6 +370,24 @@ func Clear(ctx context.Context, b Backend) error {
 		return c.Clear(ctx)
 	}
 	return fmt.Errorf("clear: %w", ErrUnsupported)
+}
+
+// Stats reports b's statistics: with the options o where b takes them
+// (OptionStatter), else its default report; a backend that reads entries
+// one by one (ProgressStatter, the file cache) reports to p, with the
+// number of entries as the estimate.
+func Stats(ctx context.Context, b Backend, o StatsOptions, p Progress) ([]StatsSection, error) {
+	if ps, ok := b.(ProgressStatter); ok {
+		p.estimate(func() Estimate { return EstimateKeys(ctx, b, "") })
+		return ps.StatsProgress(ctx, p.Done)
+	}
+	if s, ok := b.(OptionStatter); ok {
+		return s.StatsWith(ctx, o)
+	}
+	if s, ok := b.(Statter); ok {
+		return s.Stats(ctx)
+	}
+	return nil, fmt.Errorf("stats: %w", ErrUnsupported)
 }
 
 // Ping checks the cache answers; backends without a Pinger do a Get.
@@ -405,4 +409,33 @@ func BulkLanes(b Backend) int {
 		return c.BulkLanes()
 	}
 	return 1
+}
+
+// ListKeys walks the stored keys matching glob, names only: natively when b
+// is a KeyNameLister, else through its List. Walking stops at the first
+// error fn returns. A backend that can list neither way is ErrUnsupported.
+func ListKeys(ctx context.Context, b Backend, glob string, fn func(key string) error) error {
+	if kl, ok := b.(KeyNameLister); ok {
+		return kl.ListKeyNames(ctx, glob, fn)
+	}
+	if l, ok := b.(Lister); ok {
+		return l.List(ctx, glob, func(ki KeyInfo) error { return fn(ki.Key) })
+	}
+	return fmt.Errorf("listing keys: %w", ErrUnsupported)
+}
+
+// NamesOnly is l for callers that read only KeyInfo.Key: when l is also a
+// KeyNameLister, the Lister it returns walks names only and reports each key
+// with an unknown expiry and size (Size -1); otherwise it is l itself.
+func NamesOnly(l Lister) Lister {
+	if kl, ok := l.(KeyNameLister); ok {
+		return namesOnly{kl}
+	}
+	return l
+}
+
+type namesOnly struct{ kl KeyNameLister }
+
+func (n namesOnly) List(ctx context.Context, glob string, fn func(KeyInfo) error) error {
+	return n.kl.ListKeyNames(ctx, glob, func(key string) error { return fn(KeyInfo{Key: key, Size: -1}) })
 }

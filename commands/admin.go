@@ -29,7 +29,9 @@ func adminCommands() []*cli.Command {
 		},
 		{
 			Name: "stats", Usage: "print statistics of the cache (per server and in total)",
-			Flags: reportFormatFlags(), Action: action(cmdStats),
+			Flags: append(reportFormatFlags(), &cli.BoolFlag{Name: "exact",
+				Usage: "count what is otherwise estimated (database rows, Redis keys under KEY_PREFIX), reading the whole table or keyspace"}),
+			Action: action(cmdStats),
 		},
 		{
 			Name: "ping", Usage: "check that the cache answers (exit 3 if not)",
@@ -123,7 +125,7 @@ func cmdStats(e *env) error {
 		return err
 	}
 	prog := e.newProgress("reading")
-	secs, err := backends.StatsProgress(e.ctx, b, prog.report())
+	secs, err := backends.Stats(e.ctx, b, backends.StatsOptions{Exact: e.c.Bool("exact")}, prog.report())
 	prog.finish()
 	if err != nil {
 		return err

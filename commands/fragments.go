@@ -470,7 +470,7 @@ func checkFragment(e *env, name string, vary []string) error {
 	if l, ok := b.(backends.Lister); ok {
 		for _, s := range keyfunc.AllFragmentSchemes() {
 			fk := keyfunc.FragmentKey(s, name, vary)
-			l.List(e.ctx, "*:*:"+escapeGlob(fk), func(ki backends.KeyInfo) error {
+			backends.NamesOnly(l).List(e.ctx, "*:*:"+escapeGlob(fk), func(ki backends.KeyInfo) error {
 				if !strings.HasPrefix(ki.Key, e.cfg.Settings.KeyPrefix+":") {
 					near = append(near, ki.Key+" (another KEY_PREFIX)")
 				}

@@ -122,6 +122,9 @@ func cmdKeys(e *env) error {
 	e.estimateKeys(prog, fg)
 	defer prog.finish()
 	quiet := e.c.Bool("quiet")
+	if quiet {
+		l = backends.NamesOnly(l) // no expiry or size to print
+	}
 	header := false
 	n := 0
 	err = l.List(e.ctx, fg, func(ki backends.KeyInfo) error {
@@ -189,6 +192,7 @@ func (e *env) deleteMatchingFunc(glob, what string, keep func(stored string) boo
 	if err != nil {
 		return err
 	}
+	l = backends.NamesOnly(l)
 	dry := e.c.Bool("dry-run")
 	if !dry {
 		if err := e.confirm(what); err != nil {

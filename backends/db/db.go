@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -60,6 +59,8 @@ var (
 	_ backends.Statter        = (*Cache)(nil)
 	_ backends.Pinger         = (*Cache)(nil)
 	_ backends.Pruner         = (*Cache)(nil)
+	_ backends.OptionStatter  = (*Cache)(nil)
+	_ backends.KeyNameLister  = (*Cache)(nil)
 	_ backends.TableCreator   = (*Cache)(nil)
 	_ backends.KeyEstimator   = (*Cache)(nil)
 	_ backends.ExpiredCounter = (*Cache)(nil)
@@ -584,14 +585,58 @@ func (c *Cache) Clear(ctx context.Context) error {
 	return c.fail("clear", err)
 }
 
-// DescribeClear counts the rows.
+// DescribeClear says how many rows go: the vendor's estimate where it
+// has one (see rowCount), else a count.
 func (c *Cache) DescribeClear(ctx context.Context) (string, error) {
-	var n int
-	if err := c.db.QueryRowContext(ctx, c.st.Count()).Scan(&n); err != nil {
-		return "", c.fail("count", err)
+	var size []backends.StatsField
+	if c.target.dialect != sqlgen.SQLite {
+		size = c.sizeFields(ctx)
+	}
+	n, method, err := c.rowCount(ctx, size, false)
+	if err != nil {
+		return "", err
+	}
+	if method != rowsCounted {
+		return fmt.Sprintf("delete all (about %d, %s) row(s) of table %q in %s (every KEY_PREFIX and version)", n, method, c.table, c.target.display), nil
 	}
 	return fmt.Sprintf("delete all %d row(s) of table %q in %s (every KEY_PREFIX and version)", n, c.table, c.target.display), nil
 }
+
+// rowsCounted is the rows_method of an exact count.
+const rowsCounted = "counted"
+
+// rowEstimateSources names, per vendor, where an estimated row count
+// comes from.
+var rowEstimateSources = map[sqlgen.Dialect]string{
+	sqlgen.PostgreSQL: "estimated from pg_class.reltuples, the planner's statistics as of the last ANALYZE or VACUUM",
+	sqlgen.MySQL:      "estimated from information_schema.TABLES.TABLE_ROWS, the storage engine's statistics",
+}
+
+// rowCount is the table's row count: unless exact, the vendor's estimate
+// among the size fields (rows_estimate), which costs no scan; a count
+// (SELECT COUNT(*), a full read of the table or an index) when exact, on
+// SQLite, or when the estimate is missing or not positive (PostgreSQL:
+// -1 until the table is first analyzed, 0 when it was analyzed empty).
+// The method says which.
+func (c *Cache) rowCount(ctx context.Context, size []backends.StatsField, exact bool) (int64, string, error) {
+	if src, ok := rowEstimateSources[c.target.dialect]; ok && !exact {
+		for _, f := range size {
+			if n, ok := f.Value.(int64); ok && f.Name == sqlgen.RowsEstimate && n > 0 {
+				return n, src, nil
+			}
+		}
+	}
+	var n int64
+	if err := c.db.QueryRowContext(ctx, c.st.Count()).Scan(&n); err != nil {
+		return 0, "", c.fail("count", err)
+	}
+	return n, rowsCounted, nil
+}
+
+// expiredCountLimit bounds the default report's count of expired rows: a
+// table of mostly expired rows is not read to its end. (A variable for
+// the tests.)
+var expiredCountLimit = 100_000
 
 // List pages through keys matching glob in key order; no cursor stays
 // open between pages, so callers may delete while walking.
@@ -651,6 +696,55 @@ func (c *Cache) List(ctx context.Context, glob string, fn func(backends.KeyInfo)
 	}
 }
 
+// ListKeyNames is List for the keys alone: the same pages, without
+// reading the rows' expiry or their values' length (which on PostgreSQL
+// reads every value, de-TOASTing large ones).
+func (c *Cache) ListKeyNames(ctx context.Context, glob string, fn func(key string) error) error {
+	if glob == "" {
+		glob = "*"
+	}
+	like, exact := sqlgen.GlobToLike(glob)
+	if !exact {
+		like = "%"
+	}
+	last := ""
+	const page = 1000
+	for {
+		rows, err := c.db.QueryContext(ctx, c.st.ListKeysLikeAfter(page), like, last)
+		if err != nil {
+			return c.fail("list", err)
+		}
+		var batch []string
+		scanned := 0
+		for rows.Next() {
+			var key string
+			if err := rows.Scan(&key); err != nil {
+				rows.Close()
+				return c.fail("list", err)
+			}
+			scanned++
+			last = key
+			// As in List: LIKE ignores case on SQLite and MySQL.
+			if (exact && c.target.dialect.CaseSensitiveLike()) || backends.MatchGlob(glob, key) {
+				batch = append(batch, key)
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return c.fail("list", err)
+		}
+		for _, k := range batch {
+			if err := fn(k); err != nil {
+				return err
+			}
+		}
+		if scanned < page {
+			return nil
+		}
+	}
+}
+
 // PruneExpired deletes expired rows in batches.
 func (c *Cache) PruneExpired(ctx context.Context, batch int, progress func(int)) (int, error) {
 	total := 0
@@ -674,14 +768,36 @@ func (c *Cache) PruneExpired(ctx context.Context, batch int, progress func(int))
 	}
 }
 
-// Stats reports rows, expired rows, expiry range, sizes and headroom.
+// Stats reports rows, expired rows, expiry range, sizes and headroom,
+// with no full read of the table where the vendor keeps statistics.
 func (c *Cache) Stats(ctx context.Context) ([]backends.StatsSection, error) {
-	var rows, expired int64
-	if err := c.db.QueryRowContext(ctx, c.st.Count()).Scan(&rows); err != nil {
-		return nil, c.fail("stats", err)
+	return c.StatsWith(ctx, backends.StatsOptions{})
+}
+
+// StatsWith is Stats; with o.Exact the rows and the expired rows are
+// counted whatever it takes. Otherwise rows is the vendor's estimate
+// (rowCount) and at most expiredCountLimit expired rows are counted, on
+// Django's index on expires; rows_method and expired_rows_method say what
+// each number is.
+func (c *Cache) StatsWith(ctx context.Context, o backends.StatsOptions) ([]backends.StatsSection, error) {
+	size := c.sizeFields(ctx)
+	rows, rowsMethod, err := c.rowCount(ctx, size, o.Exact)
+	if err != nil {
+		return nil, err
 	}
 	now := c.param(c.nowTime(), false)
-	if err := c.db.QueryRowContext(ctx, c.st.CountExpired(), now).Scan(&expired); err != nil {
+	var expired int64
+	expiredMethod := rowsCounted
+	if o.Exact {
+		err = c.db.QueryRowContext(ctx, c.st.CountExpired(), now).Scan(&expired)
+	} else {
+		err = c.db.QueryRowContext(ctx, c.st.CountExpiredUpTo(expiredCountLimit+1), now).Scan(&expired)
+		if expired > int64(expiredCountLimit) {
+			expired = int64(expiredCountLimit)
+			expiredMethod = fmt.Sprintf("counted up to %d: at least that many (--exact counts them all)", expiredCountLimit)
+		}
+	}
+	if err != nil {
 		return nil, c.fail("stats", err)
 	}
 	var lo, hi any
@@ -703,7 +819,9 @@ func (c *Cache) Stats(ctx context.Context) ([]backends.StatsSection, error) {
 		{Name: "vendor", Value: c.target.dialect.String()},
 		{Name: "table", Value: c.table},
 		{Name: "rows", Value: rows},
+		{Name: "rows_method", Value: rowsMethod},
 		{Name: "expired_rows", Value: expired},
+		{Name: "expired_rows_method", Value: expiredMethod},
 		{Name: "oldest_expiry", Value: stamp(lo)},
 		{Name: "newest_expiry", Value: stamp(hi)},
 		{Name: "max_entries", Value: c.maxEntries},
@@ -711,7 +829,7 @@ func (c *Cache) Stats(ctx context.Context) ([]backends.StatsSection, error) {
 		{Name: "cull_frequency", Value: c.cullFrequency},
 		{Name: "use_tz", Value: c.useTZ},
 	}
-	fields = append(fields, c.sizeFields(ctx)...)
+	fields = append(fields, size...)
 	return []backends.StatsSection{{Name: "db", Fields: fields}}, nil
 }
 
@@ -760,33 +878,11 @@ func (c *Cache) CountExpired(ctx context.Context) (int64, error) {
 // every KEY_PREFIX count, expired ones too, so for a narrower glob it is
 // an upper bound.
 func (c *Cache) EstimateKeys(ctx context.Context, glob string) (backends.Estimate, error) {
-	bound := glob != "" && glob != "*"
-	name := c.target.dialect.CatalogName(c.table, sqlgen.Options{})
-	for _, q := range c.st.TableSizeQueries() {
-		col := slices.Index(q.Columns, sqlgen.RowsEstimate)
-		if col < 0 {
-			continue
-		}
-		args := make([]any, q.NameArgs)
-		for i := range args {
-			args[i] = name
-		}
-		vals := make([]sql.NullInt64, len(q.Columns))
-		dest := make([]any, len(vals))
-		for i := range vals {
-			dest[i] = &vals[i]
-		}
-		// reltuples is -1 (0 before PostgreSQL 14) until the table is
-		// first analyzed: then count instead.
-		if err := c.db.QueryRowContext(ctx, q.SQL, args...).Scan(dest...); err == nil && vals[col].Valid && vals[col].Int64 > 0 {
-			return backends.Estimate{N: vals[col].Int64, Approximate: true, UpperBound: bound}, nil
-		}
+	n, method, err := c.rowCount(ctx, c.sizeFields(ctx), false)
+	if err != nil {
+		return backends.UnknownEstimate, err
 	}
-	var n int64
-	if err := c.db.QueryRowContext(ctx, c.st.Count()).Scan(&n); err != nil {
-		return backends.UnknownEstimate, c.fail("count", err)
-	}
-	return backends.Estimate{N: n, UpperBound: bound}, nil
+	return backends.Estimate{N: n, Approximate: method != rowsCounted, UpperBound: glob != "" && glob != "*"}, nil
 }
 
 // Ping checks the connection and the table.

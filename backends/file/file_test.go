@@ -318,7 +318,7 @@ func TestStatsProgress(t *testing.T) {
 	}
 	var seen atomic.Int64
 	var est backends.Estimate
-	secs, err := backends.StatsProgress(ctx, c, backends.Progress{
+	secs, err := backends.Stats(ctx, c, backends.StatsOptions{}, backends.Progress{
 		Estimate: func(e backends.Estimate) { est = e },
 		Done:     func(k int) { seen.Add(int64(k)) },
 	})

@@ -93,6 +93,7 @@ type Cache struct {
 	legacy     string
 	newcache   bool
 	defTimeout backends.Timeout
+	pool       connPool // idle text-protocol connections, per server index
 }
 
 var (
@@ -425,36 +426,53 @@ func (c *Cache) Incr(ctx context.Context, key string, delta int64) (pickle.Value
 
 // GetMany is one multi-get per server, the servers asked at once. Keys on
 // live servers are returned even when another server fails; the error then
-// names each failing server.
+// names each failing server. gomemcache takes no context, so the calls run
+// on their own and GetMany returns when ctx is done, naming the servers
+// that had not answered (their calls end at the socket timeout, and what
+// they return is dropped).
 func (c *Cache) GetMany(ctx context.Context, keys []string) (map[string]backends.Entry, error) {
 	out := make(map[string]backends.Entry, len(keys))
 	if err := ctx.Err(); err != nil {
 		return out, err
 	}
+	type result struct {
+		i     int
+		items map[string]*memcache.Item
+		err   error
+	}
 	groups := c.byServer(keys)
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	errs := make([]error, len(c.servers))
+	results := make(chan result, len(groups)) // never blocks a call GetMany has stopped waiting for
 	for i, g := range groups {
-		wg.Add(1)
 		go func(i int, g []string) {
-			defer wg.Done()
 			items, err := c.mc.GetMulti(g)
-			mu.Lock()
-			defer mu.Unlock()
-			for k, it := range items {
+			results <- result{i, items, err}
+		}(i, g)
+	}
+	errs := make([]error, len(c.servers))
+	answered := make(map[int]bool, len(groups))
+	for range groups {
+		select {
+		case r := <-results:
+			answered[r.i] = true
+			for k, it := range r.items {
 				e := backends.Entry{Data: it.Value, Flags: it.Flags}
 				if c.client == PythonMemcached && c.storedNone(e) {
 					continue
 				}
 				out[k] = e
 			}
-			if err != nil {
-				errs[i] = c.fail("get_many", c.servers[i], err)
+			if r.err != nil {
+				errs[r.i] = c.fail("get_many", c.servers[r.i], r.err)
 			}
-		}(i, g)
+		case <-ctx.Done():
+			for i := range groups {
+				if !answered[i] {
+					errs[i] = c.fail("get_many", c.servers[i], ctxCause(ctx, ctx.Err()))
+				}
+			}
+			return out, errors.Join(errs...)
+		}
 	}
-	wg.Wait()
 	return out, errors.Join(errs...)
 }
 
@@ -468,8 +486,32 @@ func (c *Cache) byServer(keys []string) map[int][]string {
 	return m
 }
 
+// use runs fn on a connection to server i: a kept one when there is one
+// (run again on a new connection if the server had closed it unseen), else
+// a new one. The connection is kept for the next call when fn succeeded.
+// A failed dial is reported as ("connect", err).
+func (c *Cache) use(ctx context.Context, i int, fn func(cn *conn) error) (op string, err error) {
+	cn := c.pool.get(ctx, i)
+	if cn != nil {
+		err = fn(cn)
+		if err == nil || !stale(cn, err) {
+			c.pool.put(i, cn, err == nil)
+			return "", err
+		}
+		cn.close()
+	}
+	cn, err = dialServer(ctx, c.servers[i], c.timeout)
+	if err != nil {
+		return "connect", err
+	}
+	err = fn(cn)
+	c.pool.put(i, cn, err == nil)
+	return "", err
+}
+
 // each runs fn against the servers idx at once, each on its own
-// connection, and joins the errors (each naming its server).
+// connection (kept for the next call), and joins the errors (each naming
+// its server).
 func (c *Cache) each(ctx context.Context, idx []int, fn func(i int, cn *conn) error) error {
 	var wg sync.WaitGroup
 	errs := make([]error, len(idx))
@@ -478,13 +520,12 @@ func (c *Cache) each(ctx context.Context, idx []int, fn func(i int, cn *conn) er
 		go func(j, i int) {
 			defer wg.Done()
 			s := c.servers[i]
-			cn, err := dialServer(ctx, s, c.timeout)
-			if err != nil {
+			op, err := c.use(ctx, i, func(cn *conn) error { return fn(i, cn) })
+			if op == "connect" {
 				errs[j] = c.fail("connect", s, err)
 				return
 			}
-			defer cn.close()
-			if err := fn(i, cn); err != nil {
+			if err != nil {
 				var se *backends.ServerError
 				if !errors.As(err, &se) && !errors.Is(err, backends.ErrUnsupported) {
 					err = c.fail("memcached", s, err)
@@ -602,16 +643,17 @@ func (c *Cache) DeleteMany(ctx context.Context, keys []string) (int, error) {
 // seconds, or t-1 for an item that never expires. Older servers answer
 // ERROR, reported as ErrUnsupported.
 func (c *Cache) TTL(ctx context.Context, key string) (backends.Timeout, error) {
-	s := c.server(key)
-	cn, err := dialServer(ctx, s, c.timeout)
-	if err != nil {
-		return backends.Timeout{}, c.fail("ttl", s, err)
-	}
-	defer cn.close()
-	if err := cn.send("mg %s t\r\n", key); err != nil {
-		return backends.Timeout{}, c.fail("ttl", s, err)
-	}
-	line, err := cn.line()
+	i := c.sel.Pick(key)
+	s := c.servers[i]
+	var line string
+	_, err := c.use(ctx, i, func(cn *conn) error {
+		if err := cn.send("mg %s t\r\n", key); err != nil {
+			return err
+		}
+		var err error
+		line, err = cn.line()
+		return err
+	})
 	if err != nil {
 		return backends.Timeout{}, c.fail("ttl", s, err)
 	}
@@ -680,20 +722,19 @@ func (c *Cache) DescribeClear(context.Context) (string, error) {
 // List walks "lru_crawler metadump" on every server, one at a time,
 // and reports the keys matching glob.
 func (c *Cache) List(ctx context.Context, glob string, fn func(backends.KeyInfo) error) error {
-	for _, s := range c.servers {
-		if err := c.listServer(ctx, s, glob, fn); err != nil {
+	for i, s := range c.servers {
+		op, err := c.use(ctx, i, func(cn *conn) error { return c.listServer(ctx, cn, s, glob, fn) })
+		if op == "connect" {
+			return c.fail("list", s, err)
+		}
+		if err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (c *Cache) listServer(ctx context.Context, s selector.Server, glob string, fn func(backends.KeyInfo) error) error {
-	cn, err := dialServer(ctx, s, c.timeout)
-	if err != nil {
-		return c.fail("list", s, err)
-	}
-	defer cn.close()
+func (c *Cache) listServer(ctx context.Context, cn *conn, s selector.Server, glob string, fn func(backends.KeyInfo) error) error {
 	// "metadump hash" walks the hash table (memcached 1.6.11+), which sees
 	// every item; "metadump all" walks the LRUs and can miss items being
 	// moved between them, so it is only the fallback for older servers.
@@ -886,5 +927,5 @@ func (c *Cache) Ping(ctx context.Context) error {
 // Codec is the client's flag encoding.
 func (c *Cache) Codec() backends.Codec { return c.codec }
 
-// Close releases gomemcache's idle connections.
-func (c *Cache) Close() error { return c.mc.Close() }
+// Close releases the idle connections, gomemcache's and ours.
+func (c *Cache) Close() error { return errors.Join(c.pool.close(), c.mc.Close()) }

@@ -70,8 +70,10 @@ var (
 	_ backends.MultiDeleter   = (*Cache)(nil)
 	_ backends.Clearer        = (*Cache)(nil)
 	_ backends.ClearDescriber = (*Cache)(nil)
+	_ backends.KeyNameLister  = (*Cache)(nil)
 	_ backends.Lister         = (*Cache)(nil)
 	_ backends.Statter        = (*Cache)(nil)
+	_ backends.OptionStatter  = (*Cache)(nil)
 	_ backends.Pinger         = (*Cache)(nil)
 	_ backends.Describer      = (*Cache)(nil)
 	_ backends.BulkLaner      = (*Cache)(nil)
@@ -640,6 +642,13 @@ func (c *Cache) List(ctx context.Context, glob string, fn func(backends.KeyInfo)
 	return c.scan(ctx, glob, true, fn)
 }
 
+// ListKeyNames is List without the details: SCAN alone, a third of the
+// commands, for callers that need only the names (pattern deletes,
+// keys --quiet).
+func (c *Cache) ListKeyNames(ctx context.Context, glob string, fn func(key string) error) error {
+	return c.scan(ctx, glob, false, func(ki backends.KeyInfo) error { return fn(ki.Key) })
+}
+
 // isReply reports an error the server answered for one command (such as
 // WRONGTYPE from STRLEN on a hash), as opposed to a failed connection.
 func isReply(err error) bool {
@@ -647,16 +656,49 @@ func isReply(err error) bool {
 	return errors.As(err, &rerr)
 }
 
+// scanPage is one SCAN reply.
+type scanPage struct {
+	keys []string
+	next uint64
+	err  error
+}
+
+// scan walks SCAN MATCH glob COUNT 1000 on the leader (every primary of a
+// cluster). The next page is asked for, on another pooled connection, while
+// fn handles the keys of this one: a pattern delete's UNLINK pipelines and
+// the following SCAN overlap, and the commands sent are the same. A walk
+// that stops early has asked for at most one page it does not read.
 func (c *Cache) scan(ctx context.Context, glob string, details bool, fn func(backends.KeyInfo) error) error {
 	if glob == "" {
 		glob = "*"
 	}
 	walk := func(ctx context.Context, node goredis.UniversalClient) error {
-		var cursor uint64
+		ctx, cancel := context.WithCancel(ctx)
+		var pending chan scanPage
+		defer func() {
+			cancel()
+			if pending != nil {
+				<-pending // the prefetch ends with the context
+			}
+		}()
+		fetch := func(cursor uint64) chan scanPage {
+			ch := make(chan scanPage, 1)
+			go func() {
+				keys, next, err := node.Scan(ctx, cursor, glob, batch).Result()
+				ch <- scanPage{keys, next, err}
+			}()
+			return ch
+		}
+		pending = fetch(0)
 		for {
-			keys, next, err := node.Scan(ctx, cursor, glob, batch).Result()
-			if err != nil {
-				return c.fail("scan", err)
+			p := <-pending
+			pending = nil
+			if p.err != nil {
+				return c.fail("scan", p.err)
+			}
+			keys := p.keys
+			if p.next != 0 {
+				pending = fetch(p.next)
 			}
 			var ttls []*goredis.DurationCmd
 			var sizes []*goredis.IntCmd
@@ -695,10 +737,9 @@ func (c *Cache) scan(ctx context.Context, glob string, details bool, fn func(bac
 					return err
 				}
 			}
-			if next == 0 {
+			if pending == nil {
 				return nil
 			}
-			cursor = next
 		}
 	}
 	if c.cluster != nil {

@@ -794,3 +794,124 @@ caches["default"].set_many({"a": "1", "b": "2", "c": "3"}, 300)`)
 		})
 	}
 }
+
+// TestListKeyNamesPages: the names-only walk sees every key of a walk of
+// several SCAN pages (the next page is fetched while the caller deletes
+// the keys of this one), sends no PTTL or STRLEN, and stops with the
+// callback's error.
+func TestListKeyNamesPages(t *testing.T) {
+	ctx := context.Background()
+	addr := testserver.Redis(t)
+	b := open(t, "redis://"+addr+"/0")
+	rc := goredis.NewClient(&goredis.Options{Addr: addr})
+	defer rc.Close()
+	const n = 3500
+	pipe := rc.Pipeline()
+	for i := 0; i < n; i++ {
+		pipe.Set(ctx, fmt.Sprintf(":1:page%d", i), "v", 0)
+	}
+	pipe.Set(ctx, ":1:other", "v", 0)
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	stop := errors.New("stop")
+	seen := 0
+	err := backends.ListKeys(ctx, b, ":1:page*", func(string) error {
+		seen++
+		if seen == 1500 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || seen != 1500 {
+		t.Fatalf("stopped walk: %v after %d keys", err, seen)
+	}
+	resetStats(t, addr)
+	got := map[string]bool{}
+	var batchKeys []string
+	deleted := 0
+	err = backends.ListKeys(ctx, b, ":1:page*", func(k string) error {
+		if !strings.HasPrefix(k, ":1:page") {
+			t.Errorf("listed %q", k)
+		}
+		got[k] = true
+		batchKeys = append(batchKeys, k)
+		if len(batchKeys) == 500 {
+			m, err := backends.DeleteMany(ctx, b, batchKeys)
+			deleted += m
+			batchKeys = batchKeys[:0]
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := backends.DeleteMany(ctx, b, batchKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deleted += m
+	if len(got) != n || deleted != n {
+		t.Errorf("listed %d distinct keys and deleted %d, want %d", len(got), deleted, n)
+	}
+	calls := commandCalls(t, addr)
+	if calls["pttl"] != 0 || calls["strlen"] != 0 || calls["scan"] < 4 {
+		t.Errorf("commands sent: %v; want SCAN pages only, no PTTL or STRLEN", calls)
+	}
+	if left, _ := rc.DBSize(ctx).Result(); left != 1 {
+		t.Errorf("%d keys left, want 1", left)
+	}
+}
+
+// TestStatsExactCountsPrefixKeys: above 100,000 keys in the database the
+// default report estimates the keys under KEY_PREFIX from a sample (and
+// says so); Exact counts them with a SCAN.
+func TestStatsExactCountsPrefixKeys(t *testing.T) {
+	ctx := context.Background()
+	addr := testserver.Redis(t)
+	rc := goredis.NewClient(&goredis.Options{Addr: addr})
+	defer rc.Close()
+	const mine, others = 60_000, 50_000
+	pipe := rc.Pipeline()
+	for i := 0; i < mine+others; i++ {
+		k := fmt.Sprintf("site:1:k%d", i)
+		if i >= mine {
+			k = fmt.Sprintf("other:1:k%d", i)
+		}
+		pipe.Set(ctx, k, "v", 0)
+		if pipe.Len() == 10_000 {
+			if _, err := pipe.Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b := open(t, "redis://"+addr+"/0?key_prefix=site")
+	field := func(secs []backends.StatsSection, name string) any {
+		for _, s := range secs {
+			for _, f := range s.Fields {
+				if s.Name == "cache" && f.Name == name {
+					return f.Value
+				}
+			}
+		}
+		return nil
+	}
+	secs, err := backends.Stats(ctx, b, backends.StatsOptions{}, backends.Progress{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := field(secs, "prefix_keys_method").(string); !strings.HasPrefix(m, "estimated") {
+		t.Errorf("default prefix_keys_method = %q, want an estimate", m)
+	}
+	secs, err = backends.Stats(ctx, b, backends.StatsOptions{Exact: true}, backends.Progress{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if field(secs, "prefix_keys") != int64(mine) || field(secs, "prefix_keys_method") != "counted" {
+		t.Errorf("exact: prefix_keys %v (%v), want %d counted", field(secs, "prefix_keys"), field(secs, "prefix_keys_method"), mine)
+	}
+}
