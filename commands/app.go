@@ -161,6 +161,11 @@ func errorLine(err error) string {
 	if errors.As(err, &f) {
 		return f.msg
 	}
+	if errors.Is(err, context.Canceled) {
+		// Only SIGINT or SIGTERM cancels a command's context (main.go);
+		// a bulk command has printed its partial summary already.
+		return "interrupted"
+	}
 	msg := err.Error()
 	if errors.Is(err, context.DeadlineExceeded) && !strings.Contains(msg, "deadline") {
 		msg += " (--deadline reached)"
