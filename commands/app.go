@@ -167,6 +167,9 @@ func errorLine(err error) string {
 		return "interrupted"
 	}
 	msg := err.Error()
+	if msg == context.DeadlineExceeded.Error() { // nothing more to say (a bulk command stopped waiting for stdin)
+		return "--deadline reached"
+	}
 	if errors.Is(err, context.DeadlineExceeded) && !strings.Contains(msg, "deadline") {
 		msg += " (--deadline reached)"
 	}

@@ -151,3 +151,16 @@ func TestInterruptedErrorLine(t *testing.T) {
 		t.Errorf("errorLine(%v) = %q, want interrupted", err, got)
 	}
 }
+
+func TestDeadlineErrorLine(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{context.DeadlineExceeded, "--deadline reached"},
+	} {
+		if got := errorLine(tc.err); got != tc.want {
+			t.Errorf("errorLine(%v) = %q, want %q", tc.err, got, tc.want)
+		}
+	}
+}
