@@ -1,9 +1,7 @@
 package commands
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"reflect"
 	"sort"
@@ -101,18 +99,6 @@ func cmdClear(e *env) error {
 	}
 	fmt.Fprintf(e.errw, "cleared: %s\n", what)
 	return nil
-}
-
-// stopNote is what a partial summary adds when err ended the command
-// early: an interruption (SIGINT, SIGTERM) or --deadline.
-func stopNote(err error) string {
-	switch {
-	case errors.Is(err, context.Canceled):
-		return " (interrupted)"
-	case errors.Is(err, context.DeadlineExceeded):
-		return " (--deadline reached)"
-	}
-	return ""
 }
 
 func cmdStats(e *env) error {

@@ -161,7 +161,15 @@ func errorLine(err error) string {
 	if errors.As(err, &f) {
 		return f.msg
 	}
+	if errors.Is(err, context.Canceled) {
+		// Only SIGINT or SIGTERM cancels a command's context (main.go);
+		// a bulk command has printed its partial summary already.
+		return "interrupted"
+	}
 	msg := err.Error()
+	if msg == context.DeadlineExceeded.Error() { // nothing more to say (a bulk command stopped waiting for stdin)
+		return "--deadline reached"
+	}
 	if errors.Is(err, context.DeadlineExceeded) && !strings.Contains(msg, "deadline") {
 		msg += " (--deadline reached)"
 	}

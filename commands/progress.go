@@ -1,6 +1,8 @@
 package commands
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -221,4 +223,16 @@ func (p *progress) of() string {
 		return ""
 	}
 	return "of " + p.totalText() + " "
+}
+
+// stopNote is what a partial summary adds when err ended the command
+// early: an interruption (SIGINT, SIGTERM) or --deadline.
+func stopNote(err error) string {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return " (interrupted)"
+	case errors.Is(err, context.DeadlineExceeded):
+		return " (--deadline reached)"
+	}
+	return ""
 }
