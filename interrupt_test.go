@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -182,15 +181,6 @@ const sentinel = "k with space"
 
 var sentinelWarning = regexp.QuoteMeta("will cause errors if used with memcached: ':1:k with space'")
 
-func fileCount(t *testing.T, dir string) int {
-	t.Helper()
-	m, err := filepath.Glob(filepath.Join(dir, "*.djcache"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(m)
-}
-
 // checkInterrupted checks the lines every interrupted bulk command ends
 // with: its summary, then "cachectl: interrupted".
 func checkInterrupted(t *testing.T, code int, stderr, summary string) {
@@ -220,7 +210,7 @@ func TestInterruptSetManyFileStdinOpen(t *testing.T) {
 	// 500 short lines (far less than 64 KiB) and no EOF: the first batch
 	// is stored while stdin stays open.
 	c.lines(0, 500, true)
-	c.waitFor("first batch of 500 files", func() bool { return fileCount(t, dir) == 500 })
+	c.waitFor("first batch of 500 files", func() bool { return countCacheFiles(t, dir) == 500 })
 	c.waitStderr("progress at 500", `set-many: 500\b`)
 	c.lines(500, 699, true, `{"key": "`+sentinel+`", "value": 1}`)
 	c.waitStderr("the warning for the 200th line", sentinelWarning)
@@ -229,7 +219,7 @@ func TestInterruptSetManyFileStdinOpen(t *testing.T) {
 	if c.stdout.Len() != 0 {
 		t.Errorf("keys listed as failed:\n%s", c.stdout.String())
 	}
-	if n := fileCount(t, dir); n != 500 {
+	if n := countCacheFiles(t, dir); n != 500 {
 		t.Errorf("%d files in the cache, want the first batch's 500 (the rest was never attempted)", n)
 	}
 }
@@ -302,13 +292,13 @@ func TestInterruptDeleteManyStdinOpen(t *testing.T) {
 	fill(t, url, 700)
 	c := startChild(t, "-C", url, "--deadline", "10m", "delete-many", "-")
 	c.lines(0, 500, false)
-	c.waitFor("the first batch deleted", func() bool { return fileCount(t, dir) == 200 })
+	c.waitFor("the first batch deleted", func() bool { return countCacheFiles(t, dir) == 200 })
 	c.waitStderr("progress at 500", `delete-many: 500\b`)
 	c.lines(500, 699, false, sentinel)
 	c.waitStderr("the warning for the 200th line", sentinelWarning)
 	code := c.interrupt()
 	checkInterrupted(t, code, c.stderr.String(), "delete-many: 500 of 500 key(s) deleted, 200 not attempted (interrupted)")
-	if n := fileCount(t, dir); n != 200 {
+	if n := countCacheFiles(t, dir); n != 200 {
 		t.Errorf("%d files left, want 200 (the keys never attempted)", n)
 	}
 }

@@ -641,65 +641,41 @@ var expiredCountLimit = 100_000
 // List pages through keys matching glob in key order; no cursor stays
 // open between pages, so callers may delete while walking.
 func (c *Cache) List(ctx context.Context, glob string, fn func(backends.KeyInfo) error) error {
-	if glob == "" {
-		glob = "*"
-	}
-	like, exact := sqlgen.GlobToLike(glob)
-	if !exact {
-		like = "%"
-	}
-	last := ""
-	const page = 1000
-	for {
-		rows, err := c.db.QueryContext(ctx, c.st.ListLikeAfter(page), like, last)
-		if err != nil {
-			return c.fail("list", err)
+	return listPages(ctx, c, glob, c.st.ListLikeAfter, func(rows *sql.Rows) (string, backends.KeyInfo, error) {
+		var key string
+		var exp any
+		var size int64
+		if err := rows.Scan(&key, &exp, &size); err != nil {
+			return "", backends.KeyInfo{}, err
 		}
-		var batch []backends.KeyInfo
-		scanned := 0
-		for rows.Next() {
-			var key string
-			var exp any
-			var size int64
-			if err := rows.Scan(&key, &exp, &size); err != nil {
-				rows.Close()
-				return c.fail("list", err)
-			}
-			scanned++
-			last = key
-			ki := backends.KeyInfo{Key: key, Size: size * 3 / 4}
-			if t, forever, err := c.readExpires(exp); err == nil {
-				ki.Forever = forever
-				if !forever {
-					ki.Expires = t
-				}
-			}
-			// LIKE ignores case on SQLite and MySQL's default collations:
-			// there the glob is checked again in Go.
-			if (exact && c.target.dialect.CaseSensitiveLike()) || backends.MatchGlob(glob, key) {
-				batch = append(batch, ki)
+		ki := backends.KeyInfo{Key: key, Size: size * 3 / 4}
+		if t, forever, err := c.readExpires(exp); err == nil {
+			ki.Forever = forever
+			if !forever {
+				ki.Expires = t
 			}
 		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return c.fail("list", err)
-		}
-		for _, ki := range batch {
-			if err := fn(ki); err != nil {
-				return err
-			}
-		}
-		if scanned < page {
-			return nil
-		}
-	}
+		return key, ki, nil
+	}, fn)
 }
 
 // ListKeyNames is List for the keys alone: the same pages, without
 // reading the rows' expiry or their values' length (which on PostgreSQL
 // reads every value, de-TOASTing large ones).
 func (c *Cache) ListKeyNames(ctx context.Context, glob string, fn func(key string) error) error {
+	return listPages(ctx, c, glob, c.st.ListKeysLikeAfter, func(rows *sql.Rows) (string, string, error) {
+		var key string
+		err := rows.Scan(&key)
+		return key, key, err
+	}, fn)
+}
+
+// listPages runs query (a page of rows after the last key, in key order)
+// until a short page, and calls fn with what scan makes of each row whose
+// key matches glob. Each page is read whole and its rows closed before fn
+// sees it, so fn may write to the table.
+func listPages[T any](ctx context.Context, c *Cache, glob string, query func(limit int) string,
+	scan func(*sql.Rows) (string, T, error), fn func(T) error) error {
 	if glob == "" {
 		glob = "*"
 	}
@@ -710,23 +686,24 @@ func (c *Cache) ListKeyNames(ctx context.Context, glob string, fn func(key strin
 	last := ""
 	const page = 1000
 	for {
-		rows, err := c.db.QueryContext(ctx, c.st.ListKeysLikeAfter(page), like, last)
+		rows, err := c.db.QueryContext(ctx, query(page), like, last)
 		if err != nil {
 			return c.fail("list", err)
 		}
-		var batch []string
+		var batch []T
 		scanned := 0
 		for rows.Next() {
-			var key string
-			if err := rows.Scan(&key); err != nil {
+			key, item, err := scan(rows)
+			if err != nil {
 				rows.Close()
 				return c.fail("list", err)
 			}
 			scanned++
 			last = key
-			// As in List: LIKE ignores case on SQLite and MySQL.
+			// LIKE ignores case on SQLite and MySQL's default collations:
+			// there the glob is checked again in Go.
 			if (exact && c.target.dialect.CaseSensitiveLike()) || backends.MatchGlob(glob, key) {
-				batch = append(batch, key)
+				batch = append(batch, item)
 			}
 		}
 		err = rows.Err()
@@ -734,8 +711,8 @@ func (c *Cache) ListKeyNames(ctx context.Context, glob string, fn func(key strin
 		if err != nil {
 			return c.fail("list", err)
 		}
-		for _, k := range batch {
-			if err := fn(k); err != nil {
+		for _, item := range batch {
+			if err := fn(item); err != nil {
 				return err
 			}
 		}
