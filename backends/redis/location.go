@@ -675,8 +675,8 @@ func prepare(cfg *backends.Config) error {
 				cfg.Params[name] = x
 			case bool:
 				cfg.Params[name] = strconv.FormatBool(x)
-			case float64:
-				cfg.Params[name] = strconv.FormatFloat(x, 'f', -1, 64)
+			case json.Number:
+				cfg.Params[name] = backends.NumberText(x)
 			default:
 				b, _ := json.Marshal(x)
 				cfg.Params[name] = string(b)
