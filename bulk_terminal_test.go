@@ -48,7 +48,13 @@ func openPTY(t *testing.T) (master, slave *os.File) {
 // returns what the terminal received.
 func runOnTerminal(t *testing.T, stdin io.Reader, args ...string) (int, string) {
 	t.Helper()
-	t.Setenv("CACHECTL_PROGRESS", "")
+	return runOnTerminalWith(t, "", stdin, args...)
+}
+
+// runOnTerminalWith is runOnTerminal with CACHECTL_PROGRESS=progress.
+func runOnTerminalWith(t *testing.T, progress string, stdin io.Reader, args ...string) (int, string) {
+	t.Helper()
+	t.Setenv("CACHECTL_PROGRESS", progress)
 	master, slave := openPTY(t)
 	var shown bytes.Buffer
 	read := make(chan struct{})

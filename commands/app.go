@@ -166,6 +166,12 @@ func errorLine(err error) string {
 		// a bulk command has printed its partial summary already.
 		return "interrupted"
 	}
+	var de *deadlineError
+	if errors.As(err, &de) {
+		// Stopped by --deadline; a bulk command has printed its partial
+		// summary, marked, already (--debug shows the cause).
+		return "--deadline reached"
+	}
 	msg := err.Error()
 	if msg == context.DeadlineExceeded.Error() { // nothing more to say (a bulk command stopped waiting for stdin)
 		return "--deadline reached"

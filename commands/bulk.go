@@ -197,14 +197,21 @@ func (e *env) lineOutput(prog *progress) io.Writer {
 // documentProgress is newProgress for a command that writes one document
 // (get-many's JSON object, a line without end) to stdout: no progress
 // line when stdout is the same terminal as stderr, where the two would
-// overwrite each other; CACHECTL_PROGRESS=always still forces it.
+// overwrite each other. CACHECTL_PROGRESS=always still forces it there;
+// then stdout is wrapped so that the line is erased before the document
+// is written, and not drawn again inside it (documentWriter).
 func (e *env) documentProgress(label string) *progress {
-	if os.Getenv("CACHECTL_PROGRESS") != "always" && oneTerminal(e.out, e.errw) {
+	if !oneTerminal(e.out, e.errw) {
+		return e.newProgress(label)
+	}
+	if os.Getenv("CACHECTL_PROGRESS") != "always" {
 		quiet := *e
 		quiet.errw = io.Discard // newProgress is silent off a terminal
 		return quiet.newProgress(label)
 	}
-	return e.newProgress(label)
+	p := e.newProgress(label)
+	e.out = documentWriter{w: e.out, p: p}
+	return p
 }
 
 // batcher collects distinct final keys, each with the user key it came
@@ -268,12 +275,26 @@ func cmdGetMany(e *env) error {
 	finish := sync.OnceFunc(prog.finish)
 	defer finish()
 	w := bufio.NewWriterSize(e.out, 64<<10)
-	defer w.Flush()
 	opening, sep, kv, closing := "{", ", ", ": ", "}\n"
 	if f != "repr" {
 		sep, kv = ",", ":"
 	}
-	io.WriteString(w, opening)
+	// Stdout stays empty until the first batch is fetched; from then on it
+	// is always a whole document, closed whatever ends the command (an
+	// error, an interruption, --deadline), holding the keys found so far.
+	opened := false
+	open := func() {
+		if !opened {
+			io.WriteString(w, opening)
+			opened = true
+		}
+	}
+	defer func() {
+		if opened {
+			io.WriteString(w, closing)
+		}
+		w.Flush()
+	}()
 	// A goroutine reads the keys and starts each batch's fetch in a
 	// goroutine of its own, at most lanes at a time, while this one decodes
 	// and writes the batches in input order: the network, the server and
@@ -350,14 +371,17 @@ func cmdGetMany(e *env) error {
 			continue
 		}
 		if r.err != nil {
-			if e.ctx.Err() == nil {
+			if e.ctx.Err() == nil && !e.atDeadline(r.err) {
 				return r.err
 			}
-			// Interrupted: what was fetched before stays a valid document.
-			stopped = e.ctx.Err()
+			// Interrupted, or --deadline (a socket timeout may fire just
+			// before the context's): what was fetched before stays a
+			// valid document.
+			stopped = e.stopCause(r.err)
 			notFetched += len(r.finals)
 			continue
 		}
+		open()
 		for i, fk := range r.finals {
 			ent, ok := r.got[fk]
 			if !ok {
@@ -394,11 +418,17 @@ func cmdGetMany(e *env) error {
 		asked += len(r.finals)
 		prog.add(len(r.finals))
 	}
-	io.WriteString(w, closing)
+	if stopped == nil {
+		open() // no key at all (an empty stdin): an empty document
+	}
+	if opened {
+		io.WriteString(w, closing)
+		opened = false
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
 	if stopped != nil {
-		if err := w.Flush(); err != nil {
-			return err
-		}
 		finish()
 		fmt.Fprintf(e.errw, "get-many: %d of %d key(s) found, %d not fetched%s\n", n, asked, notFetched+notStarted, stopNote(stopped))
 		return stopped
@@ -606,6 +636,10 @@ func cmdSetMany(e *env) error {
 	}
 	close(work)
 	writers.Wait()
+	if err == nil && lastErr != nil && e.atDeadline(lastErr) {
+		err = lastErr // a batch failed at --deadline: the summary says so
+	}
+	err = e.stopCause(err)
 	prog.finish()
 	fmt.Fprintf(e.errw, "set-many: %d stored, %d failed, %d skipped%s\n", stored, failed, skipped, stopNote(err))
 	if err != nil {
@@ -613,12 +647,27 @@ func cmdSetMany(e *env) error {
 	}
 	if failed > 0 || skipped > 0 {
 		if lastErr != nil {
+			if keepGoing && failed > 0 {
+				// The summary line says set-many already: the count and
+				// the backend's reason (the server's reply) are enough.
+				return fmt.Errorf("%d key(s) could not be stored: %w", failed, lastErr)
+			}
 			return lastErr
 		}
-		return fmt.Errorf("set-many: %d key(s) could not be stored: %w", failed, backends.ErrUnavailable)
+		return notStored{failed}
 	}
 	return nil
 }
+
+// notStored is the error of keys a backend reported not stored without
+// saying why (exit 3).
+type notStored struct{ n int }
+
+func (e notStored) Error() string {
+	return fmt.Sprintf("%d key(s) could not be stored (the backend gave no reason)", e.n)
+}
+
+func (e notStored) Unwrap() error { return backends.ErrUnavailable }
 
 // failedUserKeys maps the final keys a SetMany reported failed back to the
 // user keys of the batch, in the order reported.
@@ -936,6 +985,10 @@ func cmdDeleteMany(e *env) error {
 	if cerr := e.ctx.Err(); cerr != nil && err != nil {
 		err = cerr // a read or a batch cut short by the interruption
 	}
+	if err == nil && lastErr != nil && e.atDeadline(lastErr) {
+		err = lastErr // a batch failed at --deadline (--keep-going)
+	}
+	err = e.stopCause(err)
 	finish()
 	tail := ""
 	if notAttempted > 0 {

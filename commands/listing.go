@@ -212,9 +212,19 @@ func (e *env) deleteMatchingFunc(glob, what string, keep func(stored string) boo
 		e.estimateKeys(prog, glob)
 	}
 	start := time.Now()
+	// started: a listing page came back (a key was listed), so the summary
+	// has something to say; before that, an error (a refused connection,
+	// a wrong password) or an interruption is reported alone.
+	// notAttempted: keys listed but never sent for deletion.
+	started, notAttempted := false, 0
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
+		}
+		if err := e.ctx.Err(); err != nil && !dry {
+			notAttempted += len(batch)
+			batch = batch[:0]
+			return err
 		}
 		if dry {
 			for _, k := range batch {
@@ -253,6 +263,7 @@ func (e *env) deleteMatchingFunc(glob, what string, keep func(stored string) boo
 		return nil
 	}
 	err = l.List(e.ctx, glob, func(ki backends.KeyInfo) error {
+		started = true
 		if keep != nil && !keep(ki.Key) {
 			return nil
 		}
@@ -263,17 +274,27 @@ func (e *env) deleteMatchingFunc(glob, what string, keep func(stored string) boo
 		}
 		return nil
 	})
-	if err == nil {
-		err = flush()
-	}
-	prog.finish()
-	if dry {
-		fmt.Fprintf(e.errw, "dry run: %d key(s) match, nothing deleted\n", matched)
-	} else {
-		fmt.Fprintf(e.errw, "matched %d, deleted %d, failed %d\n", matched, deleted, failed)
-	}
 	if err != nil && errors.Is(err, backends.ErrCacheMiss) {
 		err = nil
+	}
+	if err == nil {
+		err = flush()
+	} else if !dry {
+		notAttempted += len(batch) // listed, the listing then failed or was interrupted
+	}
+	err = e.stopCause(err)
+	prog.finish()
+	if started || err == nil {
+		tail := ""
+		if notAttempted > 0 {
+			tail = fmt.Sprintf(", %d not attempted", notAttempted)
+		}
+		tail += stopNote(err)
+		if dry {
+			fmt.Fprintf(e.errw, "dry run: %d key(s) match, nothing deleted%s\n", matched, tail)
+		} else {
+			fmt.Fprintf(e.errw, "matched %d, deleted %d, failed %d%s\n", matched, deleted, failed, tail)
+		}
 	}
 	if err == nil && lastErr != nil {
 		err = lastErr // --keep-going: exit non-zero when anything failed

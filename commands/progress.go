@@ -23,7 +23,9 @@ import (
 //	deleting: 4000 of at most 10000 (1200/s, ETA at most 5s)   an upper bound
 //
 // The ETA is shown only with a total, and dropped with the total once the
-// count passes it. It is silent unless stderr is a terminal or
+// count passes it; it waits until the rate rests on enough measurement
+// (etaAfter of work and etaReports reports), and a remainder under a
+// second is not shown (no "ETA 0s", "ETA at most 0s"). It is silent unless stderr is a terminal or
 // CACHECTL_PROGRESS=always; its methods are safe for concurrent use.
 type progress struct {
 	mu        sync.Mutex
@@ -35,6 +37,7 @@ type progress struct {
 	start     time.Time
 	last      time.Time
 	n         int
+	reports   int  // calls to add with work done
 	total     int  // 0 = unknown
 	estimated bool // total is an estimate, and says so
 	bound     bool // total is an upper bound, and says so
@@ -44,6 +47,15 @@ type progress struct {
 
 // progressEvery is the shortest time between two redraws.
 const progressEvery = 200 * time.Millisecond
+
+// etaAfter and etaReports are the least work measured before an ETA is
+// shown: the first reports come after the connection is made and the first
+// batch is listed, so a rate taken from them alone inflates the ETA (a
+// first redraw at "1 of 2000" would say "ETA 6m6s").
+const (
+	etaAfter   = time.Second
+	etaReports = 3
+)
 
 // newProgress reports on stderr when it is a terminal; CACHECTL_PROGRESS=always
 // forces it (for tests and logs), =never silences it.
@@ -108,6 +120,9 @@ func (p *progress) add(n int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.n += n
+	if n > 0 {
+		p.reports++
+	}
 	if !p.on || p.n == 0 {
 		return
 	}
@@ -127,16 +142,19 @@ func (p *progress) add(n int) {
 // line renders the progress at now.
 func (p *progress) line(now time.Time) string {
 	rate := 0.0
-	if el := now.Sub(p.start).Seconds(); el > 0 {
-		rate = float64(p.n) / el
+	el := now.Sub(p.start)
+	if el > 0 {
+		rate = float64(p.n) / el.Seconds()
 	}
 	if p.total <= 0 || p.n > p.total {
 		return fmt.Sprintf("%s: %d (%.0f/s)", p.label, p.n, rate)
 	}
 	s := fmt.Sprintf("%s: %d of %s (%.0f/s", p.label, p.n, p.totalText(), rate)
-	if rate > 0 {
-		eta := time.Duration(float64(p.total-p.n) / rate * float64(time.Second))
-		s += ", ETA " + p.qualify(eta.Round(time.Second).String())
+	if rate > 0 && el >= etaAfter && p.reports >= etaReports {
+		eta := time.Duration(float64(p.total-p.n) / rate * float64(time.Second)).Round(time.Second)
+		if eta >= time.Second {
+			s += ", ETA " + p.qualify(eta.String())
+		}
 	}
 	return s + ")"
 }
@@ -200,6 +218,31 @@ type erasingWriter struct {
 func (c erasingWriter) Write(b []byte) (int, error) {
 	c.p.clear()
 	return c.w.Write(b)
+}
+
+// documentWriter is erasingWriter for output that is one line without end
+// (get-many's JSON document): the line is erased before the first write,
+// and no longer drawn after it, since a redraw would land inside the
+// document's line.
+type documentWriter struct {
+	w io.Writer
+	p *progress
+}
+
+func (c documentWriter) Write(b []byte) (int, error) {
+	c.p.silence()
+	return c.w.Write(b)
+}
+
+// silence erases the line and draws no more.
+func (p *progress) silence() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.shown {
+		fmt.Fprint(p.w, "\r\033[K")
+		p.shown = false
+	}
+	p.on = false
 }
 
 // oneTerminal reports whether a and b are one terminal (stdout and stderr

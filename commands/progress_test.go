@@ -41,7 +41,9 @@ func TestProgressLine(t *testing.T) {
 		{"estimated upper bound", backends.Estimate{N: 2000, Approximate: true, UpperBound: true}, 500,
 			"deleting: 500 of at most ~2000 estimated (100/s, ETA at most ~15s)"},
 		{"past the estimate: no total, no ETA", backends.Estimate{N: 400, Approximate: true}, 500, "deleting: 500 (100/s)"},
-		{"done", backends.Estimate{N: 500}, 500, "deleting: 500 of 500 (100/s, ETA 0s)"},
+		{"done: no ETA 0s", backends.Estimate{N: 500}, 500, "deleting: 500 of 500 (100/s)"},
+		{"upper bound almost done: no ETA at most 0s", backends.Estimate{N: 501, UpperBound: true}, 500,
+			"deleting: 500 of at most 501 (100/s)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -49,8 +51,12 @@ func TestProgressLine(t *testing.T) {
 			clk := &fakeClock{t: time.Unix(1_700_000_000, 0)}
 			p := newProgressClock(&w, "deleting", true, clk.now, false)
 			p.estimate(tc.est)
-			clk.advance(5 * time.Second)
-			p.add(tc.done)
+			// The work is reported in four parts over 5s.
+			q := tc.done / 4
+			for _, part := range []int{q, q, q, tc.done - 3*q} {
+				clk.advance(5 * time.Second / 4)
+				p.add(part)
+			}
 			if got := lastLine(&w); got != tc.want {
 				t.Errorf("line = %q, want %q", got, tc.want)
 			}
@@ -68,8 +74,10 @@ func TestProgressSetManyTotal(t *testing.T) {
 	clk := &fakeClock{t: time.Unix(1_700_000_000, 0)}
 	p := newProgressClock(&w, "set-many", true, clk.now, false)
 	p.total, p.estimated = 12000, true
-	clk.advance(2 * time.Second)
-	p.add(2000)
+	for i := 0; i < 4; i++ {
+		clk.advance(time.Second / 2)
+		p.add(500)
+	}
 	if got, want := lastLine(&w), "set-many: 2000 of ~12000 estimated (1000/s, ETA ~10s)"; got != want {
 		t.Errorf("line = %q, want %q", got, want)
 	}
@@ -184,5 +192,71 @@ func TestProgressWidth(t *testing.T) {
 	}
 	if !strings.HasSuffix(w.String(), "\033[K") {
 		t.Errorf("the line does not erase what a longer one left: %q", w.String())
+	}
+}
+
+// TestProgressETAWaitsForMeasurement: the first redraws, taken right
+// after the connection and the first listing page, show no ETA (their
+// rate would inflate it: "1 of 2000 ... ETA 6m6s"); it comes once etaAfter
+// of work and etaReports reports were measured.
+func TestProgressETAWaitsForMeasurement(t *testing.T) {
+	var w bytes.Buffer
+	clk := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	p := newProgressClock(&w, "deleting", true, clk.now, false)
+	p.estimate(backends.Estimate{N: 2000})
+	clk.advance(183 * time.Millisecond)
+	p.add(1) // the first redraw: 1 of 2000 at 5/s
+	if got, want := lastLine(&w), "deleting: 1 of 2000 (5/s)"; got != want {
+		t.Errorf("first redraw = %q, want %q (no ETA yet)", got, want)
+	}
+	clk.advance(progressEvery)
+	p.add(99)
+	if got := lastLine(&w); strings.Contains(got, "ETA") {
+		t.Errorf("ETA before %s of work: %q", etaAfter, got)
+	}
+	clk.t = time.Unix(1_700_000_001, 0) // 1s of work, 3 reports
+	p.add(100)
+	if got, want := lastLine(&w), "deleting: 200 of 2000 (200/s, ETA 9s)"; got != want {
+		t.Errorf("line = %q, want %q", got, want)
+	}
+}
+
+// TestProgressETAWaitsForReports: a long first batch is one measurement,
+// not enough for an ETA however long it took.
+func TestProgressETAWaitsForReports(t *testing.T) {
+	var w bytes.Buffer
+	clk := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	p := newProgressClock(&w, "pruning", true, clk.now, false)
+	p.estimate(backends.Estimate{N: 20000})
+	clk.advance(3 * time.Second)
+	p.add(5000)
+	if got, want := lastLine(&w), "pruning: 5000 of 20000 (1667/s)"; got != want {
+		t.Errorf("line = %q, want %q", got, want)
+	}
+	for i := 0; i < etaReports-1; i++ {
+		clk.advance(time.Second)
+		p.add(1000)
+	}
+	if got := lastLine(&w); !strings.Contains(got, ", ETA ") {
+		t.Errorf("no ETA after %d reports over 5s: %q", etaReports, got)
+	}
+}
+
+// TestDocumentWriter: the progress line is erased before the document
+// is written and never drawn inside it.
+func TestDocumentWriter(t *testing.T) {
+	var both bytes.Buffer // one terminal: stdout and stderr interleave in it
+	clk := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	p := newProgressClock(&both, "get-many", true, clk.now, true)
+	w := documentWriter{w: &both, p: p}
+	clk.advance(time.Second)
+	p.add(500)
+	w.Write([]byte(`{"a":1,`))
+	clk.advance(time.Second)
+	p.add(500) // would land inside the document's line
+	w.Write([]byte(`"b":2}` + "\n"))
+	p.finish()
+	if want := "\rget-many: 500 (500/s)\033[K\r\033[K{\"a\":1,\"b\":2}\n"; both.String() != want {
+		t.Errorf("terminal got %q, want %q", both.String(), want)
 	}
 }

@@ -156,11 +156,18 @@ func cmdPruneExpired(e *env) error {
 		return err
 	}
 	prog := e.newProgress("pruning")
-	n, err := backends.PruneExpired(e.ctx, b, e.c.Int("batch"), prog.report())
+	// The summary is printed once a batch came back (or the command
+	// completed): a missing table or an unreachable database is reported
+	// alone, not after "0 expired row(s) deleted".
+	batches := 0
+	rep := prog.report()
+	done := rep.Done
+	rep.Done = func(n int) { batches++; done(n) }
+	n, err := backends.PruneExpired(e.ctx, b, e.c.Int("batch"), rep)
 	prog.finish()
-	if errors.Is(err, backends.ErrUnsupported) {
-		return err
+	err = e.stopCause(err)
+	if err == nil || (batches > 0 && !errors.Is(err, backends.ErrUnsupported)) {
+		fmt.Fprintf(e.errw, "prune-expired: %d expired row(s) deleted%s\n", n, stopNote(err))
 	}
-	fmt.Fprintf(e.errw, "prune-expired: %d expired row(s) deleted\n", n)
 	return err
 }
