@@ -123,7 +123,15 @@ type Clearer interface {
 
 // ClearDescriber says, for a confirmation prompt, what Clear would remove.
 type ClearDescriber interface {
-	DescribeClear(ctx context.Context) (string, error)
+	DescribeClear(ctx context.Context) (ClearPlan, error)
+}
+
+// ClearPlan is what a clear will do, said before (Ask, e.g. "delete 40
+// .djcache file(s) in DIR") and after it is done (Done(n), n being how many
+// entries the clear reported removing, -1 when it reports none).
+type ClearPlan struct {
+	Ask  string
+	Done func(n int) string
 }
 
 // Pinger checks that the cache answers.

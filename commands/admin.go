@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -71,14 +70,14 @@ func cmdClear(e *env) error {
 	if err != nil {
 		return err
 	}
-	what := "clear " + e.location()
+	loc := e.location()
+	plan := backends.ClearPlan{Ask: "clear " + loc, Done: func(int) string { return loc }}
 	if d, ok := b.(backends.ClearDescriber); ok {
-		desc, err := d.DescribeClear(e.ctx)
-		if err != nil {
+		if plan, err = d.DescribeClear(e.ctx); err != nil {
 			return err
 		}
-		what = desc
 	}
+	what := plan.Ask
 	if e.c.Bool("dry-run") {
 		fmt.Fprintf(e.out, "dry run: would %s\n", what)
 		return nil
@@ -99,50 +98,8 @@ func cmdClear(e *env) error {
 		}
 		return err
 	}
-	fmt.Fprintf(e.errw, "cleared: %s\n", clearedText(what, e.location(), n))
+	fmt.Fprintf(e.errw, "cleared: %s\n", plan.Done(n))
 	return nil
-}
-
-// The confirmations the backends' DescribeClear writes (backends/file, db,
-// redis, memcached), read back to say what was done.
-var (
-	clearFilesRe = regexp.MustCompile(`^delete (\d+) (\.djcache file\(s\)) in (.*)$`)
-	clearRowsRe  = regexp.MustCompile(`^delete all .*?row\(s\) of (table ".*") in (.*?)( \(every KEY_PREFIX and version\))?$`)
-	clearRedisRe = regexp.MustCompile(`^FLUSHDB (.*): (\d+) key\(s\), (.*)$`)
-	clearMcRe    = regexp.MustCompile(`^flush_all on (.*): every item on them goes, (.*)$`)
-	clearMcBinRe = regexp.MustCompile(`^flush every item on (.*), (not only .*)$`)
-	clearPlainRe = regexp.MustCompile(`^clear (.*)$`)
-)
-
-// clearedText is the done-message of a clear whose confirmation was what
-// (a DescribeClear text, or "clear LOCATION"), in the past tense:
-// "10699 .djcache file(s) removed from DIR", `all rows of table "t"
-// deleted in DB`. n is the count the clear reported, -1 when it reports
-// none. A text of no known form is given as confirmed.
-func clearedText(what, location string, n int) string {
-	if m := clearFilesRe.FindStringSubmatch(what); m != nil {
-		count := m[1]
-		if n >= 0 {
-			count = fmt.Sprint(n) // what went, not what was counted before
-		}
-		return fmt.Sprintf("%s %s removed from %s", count, m[2], m[3])
-	}
-	if m := clearRowsRe.FindStringSubmatch(what); m != nil {
-		return fmt.Sprintf("all rows of %s deleted in %s%s", m[1], m[2], m[3])
-	}
-	if m := clearRedisRe.FindStringSubmatch(what); m != nil {
-		return fmt.Sprintf("%s flushed (FLUSHDB): %s key(s) removed, %s", m[1], m[2], m[3])
-	}
-	if m := clearMcRe.FindStringSubmatch(what); m != nil {
-		return fmt.Sprintf("every item flushed (flush_all) on %s, %s", m[1], m[2])
-	}
-	if m := clearMcBinRe.FindStringSubmatch(what); m != nil {
-		return fmt.Sprintf("every item flushed on %s, %s", m[1], m[2])
-	}
-	if m := clearPlainRe.FindStringSubmatch(what); m != nil && m[1] == location {
-		return location
-	}
-	return "done, as confirmed: " + what
 }
 
 func cmdStats(e *env) error {

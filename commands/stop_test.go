@@ -11,36 +11,6 @@ import (
 	"github.com/cachectl/cachectl/backends"
 )
 
-// TestClearedText: the done-message of a clear is in the past tense, for
-// every backend's confirmation text, never the confirmation itself.
-func TestClearedText(t *testing.T) {
-	loc := "dummy dummy://"
-	for _, tc := range []struct {
-		what string
-		n    int
-		want string
-	}{
-		{"delete 10699 .djcache file(s) in /var/tmp/c", 10699, "10699 .djcache file(s) removed from /var/tmp/c"},
-		{"delete 40 .djcache file(s) in /var/tmp/c", 38, "38 .djcache file(s) removed from /var/tmp/c"}, // what went
-		{`delete all 5 row(s) of table "t" in sqlite:///x.db (every KEY_PREFIX and version)`, -1,
-			`all rows of table "t" deleted in sqlite:///x.db (every KEY_PREFIX and version)`},
-		{`delete all (about 900, estimated from pg_class.reltuples, the planner's statistics) row(s) of table "t" in postgres://h/db (every KEY_PREFIX and version)`, -1,
-			`all rows of table "t" deleted in postgres://h/db (every KEY_PREFIX and version)`},
-		{`FLUSHDB db 3 on 127.0.0.1:6379: 12 key(s), including keys outside KEY_PREFIX "p"`, -1,
-			`db 3 on 127.0.0.1:6379 flushed (FLUSHDB): 12 key(s) removed, including keys outside KEY_PREFIX "p"`},
-		{"flush_all on 2 server(s) (a:11211, b:11211): every item on them goes, not only this cache's keys", -1,
-			"every item flushed (flush_all) on 2 server(s) (a:11211, b:11211), not only this cache's keys"},
-		{"flush every item on 1 server(s) (a:11211), not only this cache's keys", -1,
-			"every item flushed on 1 server(s) (a:11211), not only this cache's keys"},
-		{"clear " + loc, -1, loc},
-		{"wipe something new", -1, "done, as confirmed: wipe something new"},
-	} {
-		if got := clearedText(tc.what, loc, tc.n); got != tc.want {
-			t.Errorf("clearedText(%q, %d) =\n%q, want\n%q", tc.what, tc.n, got, tc.want)
-		}
-	}
-}
-
 // TestStopCause: an error at or after the deadline of the command's
 // context is the deadline (exit 3, "--deadline reached", summaries marked),
 // whatever failed; before it, it stays itself.

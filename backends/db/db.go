@@ -587,19 +587,22 @@ func (c *Cache) Clear(ctx context.Context) error {
 
 // DescribeClear says how many rows go: the vendor's estimate where it
 // has one (see rowCount), else a count.
-func (c *Cache) DescribeClear(ctx context.Context) (string, error) {
+func (c *Cache) DescribeClear(ctx context.Context) (backends.ClearPlan, error) {
 	var size []backends.StatsField
 	if c.target.dialect != sqlgen.SQLite {
 		size = c.sizeFields(ctx)
 	}
 	n, method, err := c.rowCount(ctx, size, false)
 	if err != nil {
-		return "", err
+		return backends.ClearPlan{}, err
+	}
+	done := func(int) string {
+		return fmt.Sprintf("all rows of table %q deleted in %s (every KEY_PREFIX and version)", c.table, c.target.display)
 	}
 	if method != rowsCounted {
-		return fmt.Sprintf("delete all (about %d, %s) row(s) of table %q in %s (every KEY_PREFIX and version)", n, method, c.table, c.target.display), nil
+		return backends.ClearPlan{Ask: fmt.Sprintf("delete all (about %d, %s) row(s) of table %q in %s (every KEY_PREFIX and version)", n, method, c.table, c.target.display), Done: done}, nil
 	}
-	return fmt.Sprintf("delete all %d row(s) of table %q in %s (every KEY_PREFIX and version)", n, c.table, c.target.display), nil
+	return backends.ClearPlan{Ask: fmt.Sprintf("delete all %d row(s) of table %q in %s (every KEY_PREFIX and version)", n, c.table, c.target.display), Done: done}, nil
 }
 
 // rowsCounted is the rows_method of an exact count.

@@ -180,7 +180,8 @@ func TestStatsReadsNoWholeTable(t *testing.T) {
 		}
 	}
 
-	desc, err := c.DescribeClear(ctx)
+	plan, err := c.DescribeClear(ctx)
+	desc := plan.Ask
 	if err != nil || !strings.Contains(desc, "about ") || !strings.Contains(desc, "estimated from pg_class.reltuples") {
 		t.Errorf("DescribeClear = %q, %v; want the estimate, said so", desc, err)
 	}

@@ -465,12 +465,20 @@ func (c *Cache) EstimateKeys(ctx context.Context, glob string) (backends.Estimat
 }
 
 // DescribeClear says how many files clear would delete.
-func (c *Cache) DescribeClear(ctx context.Context) (string, error) {
+func (c *Cache) DescribeClear(ctx context.Context) (backends.ClearPlan, error) {
 	n, err := c.Count(ctx)
 	if err != nil {
-		return "", err
+		return backends.ClearPlan{}, err
 	}
-	return fmt.Sprintf("delete %d .djcache file(s) in %s", n, c.Dir), nil
+	return backends.ClearPlan{
+		Ask: fmt.Sprintf("delete %d .djcache file(s) in %s", n, c.Dir),
+		Done: func(removed int) string {
+			if removed < 0 {
+				removed = n
+			}
+			return fmt.Sprintf("%d .djcache file(s) removed from %s", removed, c.Dir)
+		},
+	}, nil
 }
 
 // cull applies MAX_ENTRIES/CULL_FREQUENCY before a write, as Django does:

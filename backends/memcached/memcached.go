@@ -714,9 +714,14 @@ func (c *Cache) Clear(ctx context.Context) error {
 }
 
 // DescribeClear names every server that will be flushed.
-func (c *Cache) DescribeClear(context.Context) (string, error) {
-	return fmt.Sprintf("flush_all on %d server(s) (%s): every item on them goes, not only this cache's keys",
-		len(c.servers), c.serverNames()), nil
+func (c *Cache) DescribeClear(context.Context) (backends.ClearPlan, error) {
+	return backends.ClearPlan{
+		Ask: fmt.Sprintf("flush_all on %d server(s) (%s): every item on them goes, not only this cache's keys",
+			len(c.servers), c.serverNames()),
+		Done: func(int) string {
+			return fmt.Sprintf("every item flushed (flush_all) on %d server(s) (%s)", len(c.servers), c.serverNames())
+		},
+	}, nil
 }
 
 // List walks "lru_crawler metadump" on every server, one at a time,

@@ -614,16 +614,19 @@ func (c *Cache) Clear(ctx context.Context) error {
 }
 
 // DescribeClear says what FLUSHDB would remove, counted by DBSIZE.
-func (c *Cache) DescribeClear(ctx context.Context) (string, error) {
+func (c *Cache) DescribeClear(ctx context.Context) (backends.ClearPlan, error) {
 	n, err := c.leader.DBSize(ctx).Result()
 	if err != nil {
-		return "", c.fail("dbsize", err)
+		return backends.ClearPlan{}, c.fail("dbsize", err)
 	}
 	where := fmt.Sprintf("db %d on %s", c.db, c.loc)
 	if c.cluster != nil {
 		where = "every primary of the cluster " + c.loc
 	}
-	return fmt.Sprintf("FLUSHDB %s: %d key(s), including keys outside KEY_PREFIX %q", where, n, c.keyPrefix), nil
+	return backends.ClearPlan{
+		Ask:  fmt.Sprintf("FLUSHDB %s: %d key(s), including keys outside KEY_PREFIX %q", where, n, c.keyPrefix),
+		Done: func(int) string { return fmt.Sprintf("%s flushed (FLUSHDB): %d key(s) removed", where, n) },
+	}, nil
 }
 
 // EstimateKeys is DBSIZE (summed over the primaries of a cluster): every
