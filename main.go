@@ -13,6 +13,10 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first SIGINT or SIGTERM cancels ctx, and the command stops in
+	// order (exit 130); from then on the signals have their default effect,
+	// so a second Ctrl-C kills the process at once.
+	context.AfterFunc(ctx, stop)
 	code := commands.Run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

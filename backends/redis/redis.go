@@ -578,7 +578,12 @@ func (c *Cache) DeleteMany(ctx context.Context, keys []string) (int, error) {
 		for i, k := range chunk {
 			cmds[i] = pipe.Unlink(ctx, k)
 		}
-		_, err := pipe.Exec(ctx)
+		// A batch once sent is waited for even after an interrupt, so
+		// the count is what the server deleted (an interrupt aborts any
+		// other call at once, see abort.go): at most inFlightTimeout.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), min(c.eps[0].readTimeout, inFlightTimeout))
+		_, err := pipe.Exec(fctx)
+		cancel()
 		for _, cmd := range cmds {
 			n += int(cmd.Val())
 		}
@@ -588,6 +593,10 @@ func (c *Cache) DeleteMany(ctx context.Context, keys []string) (int, error) {
 	}
 	return n, nil
 }
+
+// inFlightTimeout bounds the wait for a delete-many batch already sent
+// when the command is interrupted.
+const inFlightTimeout = 5 * time.Second
 
 // flushTimeout bounds one FLUSHDB when no --deadline was given: flushing
 // millions of keys takes longer than an ordinary command may.

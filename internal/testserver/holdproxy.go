@@ -2,7 +2,6 @@ package testserver
 
 import (
 	"bytes"
-	"io"
 	"net"
 	"sync"
 	"testing"
@@ -19,9 +18,11 @@ type HoldProxy struct {
 	Addr string
 	Hold time.Duration
 
-	mu    sync.Mutex
-	match []byte
-	fn    func()
+	mu       sync.Mutex
+	match    []byte
+	fn       func()
+	reqMatch []byte
+	reqFn    func()
 }
 
 // NewHoldProxy listens on 127.0.0.1 and forwards to target until the test ends.
@@ -46,7 +47,7 @@ func NewHoldProxy(t testing.TB, target string) *HoldProxy {
 				continue
 			}
 			conns.Add(2)
-			go func() { defer conns.Done(); io.Copy(s, c); s.Close() }()
+			go func() { defer conns.Done(); p.requests(s, c); s.Close() }()
 			go func() { defer conns.Done(); p.replies(c, s); c.Close() }()
 		}
 	}()
@@ -58,6 +59,38 @@ func (p *HoldProxy) Arm(match string, fn func()) {
 	p.mu.Lock()
 	p.match, p.fn = []byte(match), fn
 	p.mu.Unlock()
+}
+
+// OnRequest makes the proxy call fn once it has forwarded the next client
+// bytes containing match: the server has the command by then.
+func (p *HoldProxy) OnRequest(match string, fn func()) {
+	p.mu.Lock()
+	p.reqMatch, p.reqFn = []byte(match), fn
+	p.mu.Unlock()
+}
+
+func (p *HoldProxy) requests(s, c net.Conn) {
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := c.Read(buf)
+		if n > 0 {
+			if _, werr := s.Write(buf[:n]); werr != nil {
+				return
+			}
+			p.mu.Lock()
+			var fn func()
+			if p.reqFn != nil && bytes.Contains(buf[:n], p.reqMatch) {
+				fn, p.reqFn = p.reqFn, nil
+			}
+			p.mu.Unlock()
+			if fn != nil {
+				fn()
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 func (p *HoldProxy) replies(c, s net.Conn) {
