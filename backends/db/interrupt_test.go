@@ -132,3 +132,28 @@ func TestConnectRefusedOneLine(t *testing.T) {
 		t.Errorf("error says connection refused %d times, want once: %q", c, msg)
 	}
 }
+
+// TestSetManyInterruptedDuringCommit: the context is cancelled while the
+// COMMIT's reply is on its way. The rows are stored; SetMany must not
+// report them failed.
+func TestSetManyInterruptedDuringCommit(t *testing.T) {
+	b, direct, p := pgThroughProxy(t)
+	if err := b.(backends.Pinger).Ping(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var items []backends.Item
+	var keys []string
+	for i := 0; i < 100; i++ {
+		k := fmt.Sprintf(":1:s%d", i)
+		keys = append(keys, k)
+		items = append(items, backends.Item{Key: k, Entry: backends.Entry{Data: []byte("\x80\x04K\x01.")}})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p.Arm("COMMIT", cancel)
+	failed, err := b.(backends.MultiSetter).SetMany(ctx, items, backends.Timeout{Seconds: 300})
+	stored := len(keys) - len(failed)
+	if there := remaining(t, direct, keys); stored != there || there == 0 {
+		t.Errorf("SetMany reported %d stored (err %v), %d are there", stored, err, there)
+	}
+}
