@@ -2,8 +2,13 @@ package main
 
 import (
 	"bufio"
+	"context"
+	"fmt"
+	"io"
 	"net"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -50,5 +55,37 @@ func TestInterruptGetDuringRedisPause(t *testing.T) {
 	}
 	if s := c.stderr.String(); !strings.Contains(s, "cachectl: interrupted") || strings.Contains(s, "context canceled") {
 		t.Errorf("stderr:\n%s\nwant cachectl: interrupted, no context canceled", s)
+	}
+}
+
+// stuckCommand stands for a command that does not stop after an interrupt
+// (a server it waits for, a bug): it says so on stderr, then blocks.
+func stuckCommand(ctx context.Context, _ []string, _ io.Reader, _, stderr io.Writer) int {
+	fmt.Fprintln(stderr, "waiting")
+	<-ctx.Done()
+	fmt.Fprintln(stderr, "stuck after the interrupt")
+	select {}
+}
+
+// TestSecondInterruptKills: after the first SIGINT the default signal
+// behaviour is back, so a second one kills a command that is stuck.
+func TestSecondInterruptKills(t *testing.T) {
+	c := startChildEnv(t, []string{"CACHECTL_TEST_STUCK=1"}, "get", "k")
+	c.waitStderr("the command to start", "waiting")
+	if err := c.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	c.waitStderr("the first interrupt", "stuck after the interrupt")
+	if err := c.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-c.done:
+	case <-time.After(guard):
+		t.Fatalf("still running %s after the second SIGINT; stderr:\n%s", guard, c.stderr.String())
+	}
+	ws, ok := c.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGINT {
+		t.Errorf("child ended with %v, want killed by SIGINT", c.cmd.ProcessState)
 	}
 }
