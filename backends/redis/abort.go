@@ -6,7 +6,12 @@ package redis
 // connections are therefore dialled here and remembered; a hook watches
 // each call's context and, once it is done, sets a deadline in the past on
 // every connection of the client, so the blocked read returns at once, and
-// the call reports the context's error.
+// the call reports the context's error. Every connection: go-redis does
+// not say which one a call holds, so a call running alongside under
+// another context fails too (the command is stopping anyway; a context
+// that is cancelled while the command goes on must not be used for Redis
+// calls). A call that must finish after an interrupt runs under
+// inFlight's context: while one runs, the abort waits for it.
 
 import (
 	"context"
@@ -22,11 +27,12 @@ import (
 // aborter dials a client's connections and aborts them all while a call
 // whose context is done is still running.
 type aborter struct {
-	mu      sync.Mutex
-	conns   map[*abortConn]struct{}
-	pending int // calls whose context is done and that have not returned
-	timeout time.Duration
-	tls     *tls.Config
+	mu        sync.Mutex
+	conns     map[*abortConn]struct{}
+	pending   int // calls whose context is done and that have not returned
+	protected int // inFlight calls running: the abort waits for them
+	timeout   time.Duration
+	tls       *tls.Config
 }
 
 func newAborter(dialTimeout time.Duration, conf *tls.Config) *aborter {
@@ -49,7 +55,7 @@ func (a *aborter) dial(ctx context.Context, network, addr string) (net.Conn, err
 	ac := &abortConn{Conn: c, a: a}
 	a.mu.Lock()
 	a.conns[ac] = struct{}{}
-	aborting := a.pending > 0
+	aborting := a.pending > 0 && a.protected == 0
 	a.mu.Unlock()
 	if aborting {
 		c.SetDeadline(time.Unix(1, 0))
@@ -57,11 +63,19 @@ func (a *aborter) dial(ctx context.Context, network, addr string) (net.Conn, err
 	return ac, nil
 }
 
-// start counts a call whose context is done and expires every connection.
+// start counts a call whose context is done and expires every connection
+// (once no inFlight call runs).
 func (a *aborter) start() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.pending++
+	a.expireLocked()
+}
+
+func (a *aborter) expireLocked() {
+	if a.pending == 0 || a.protected > 0 {
+		return
+	}
 	for c := range a.conns {
 		c.Conn.SetDeadline(time.Unix(1, 0))
 	}
@@ -77,12 +91,36 @@ func (a *aborter) end() {
 func (a *aborter) aborting() bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.pending > 0
+	return a.pending > 0 && a.protected == 0
+}
+
+// inFlightKey marks the context of a call that must finish after an
+// interrupt.
+type inFlightKey struct{}
+
+// inFlight is the context for a call already started that must run to its
+// end even when ctx is cancelled (a batch whose count matters): ctx's
+// values without its cancellation, bounded by d.
+func inFlight(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d)
+	return context.WithValue(fctx, inFlightKey{}, true), cancel
 }
 
 // watch runs call; if ctx is done before it returns, the client's
 // connections are expired and the call's error becomes ctx's.
 func (a *aborter) watch(ctx context.Context, call func() error) error {
+	if ctx.Value(inFlightKey{}) != nil {
+		a.mu.Lock()
+		a.protected++
+		a.mu.Unlock()
+		defer func() {
+			a.mu.Lock()
+			a.protected--
+			a.expireLocked() // the abort waited for this call
+			a.mu.Unlock()
+		}()
+		return call()
+	}
 	if ctx.Done() == nil {
 		return call()
 	}

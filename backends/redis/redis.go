@@ -579,9 +579,10 @@ func (c *Cache) DeleteMany(ctx context.Context, keys []string) (int, error) {
 			cmds[i] = pipe.Unlink(ctx, k)
 		}
 		// A batch once sent is waited for even after an interrupt, so
-		// the count is what the server deleted (an interrupt aborts any
-		// other call at once, see abort.go): at most inFlightTimeout.
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), min(c.eps[0].readTimeout, inFlightTimeout))
+		// the count is what the server deleted, at most inFlightTimeout
+		// (the interrupt aborts the other calls once it is done, see
+		// abort.go).
+		fctx, cancel := inFlight(ctx, min(c.eps[0].readTimeout, inFlightTimeout))
 		_, err := pipe.Exec(fctx)
 		cancel()
 		for _, cmd := range cmds {
@@ -682,12 +683,15 @@ func (c *Cache) scan(ctx context.Context, glob string, details bool, fn func(bac
 		glob = "*"
 	}
 	walk := func(ctx context.Context, node goredis.UniversalClient) error {
-		ctx, cancel := context.WithCancel(ctx)
+		// A walk that stops early waits for its prefetch, one SCAN, rather
+		// than cancelling it: cancelling a call aborts every connection of
+		// the client (see abort.go), which would cut off calls that run
+		// alongside (another master's walk). The command's interrupt still
+		// aborts the prefetch at once.
 		var pending chan scanPage
 		defer func() {
-			cancel()
 			if pending != nil {
-				<-pending // the prefetch ends with the context
+				<-pending
 			}
 		}()
 		fetch := func(cursor uint64) chan scanPage {
