@@ -47,6 +47,9 @@ func TestHelperCachectl(t *testing.T) {
 		}
 	}
 	os.Args = append([]string{"cachectl"}, args...)
+	if os.Getenv("CACHECTL_TEST_STUCK") == "1" {
+		os.Exit(run(stuckCommand)) // a command that never stops
+	}
 	main() // exits
 }
 
@@ -80,13 +83,19 @@ type child struct {
 
 func startChild(t *testing.T, args ...string) *child {
 	t.Helper()
+	return startChildEnv(t, nil, args...)
+}
+
+// startChildEnv is startChild with more environment variables.
+func startChildEnv(t *testing.T, env []string, args ...string) *child {
+	t.Helper()
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := &child{t: t, stdin: pw, done: make(chan error, 1)}
 	c.cmd = exec.Command(os.Args[0], append([]string{"-test.run=^TestHelperCachectl$", "--"}, args...)...)
-	c.cmd.Env = append(os.Environ(), "CACHECTL_TEST_HELPER=1", "CACHECTL_PROGRESS=always")
+	c.cmd.Env = append(append(os.Environ(), "CACHECTL_TEST_HELPER=1", "CACHECTL_PROGRESS=always"), env...)
 	c.cmd.Stdin, c.cmd.Stdout, c.cmd.Stderr = pr, &c.stdout, &c.stderr
 	if err := c.cmd.Start(); err != nil {
 		t.Fatal(err)

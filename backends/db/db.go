@@ -4,11 +4,14 @@
 package db
 
 import (
+	"slices"
+
 	"context"
 	"database/sql"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/jackc/pgx/v5/pgconn"
 	"net/url"
 	"strings"
 	"time"
@@ -40,6 +43,7 @@ type Cache struct {
 	maxEntries    int
 	cullFrequency int
 	defTimeout    backends.Timeout
+	opTimeout     time.Duration // bounds a statement finished after an interrupt
 	now           func() time.Time
 }
 
@@ -128,7 +132,7 @@ func open(_ context.Context, cfg *backends.Config) (backends.Backend, error) {
 	}
 	return &Cache{db: db, target: target, table: table, st: sqlgen.For(target.dialect, table), useTZ: useTZ, loc: loc,
 		maxEntries: cfg.Settings.MaxEntries, cullFrequency: cfg.Settings.CullFrequency, defTimeout: cfg.Settings.Timeout,
-		now: time.Now}, nil
+		opTimeout: timeout, now: time.Now}, nil
 }
 
 func extraQuery(p map[string]string) string {
@@ -169,6 +173,7 @@ func (c *Cache) fail(op string, err error) error {
 	if err == nil || errors.Is(err, context.Canceled) {
 		return err
 	}
+	err = connectError(err)
 	msg := err.Error()
 	if strings.Contains(msg, "no such table") || strings.Contains(msg, "does not exist") && strings.Contains(msg, "relation") ||
 		strings.Contains(msg, "doesn't exist") {
@@ -508,12 +513,19 @@ func (c *Cache) Delete(ctx context.Context, key string) (bool, error) {
 	return n > 0, err
 }
 
-// DeleteMany deletes in batched IN queries.
+// DeleteMany deletes in batched IN queries. The context is checked
+// between batches; a batch already sent runs to completion (see inFlight),
+// so the count is what was deleted.
 func (c *Cache) DeleteMany(ctx context.Context, keys []string) (int, error) {
 	total := 0
 	for i := 0; i < len(keys); i += 500 {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
 		batch := keys[i:min(i+500, len(keys))]
-		res, err := c.db.ExecContext(ctx, c.st.DeleteMany(len(batch)), placeholdersArgs(batch)...)
+		fctx, cancel := c.inFlight(ctx)
+		res, err := c.db.ExecContext(fctx, c.st.DeleteMany(len(batch)), placeholdersArgs(batch)...)
+		cancel()
 		if err != nil {
 			return total, c.fail("delete", err)
 		}
@@ -521,6 +533,15 @@ func (c *Cache) DeleteMany(ctx context.Context, keys []string) (int, error) {
 		total += int(n)
 	}
 	return total, nil
+}
+
+// inFlight is the context of a statement that must not be cut off by an
+// interrupt once sent: a DELETE in autocommit runs on the server even when
+// the client stops waiting (or its cancel request comes too late), and its
+// row count would be lost. It keeps ctx's values, not its cancellation,
+// and is bounded by the operation timeout.
+func (c *Cache) inFlight(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), c.opTimeout)
 }
 
 // SetMany writes every item in one transaction (culling once first).
@@ -540,7 +561,14 @@ func (c *Cache) SetMany(ctx context.Context, items []backends.Item, t backends.T
 	}
 	expT, forever := c.expiry(t)
 	exp := c.param(expT, forever)
-	tx, err := c.db.BeginTx(ctx, nil)
+	// The transaction's own context outlives an interrupt, so that a COMMIT
+	// once sent is waited for and reported as it ended (database/sql would
+	// otherwise roll back, or drop the COMMIT's reply, when ctx is
+	// cancelled). The statements before it run under ctx: an interrupt
+	// makes one fail, and the transaction is rolled back, nothing stored.
+	txCtx, cancel := c.txContext(ctx)
+	defer cancel()
+	tx, err := c.db.BeginTx(txCtx, nil)
 	if err != nil {
 		return keysOf(items), c.fail("set_many", err)
 	}
@@ -565,10 +593,25 @@ func (c *Cache) SetMany(ctx context.Context, items []backends.Item, t backends.T
 			}
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		return keysOf(items), err // rolled back: nothing of the batch stored
+	}
 	if err := tx.Commit(); err != nil {
 		return keysOf(items), c.fail("set_many", err)
 	}
 	return nil, nil
+}
+
+// txContext is the context of a transaction that must end by COMMIT or
+// ROLLBACK as the server saw it, not by the client giving up: ctx's values
+// without its cancellation, bounded by ctx's deadline plus the operation
+// timeout (by the operation timeout when ctx has none).
+func (c *Cache) txContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	d := c.opTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		d += max(time.Until(dl), 0)
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), d)
 }
 
 func keysOf(items []backends.Item) []string {
@@ -730,7 +773,12 @@ func (c *Cache) PruneExpired(ctx context.Context, batch int, progress func(int))
 	total := 0
 	now := c.param(c.nowTime(), false)
 	for {
-		res, err := c.db.ExecContext(ctx, c.st.PruneExpiredBatch(batch), now)
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		fctx, cancel := c.inFlight(ctx)
+		res, err := c.db.ExecContext(fctx, c.st.PruneExpiredBatch(batch), now)
+		cancel()
 		if err != nil {
 			return total, c.fail("prune", err)
 		}
@@ -741,9 +789,6 @@ func (c *Cache) PruneExpired(ctx context.Context, batch int, progress func(int))
 		}
 		if int(n) < batch {
 			return total, nil
-		}
-		if err := ctx.Err(); err != nil {
-			return total, err
 		}
 	}
 }
@@ -939,3 +984,36 @@ func withPassword(raw, pw string) string {
 	}
 	return scheme + "://" + user + ":" + url.PathEscape(pw) + rest[at:]
 }
+
+// connectError makes pgx's failure to connect one line: its ConnectError
+// lists every attempt (each address, with and without TLS under
+// sslmode=prefer) after a newline and a tab, often the same failure twice.
+// The distinct causes are kept, once each, joined by "; ".
+func connectError(err error) error {
+	var ce *pgconn.ConnectError
+	if !errors.As(err, &ce) {
+		return err
+	}
+	msg := err.Error()
+	head, rest, ok := strings.Cut(msg, "\n\t")
+	if !ok {
+		return err
+	}
+	var parts []string
+	for _, p := range strings.Split(rest, "\n\t") {
+		if p = strings.TrimSpace(p); p != "" && !slices.Contains(parts, p) {
+			parts = append(parts, p)
+		}
+	}
+	return &oneLineError{msg: strings.TrimRight(strings.TrimSpace(head), ":") + ": " + strings.Join(parts, "; "), err: err}
+}
+
+// oneLineError is an error with its text rewritten, the original kept for
+// errors.Is and errors.As.
+type oneLineError struct {
+	msg string
+	err error
+}
+
+func (e *oneLineError) Error() string { return e.msg }
+func (e *oneLineError) Unwrap() error { return e.err }

@@ -50,8 +50,45 @@ func dialServer(ctx context.Context, s selector.Server, timeout time.Duration) (
 // bounds every read and write, and cancelling it interrupts a blocked one.
 func (c *conn) bind(ctx context.Context) {
 	c.ctx, c.replies = ctx, 0
-	c.stop = context.AfterFunc(ctx, func() { c.c.SetDeadline(time.Unix(1, 0)) })
+	c.rebind(ctx)
+}
+
+// rebind switches the context that bounds the connection's I/O without
+// starting a new use (the reply count is kept). Its stop waits for an
+// AfterFunc already started, so that a later deadline is never undone by it.
+func (c *conn) rebind(ctx context.Context) {
+	c.ctx = ctx
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(fired)
+		c.c.SetDeadline(time.Unix(1, 0))
+	})
+	c.stop = func() bool {
+		if stop() {
+			return true
+		}
+		<-fired
+		return false
+	}
 	c.extend()
+}
+
+// inFlight runs fn, which writes commands and reads all their replies,
+// so that an interrupt (ctx cancelled, or its deadline reached) does not
+// drop replies the server is sending anyway: once started, fn runs under
+// context.WithoutCancel(ctx), each read and write still bounded by the
+// operation timeout, and the whole of fn by twice that. The connection is
+// bound to ctx again afterwards.
+func (c *conn) inFlight(fn func() error) error {
+	ctx := c.ctx
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*c.to)
+	defer cancel()
+	c.stop()
+	c.rebind(fctx)
+	err := fn()
+	c.stop()
+	c.rebind(ctx)
+	return err
 }
 
 // unbind ends a use. It reports whether the connection is fit for another:

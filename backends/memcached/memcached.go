@@ -561,25 +561,34 @@ func sortedIdx[T any](m map[int]T) []int {
 const pipelineChunk = 256
 
 // pipeline writes cmds in chunks, reading one reply line per command and
-// passing it to reply. It checks ctx between chunks.
+// passing it to reply. It checks ctx between chunks, so no chunk starts
+// after an interrupt; a chunk already started is finished (its replies
+// read, under the operation timeout, see conn.inFlight), since the server
+// executes it anyway: what reply is told is what the server did.
 func pipeline(ctx context.Context, cn *conn, n int, write func(i int), reply func(i int, line string)) error {
 	for start := 0; start < n; start += pipelineChunk {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		end := min(start+pipelineChunk, n)
-		for i := start; i < end; i++ {
-			write(i)
-		}
-		if err := cn.flush(); err != nil {
-			return err
-		}
-		for i := start; i < end; i++ {
-			line, err := cn.line()
-			if err != nil {
+		err := cn.inFlight(func() error {
+			for i := start; i < end; i++ {
+				write(i)
+			}
+			if err := cn.flush(); err != nil {
 				return err
 			}
-			reply(i, line)
+			for i := start; i < end; i++ {
+				line, err := cn.line()
+				if err != nil {
+					return err
+				}
+				reply(i, line)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 	}
 	return nil

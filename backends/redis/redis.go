@@ -578,7 +578,13 @@ func (c *Cache) DeleteMany(ctx context.Context, keys []string) (int, error) {
 		for i, k := range chunk {
 			cmds[i] = pipe.Unlink(ctx, k)
 		}
-		_, err := pipe.Exec(ctx)
+		// A batch once sent is waited for even after an interrupt, so
+		// the count is what the server deleted, at most inFlightTimeout
+		// (the interrupt aborts the other calls once it is done, see
+		// abort.go).
+		fctx, cancel := inFlight(ctx, min(c.eps[0].readTimeout, inFlightTimeout))
+		_, err := pipe.Exec(fctx)
+		cancel()
 		for _, cmd := range cmds {
 			n += int(cmd.Val())
 		}
@@ -588,6 +594,10 @@ func (c *Cache) DeleteMany(ctx context.Context, keys []string) (int, error) {
 	}
 	return n, nil
 }
+
+// inFlightTimeout bounds the wait for a delete-many batch already sent
+// when the command is interrupted.
+const inFlightTimeout = 5 * time.Second
 
 // flushTimeout bounds one FLUSHDB when no --deadline was given: flushing
 // millions of keys takes longer than an ordinary command may.
@@ -676,12 +686,15 @@ func (c *Cache) scan(ctx context.Context, glob string, details bool, fn func(bac
 		glob = "*"
 	}
 	walk := func(ctx context.Context, node goredis.UniversalClient) error {
-		ctx, cancel := context.WithCancel(ctx)
+		// A walk that stops early waits for its prefetch, one SCAN, rather
+		// than cancelling it: cancelling a call aborts every connection of
+		// the client (see abort.go), which would cut off calls that run
+		// alongside (another master's walk). The command's interrupt still
+		// aborts the prefetch at once.
 		var pending chan scanPage
 		defer func() {
-			cancel()
 			if pending != nil {
-				<-pending // the prefetch ends with the context
+				<-pending
 			}
 		}()
 		fetch := func(cursor uint64) chan scanPage {
