@@ -3,8 +3,8 @@ package backends
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"fmt"
+	"io"
 	"math"
 	"net/url"
 	"os"
