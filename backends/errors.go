@@ -31,6 +31,15 @@ type unsupportedError struct{}
 func (unsupportedError) Error() string        { return "not supported by this backend" }
 func (unsupportedError) Is(target error) bool { return target == errors.ErrUnsupported }
 
+// NotStoredError says why a backend refused to store some keys of a
+// SetMany (the others were stored), e.g. memcached's "SERVER_ERROR object
+// too large for cache". The refused keys are the ones SetMany returned;
+// the batch is not a failure of the connection. It matches ErrUnavailable.
+type NotStoredError struct{ Reason string }
+
+func (e *NotStoredError) Error() string        { return e.Reason }
+func (e *NotStoredError) Is(target error) bool { return target == ErrUnavailable }
+
 // ConfigError is a configuration or URL error; it unwraps to ErrConfig.
 type ConfigError struct{ Msg string }
 

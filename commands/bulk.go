@@ -504,7 +504,8 @@ func cmdSetMany(e *env) error {
 	// up to about that batch (the failed and skipped keys come after it).
 	stored, failed, skipped := 0, 0, 0
 	var lastErr error
-	var mu sync.Mutex // the counters, lastErr, prog and out, shared by the writers
+	reason := "" // why keys were refused, when the backend said
+	var mu sync.Mutex // the counters, lastErr, reason, prog and out, shared by the writers
 	var stopped atomic.Bool
 	keepGoing := e.c.Bool("keep-going")
 	// A batch: the items to store and the user key of each (what the
@@ -533,6 +534,15 @@ func cmdSetMany(e *env) error {
 		}
 		failed += len(bad)
 		stored += len(bt.items) - len(bad)
+		var ns *backends.NotStoredError
+		if errors.As(err, &ns) {
+			// Keys refused one by one (a value too large): the batch
+			// itself went through, so the command goes on.
+			if reason == "" {
+				reason = ns.Reason
+			}
+			err = nil
+		}
 		if err != nil {
 			lastErr = err
 			// Without --keep-going the rest of the input is still read and
@@ -654,16 +664,22 @@ func cmdSetMany(e *env) error {
 			}
 			return lastErr
 		}
-		return notStored{failed}
+		return notStored{failed, reason}
 	}
 	return nil
 }
 
-// notStored is the error of keys a backend reported not stored without
-// saying why (exit 3).
-type notStored struct{ n int }
+// notStored is the error of keys a backend reported not stored, with its
+// reason when it gave one (exit 3).
+type notStored struct {
+	n      int
+	reason string // the backend's reason, when it gave one
+}
 
 func (e notStored) Error() string {
+	if e.reason != "" {
+		return fmt.Sprintf("%d key(s) could not be stored: %s", e.n, e.reason)
+	}
 	return fmt.Sprintf("%d key(s) could not be stored (the backend gave no reason)", e.n)
 }
 

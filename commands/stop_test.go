@@ -70,7 +70,7 @@ func TestStopCause(t *testing.T) {
 // TestNotStoredMessage: set-many's error for keys a backend refused
 // without a reason says so, once, with no second "set-many:".
 func TestNotStoredMessage(t *testing.T) {
-	err := error(notStored{6})
+	err := error(notStored{n: 6})
 	if got, want := errorLine(err), "6 key(s) could not be stored (the backend gave no reason)"; got != want {
 		t.Errorf("errorLine = %q, want %q", got, want)
 	}

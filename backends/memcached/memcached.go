@@ -608,6 +608,8 @@ func (c *Cache) SetMany(ctx context.Context, items []backends.Item, t backends.T
 		stored[i] = make([]bool, len(g))
 	}
 	idx := sortedIdx(groups)
+	var reasonMu sync.Mutex
+	reason := "" // the first refusal's reply, with its server
 	err := c.each(ctx, idx, func(i int, cn *conn) error {
 		g, ok := groups[i], stored[i]
 		return pipeline(ctx, cn, len(g), func(j int) {
@@ -615,7 +617,16 @@ func (c *Cache) SetMany(ctx context.Context, items []backends.Item, t backends.T
 			fmt.Fprintf(cn.w, "set %s %d %d %d\r\n", it.Key, it.Entry.Flags, exp, len(it.Entry.Data))
 			cn.w.Write(it.Entry.Data)
 			cn.w.WriteString("\r\n")
-		}, func(j int, line string) { ok[j] = line == "STORED" })
+		}, func(j int, line string) {
+			ok[j] = line == "STORED"
+			if !ok[j] {
+				reasonMu.Lock()
+				if reason == "" {
+					reason = fmt.Sprintf("%s answered %q", c.servers[i], line)
+				}
+				reasonMu.Unlock()
+			}
+		})
 	})
 	var failed []string
 	for _, i := range idx {
@@ -624,6 +635,9 @@ func (c *Cache) SetMany(ctx context.Context, items []backends.Item, t backends.T
 				failed = append(failed, it.Key)
 			}
 		}
+	}
+	if err == nil && reason != "" {
+		err = &backends.NotStoredError{Reason: reason}
 	}
 	return failed, err
 }
