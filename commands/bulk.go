@@ -504,7 +504,7 @@ func cmdSetMany(e *env) error {
 	// up to about that batch (the failed and skipped keys come after it).
 	stored, failed, skipped := 0, 0, 0
 	var lastErr error
-	reason := "" // why keys were refused, when the backend said
+	reason := ""      // why keys were refused, when the backend said
 	var mu sync.Mutex // the counters, lastErr, reason, prog and out, shared by the writers
 	var stopped atomic.Bool
 	keepGoing := e.c.Bool("keep-going")
