@@ -14,7 +14,9 @@ type interruptingBackend struct {
 	cancel context.CancelFunc
 }
 
-func (b *interruptingBackend) Get(context.Context, string) (Entry, error) { return Entry{}, ErrCacheMiss }
+func (b *interruptingBackend) Get(context.Context, string) (Entry, error) {
+	return Entry{}, ErrCacheMiss
+}
 func (b *interruptingBackend) Set(context.Context, string, Entry, Timeout) error {
 	return nil
 }
