@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bradfitz/gomemcache/memcache"
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/cachectl/cachectl/commands"
@@ -44,6 +45,42 @@ func TestSetManyRepeatedKeyLastWins(t *testing.T) {
 			t.Fatal(err)
 		}
 		if len(v) > 1000 {
+			stale++
+		}
+	}
+	if stale > 0 {
+		t.Errorf("%d of 500 keys kept the value of batch 1, written before batch 3's", stale)
+	}
+}
+
+// TestSetManyRepeatedKeyLastWinsMemcached: the same on memcached, which
+// also has two bulk calls in flight.
+func TestSetManyRepeatedKeyLastWinsMemcached(t *testing.T) {
+	addr := testserver.Memcached(t, "-m", "256")
+	var in bytes.Buffer
+	big := strings.Repeat("x", 100_000)
+	for i := 0; i < 500; i++ {
+		fmt.Fprintf(&in, "{\"key\": \"big%d\", \"value\": \"%s\"}\n", i, big)
+	}
+	for i := 0; i < 500; i++ {
+		fmt.Fprintf(&in, "{\"key\": \"s%d\", \"value\": 1}\n", i)
+	}
+	for i := 0; i < 500; i++ {
+		fmt.Fprintf(&in, "{\"key\": \"big%d\", \"value\": \"later\"}\n", i)
+	}
+	var out, errb bytes.Buffer
+	code := commands.Run(context.Background(), []string{"cachectl", "-C", "pymemcache://" + addr, "set-many", "-"}, &in, &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	mc := memcache.New(addr)
+	stale := 0
+	for i := 0; i < 500; i++ {
+		it, err := mc.Get(fmt.Sprintf(":1:big%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(it.Value) > 1000 {
 			stale++
 		}
 	}

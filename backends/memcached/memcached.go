@@ -111,7 +111,13 @@ var (
 	_ backends.Statter        = (*Cache)(nil)
 	_ backends.Pinger         = (*Cache)(nil)
 	_ backends.KeyEstimator   = (*Cache)(nil)
+	_ backends.BulkLaner      = (*Cache)(nil)
 )
+
+// BulkLanes: two bulk calls in flight, each on connections of its own (the
+// pool keeps up to maxIdlePerServer per server), so a server is sent the
+// next batch while the client reads and decodes the replies of the last.
+func (c *Cache) BulkLanes() int { return 2 }
 
 func truthy(s string) bool {
 	switch strings.ToLower(s) {
