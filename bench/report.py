@@ -84,10 +84,13 @@ def cmd_mem(a):
     print(json.dumps(r))
 
 
-def describe(t):
+def describe(t, r):
     m, op, v, got = t["metric"], t["op"], t["value"], t["measured"]
     if got is None:
         return "%s %s %g" % (m, op, v), "n/a"
+    if op == "info":
+        peer = r.get("p_" + m[2:])
+        return "%s (no target)" % m[2:], "%g" % got + ("" if peer is None else " (peer %g)" % peer)
     if m == "ratio":
         return "ratio %s %g" % (op, v), "%.2f" % got
     if m == "speedup":
@@ -98,7 +101,8 @@ def describe(t):
         return "%s %g s" % (op, v), "%.3f s" % got
     if m == "rss_ratio":
         return "RSS(N)/RSS(N/10) %s %g" % (op, v), "%.2f" % got
-    return "%s %s %g" % (m[2:] if m.startswith("c.") else m, op, v), "%g" % got
+    peer = r.get("p_" + m[2:]) if m.startswith("c.") else None
+    return "%s %s %g" % (m[2:] if m.startswith("c.") else m, op, v), "%g" % got + ("" if peer is None else " (peer %g)" % peer)
 
 
 def cmd_table(a):
@@ -112,9 +116,12 @@ def cmd_table(a):
         else:
             c, peer, p = "%.3fs" % r["cachectl_s"], r["peer"], ("%.3fs" % r["peer_s"]) if r.get("peer_s") else "-"
         ts = r["targets"] or [None]
+        for k in ("p99_ms", "max_ms"):  # shown where no target names them
+            if r.get("c_" + k) is not None and not any(t and t["metric"] == "c." + k for t in ts):
+                ts = ts + [{"metric": "c." + k, "op": "info", "value": 0, "measured": r["c_" + k], "pass": None}]
         for i, t in enumerate(ts):
-            tgt, got = describe(t) if t else ("-", "-")
-            verdict = "" if t is None else ("PASS" if t["pass"] else "FAIL")
+            tgt, got = describe(t, r) if t else ("-", "-")
+            verdict = "" if t is None or t["pass"] is None else ("PASS" if t["pass"] else "FAIL")
             if r.get("errors"):
                 verdict = "ERROR (%d failed runs)" % r["errors"]
             if i == 0:
@@ -122,7 +129,10 @@ def cmd_table(a):
             else:
                 print("%-44s %10s %-28s %10s  %-22s %-10s %s" % ("", "", "", "", tgt, got, verdict))
     checked = [r for r in rows if r["pass"] is not None]
-    print("\n%d of %d targets met" % (sum(1 for r in checked if r["pass"]), len(checked)))
+    ts = [t for r in rows for t in r["targets"]]
+    print("\n%d of %d targets met; %d of %d cases meet all of theirs; %d cases with failed runs" % (
+        sum(1 for t in ts if t["pass"]), len(ts), sum(1 for r in checked if r["pass"]), len(checked),
+        sum(1 for r in rows if r.get("errors"))))
     json.dump({"meta": meta, "cases": rows}, open(a[1], "w"), indent=1)
     print("wrote " + a[1])
 

@@ -5,7 +5,8 @@
 # table of ratios with the issue's target and pass/fail beside each, and
 # writes it as JSON (bench/results.json). Bounded: every loop has a fixed
 # count, and the servers and the scratch database go on exit.
-#   bash bench/run.sh                          # all, N=100000 (FILE_N: file-cache entries, N up to 100000)
+#   bash bench/run.sh                          # all, N=100000 (FILE_N: file-cache entries, N up
+#                                              # to 100000; DB_N: database rows, N)
 #   N=1000000 RUNS=3 bash bench/run.sh         # the issue's sizes (1M keys/rows)
 #   N=2000 RUNS=1 REPS=10 DJREPS=3 bash bench/run.sh   # a quick check
 #   ONLY='redis-scan|db' bash bench/run.sh     # some sections: redis, redis-bulk,
@@ -28,6 +29,7 @@ DJREPS="${DJREPS:-20}"    # repetitions of the one-key Python + Django process (
 RUNS="${RUNS:-5}"         # runs of every case (medians are reported)
 ONLY="${ONLY:-.*}"        # extended regex of the sections to run (matching a whole name)
 OUT="${OUT:-bench/results.json}"
+DB_N="${DB_N:-$N}"        # database-cache rows: the issue's size is 1000000
 FILE_N="${FILE_N:-$((N < 100000 ? N : 100000))}"  # file-cache entries: the issue's size is 100000
 B=500                     # cachectl's batch: keys per bulk call, UNLINKs per pattern-delete batch (commands/bulk.go)
 SMALL=$((N / 10))
@@ -37,7 +39,8 @@ bench_init bench
 C=bin/cachectl.bench
 results="$work/results.jsonl"
 : > "$results"
-section() { local s; for s; do [[ $s =~ ^($ONLY)$ ]] && return 0; done; return 1; }
+wanted() { local s; for s; do [[ $s =~ ^($ONLY)$ ]] && return 0; done; return 1; }  # any of these sections
+section() { wanted "$1" && echo "== $1 (at ${SECONDS}s)" >&2; }
 
 # bench NAME PEER TARGETS CFN PFN — runs the shell functions CFN (cachectl)
 # and PFN (the peer) RUNS times each, alternately; each prints its seconds,
@@ -88,7 +91,7 @@ use big
 quoted() { python3 -c 'import pickle,sys; print("\"" + "".join("\\x%02x" % b for b in pickle.dumps(sys.argv[1], 5)) + "\"")' "$1"; }
 
 # --- Redis ---------------------------------------------------------------
-if section redis redis-bulk redis-scan && command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
+if wanted redis redis-bulk redis-scan && command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
   rp=$(port)
   redis-server --port "$rp" --bind 127.0.0.1 --save "" --appendonly no --daemonize no >/dev/null &
   pids+=($!)
@@ -192,7 +195,7 @@ if section redis redis-bulk redis-scan && command -v redis-server >/dev/null && 
 fi
 
 # --- memcached -----------------------------------------------------------
-if section memcached memcached-bulk && command -v memcached >/dev/null; then
+if wanted memcached memcached-bulk && command -v memcached >/dev/null; then
   mp=$(port)
   memcached -l 127.0.0.1 -p "$mp" -U 0 -m 1024 $( [ "$(id -u)" = 0 ] && echo -u root ) &
   pids+=($!)
@@ -325,29 +328,29 @@ if section db && command -v psql >/dev/null && psql -h 127.0.0.1 -U postgres -c 
   DSN="host=127.0.0.1 user=postgres dbname=$db"
   pgq() { psql -h 127.0.0.1 -U postgres -d "$db" -qAt "$@"; }
   $C -C "$P" createcachetable >/dev/null
-  # N rows shaped as Django stores them (base64 of the pickle of "v"), every
+  # DB_N rows shaped as Django stores them (base64 of the pickle of "v"), every
   # other one expired an hour ago, the rest live for a day; not timed.
   b64=$(python3 -c 'import base64,pickle; print(base64.b64encode(pickle.dumps("v", 5)).decode())')
   pg_load() {
     pgq -c "truncate cache" \
-      -c "insert into cache select ':1:k'||g, '$b64', case when g % 2 = 0 then now() - interval '1 hour' else now() + interval '1 day' end from generate_series(1, $N) g" \
+      -c "insert into cache select ':1:k'||g, '$b64', case when g % 2 = 0 then now() - interval '1 hour' else now() + interval '1 day' end from generate_series(1, $DB_N) g" \
       -c "vacuum analyze cache" >/dev/null
   }
   pg_load
   c_pstats() { timed /dev/null $C -C "$P" stats; }
   p_pstats() { timed /dev/null psql -h 127.0.0.1 -U postgres -d "$db" -qAtc "select count(*), count(*) filter (where expires < now()) from cache"; }
-  bench "postgres stats over $N rows" "psql count(*)" "secs<=1" c_pstats p_pstats
-  # prune-expired (N/2 expired rows, 5,000 a DELETE) while a second client runs
+  bench "postgres stats over $DB_N rows" "psql count(*)" "secs<=1" c_pstats p_pstats
+  # prune-expired (DB_N/2 expired rows, 5,000 a DELETE) while a second client runs
   # single-row SELECTs and UPDATEs of random keys (bench/latency.py): its max
   # is the longest any statement waited. The peer is one unbatched DELETE.
   rows() { echo "rows_left=$(pgq -c 'select count(*) from cache')"; }
-  c_prune() { pg_load; lat_start pg "$DSN" "$N"; local t; t=$(timed /dev/null $C -C "$P" prune-expired); printf "%s " "$t"; lat_stop; rows; }
-  p_prune() { pg_load; lat_start pg "$DSN" "$N"; local t; t=$(timed /dev/null pgq -c "delete from cache where expires < now()"); printf "%s " "$t"; lat_stop; rows; }
-  bench "postgres prune-expired of $((N / 2)) of $N rows" "one DELETE ... WHERE expires < now()" "c.max_ms<=1000" c_prune p_prune
+  c_prune() { pg_load; lat_start pg "$DSN" "$DB_N"; local t; t=$(timed /dev/null $C -C "$P" prune-expired); printf "%s " "$t"; lat_stop; rows; }
+  p_prune() { pg_load; lat_start pg "$DSN" "$DB_N"; local t; t=$(timed /dev/null pgq -c "delete from cache where expires < now()"); printf "%s " "$t"; lat_stop; rows; }
+  bench "postgres prune-expired of $((DB_N / 2)) of $DB_N rows" "one DELETE ... WHERE expires < now()" "c.max_ms<=1000" c_prune p_prune
 fi
 
 # --- the table and the JSON ------------------------------------------------
-python3 - "$work/meta.json" "$N" "$RUNS" "$REPS" "$DJREPS" "$ONLY" "$SMALL" "$FILE_N" <<'PY'
+python3 - "$work/meta.json" "$N" "$RUNS" "$REPS" "$DJREPS" "$ONLY" "$SMALL" "$FILE_N" "$DB_N" <<'PY'
 import json, os, platform, subprocess, sys, time
 def out(*cmd):
     try:
@@ -355,17 +358,17 @@ def out(*cmd):
     except Exception:
         return None
 mem = next((l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal")), "0")
-path, n, runs, reps, djreps, only, small, file_n = sys.argv[1:]
-cmd = "N=%s RUNS=%s REPS=%s DJREPS=%s%s bash bench/run.sh" % (n, runs, reps, djreps, "" if only == ".*" else " ONLY='%s'" % only)
+path, n, runs, reps, djreps, only, small, file_n, db_n = sys.argv[1:]
+cmd = "N=%s RUNS=%s REPS=%s DJREPS=%s FILE_N=%s DB_N=%s%s bash bench/run.sh" % (n, runs, reps, djreps, file_n, db_n, "" if only == ".*" else " ONLY='%s'" % only)
 json.dump({
     "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     "command": cmd, "n": int(n), "n_small": int(small), "runs": int(runs), "reps": int(reps), "djreps": int(djreps),
-    "file_n": int(file_n), "issue_n": 1000000, "issue_file_n": 100000,
+    "file_n": int(file_n), "db_n": int(db_n), "issue_n": 1000000, "issue_file_n": 100000,
     "nproc": os.cpu_count(), "mem_gib": round(int(mem) / 1048576, 1), "kernel": platform.release(),
     "loadavg_at_end": open("/proc/loadavg").read().split()[:3],
     "redis_server": out("redis-server", "--version"), "memcached": out("memcached", "-V"),
     "postgresql": out("psql", "-h", "127.0.0.1", "-U", "postgres", "-Atc", "show server_version"),
-    "python": platform.python_version(), "django": out("/usr/bin/python3", "-c", "import django; print(django.get_version())"),
+    "python": out("/usr/bin/python3", "--version"), "django": out("/usr/bin/python3", "-c", "import django; print(django.get_version())"),
     "go": out("go", "version"), "commit": out("git", "rev-parse", "--short", "HEAD"),
     "cachectl_bin": os.environ.get("CACHECTL_BIN") or "scripts/build.sh",
 }, open(path, "w"), indent=1)
