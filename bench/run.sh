@@ -23,7 +23,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/usr/local/go/bin:$PATH"
-N="${N:-100000}"          # keys (and database rows, file entries) for bulk runs; the issue's size is 1000000
+N="${N:-100000}"          # keys for the bulk and listing runs; the issue's size is 1000000
 REPS="${REPS:-200}"       # one-key command repetitions per run
 DJREPS="${DJREPS:-20}"    # repetitions of the one-key Python + Django process (and of cachectl against it)
 RUNS="${RUNS:-5}"         # runs of every case (medians are reported)
@@ -33,6 +33,7 @@ DB_N="${DB_N:-$N}"        # database-cache rows: the issue's size is 1000000
 FILE_N="${FILE_N:-$((N < 100000 ? N : 100000))}"  # file-cache entries: the issue's size is 100000
 B=500                     # cachectl's batch: keys per bulk call, UNLINKs per pattern-delete batch (commands/bulk.go)
 SMALL=$((N / 10))
+load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
 . bench/lib.sh
 bench_binary
 bench_init bench
@@ -63,8 +64,9 @@ memcase() {
   local name=$1 cfn=$2 big small
   big=$(python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; print([x for x in r if x["case"]==sys.argv[2]][-1]["c_rss_kb"])' "$results" "$name")
   use small
-  small=$($cfn | grep -o 'rss_kb=[0-9]*' | cut -d= -f2)
+  small=$($cfn | grep -o 'rss_kb=[0-9]*' | cut -d= -f2 || true)
   use big
+  [ -n "$small" ] || { echo "bench: no max RSS for $name at $SMALL keys; memory case skipped" >&2; return 0; }
   python3 bench/report.py mem "$name: memory" "$big" "$small" "$N" "$SMALL" "rss_ratio<=1.5" >> "$results"
 }
 repeat() { local n=$1 t0 t1; shift; t0=$EPOCHREALTIME; for ((j = 0; j < n; j++)); do "$@" >/dev/null 2>&1 || true; done; t1=$EPOCHREALTIME; elapsed "$t0" "$t1"; }
@@ -350,7 +352,7 @@ if section db && command -v psql >/dev/null && psql -h 127.0.0.1 -U postgres -c 
 fi
 
 # --- the table and the JSON ------------------------------------------------
-python3 - "$work/meta.json" "$N" "$RUNS" "$REPS" "$DJREPS" "$ONLY" "$SMALL" "$FILE_N" "$DB_N" <<'PY'
+python3 - "$work/meta.json" "$N" "$RUNS" "$REPS" "$DJREPS" "$ONLY" "$SMALL" "$FILE_N" "$DB_N" "$load_at_start" "$SECONDS" <<'PY'
 import json, os, platform, subprocess, sys, time
 def out(*cmd):
     try:
@@ -358,14 +360,15 @@ def out(*cmd):
     except Exception:
         return None
 mem = next((l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal")), "0")
-path, n, runs, reps, djreps, only, small, file_n, db_n = sys.argv[1:]
+path, n, runs, reps, djreps, only, small, file_n, db_n, load0, secs = sys.argv[1:]
 cmd = "N=%s RUNS=%s REPS=%s DJREPS=%s FILE_N=%s DB_N=%s%s bash bench/run.sh" % (n, runs, reps, djreps, file_n, db_n, "" if only == ".*" else " ONLY='%s'" % only)
 json.dump({
     "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     "command": cmd, "n": int(n), "n_small": int(small), "runs": int(runs), "reps": int(reps), "djreps": int(djreps),
     "file_n": int(file_n), "db_n": int(db_n), "issue_n": 1000000, "issue_file_n": 100000,
     "nproc": os.cpu_count(), "mem_gib": round(int(mem) / 1048576, 1), "kernel": platform.release(),
-    "loadavg_at_end": open("/proc/loadavg").read().split()[:3],
+    "loadavg_at_start": load0.split(), "loadavg_at_end": open("/proc/loadavg").read().split()[:3],
+    "seconds": int(secs),
     "redis_server": out("redis-server", "--version"), "memcached": out("memcached", "-V"),
     "postgresql": out("psql", "-h", "127.0.0.1", "-U", "postgres", "-Atc", "show server_version"),
     "python": out("/usr/bin/python3", "--version"), "django": out("/usr/bin/python3", "-c", "import django; print(django.get_version())"),
