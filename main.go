@@ -3,6 +3,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -11,9 +12,15 @@ import (
 	"github.com/cachectl/cachectl/commands"
 )
 
-func main() {
+func main() { os.Exit(run(commands.Run)) }
+
+// run runs the command under a context that the first SIGINT or SIGTERM
+// cancels, so the command stops in order (exit 130). From then on the
+// signals have their default effect again: a second Ctrl-C kills the
+// process at once, however the command is stuck.
+func run(cmd func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := commands.Run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	defer stop()
+	context.AfterFunc(ctx, stop)
+	return cmd(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
 }

@@ -6,9 +6,11 @@ import (
 	"flag"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -38,7 +40,11 @@ func TestMain(m *testing.M) {
 	}
 	testscript.Main(stopServers{m}, map[string]func(){
 		"cachectl": func() {
-			os.Exit(commands.Run(context.Background(), os.Args, os.Stdin, os.Stdout, os.Stderr))
+			// As main.go does: SIGINT and SIGTERM cancel the command (exit 130).
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			code := commands.Run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
+			stop()
+			os.Exit(code)
 		},
 	})
 }

@@ -123,7 +123,15 @@ type Clearer interface {
 
 // ClearDescriber says, for a confirmation prompt, what Clear would remove.
 type ClearDescriber interface {
-	DescribeClear(ctx context.Context) (string, error)
+	DescribeClear(ctx context.Context) (ClearPlan, error)
+}
+
+// ClearPlan is what a clear will do, said before (Ask, e.g. "delete 40
+// .djcache file(s) in DIR") and after it is done (Done(n), n being how many
+// entries the clear reported removing, -1 when it reports none).
+type ClearPlan struct {
+	Ask  string
+	Done func(n int) string
 }
 
 // Pinger checks that the cache answers.
@@ -145,6 +153,14 @@ type Lister interface {
 	List(ctx context.Context, glob string, fn func(KeyInfo) error) error
 }
 
+// KeyNameLister walks the stored keys whose final key matches glob ("" =
+// all) as Lister does, but reports only their names: a backend that pays
+// for each key's expiry or size (Redis: a PTTL and a STRLEN per key) skips
+// that work. Use it through ListKeys or NamesOnly.
+type KeyNameLister interface {
+	ListKeyNames(ctx context.Context, glob string, fn func(key string) error) error
+}
+
 // StatsSection is one group of statistics (a server, or the total).
 type StatsSection struct {
 	Name   string
@@ -158,15 +174,77 @@ type StatsField struct {
 	Value any
 }
 
-// Statter reports statistics.
+// Statter reports statistics. Counts that would need a full read of a
+// large cache may be estimated (from the vendor's statistics or a sample);
+// the report then says so beside the number.
 type Statter interface {
 	Stats(ctx context.Context) ([]StatsSection, error)
+}
+
+// StatsOptions asks a Statter for more than its default report.
+type StatsOptions struct {
+	// Exact counts what the default report estimates, reading as much of
+	// the cache as that takes (a whole table, a whole keyspace).
+	Exact bool
+}
+
+// OptionStatter is a Statter that takes StatsOptions; use it through
+// backends.Stats.
+type OptionStatter interface {
+	StatsWith(ctx context.Context, o StatsOptions) ([]StatsSection, error)
 }
 
 // Pruner deletes expired entries in batches (the cleanup Django never runs
 // on its own) and returns how many went.
 type Pruner interface {
 	PruneExpired(ctx context.Context, batch int, progress func(n int)) (int, error)
+}
+
+// Estimate is a cheap guess, made without walking the entries, at how
+// many entries a long operation will touch; progress shows it as a total.
+type Estimate struct {
+	// N is the guess; negative when unknown.
+	N int64
+	// Approximate: N comes from statistics (the planner's row count), not
+	// from a count.
+	Approximate bool
+	// UpperBound: N counts more than the operation may touch (DBSIZE for
+	// a pattern counts every key of the database).
+	UpperBound bool
+}
+
+// UnknownEstimate is the Estimate of a backend that cannot tell cheaply.
+var UnknownEstimate = Estimate{N: -1}
+
+// Known reports whether e holds a guess.
+func (e Estimate) Known() bool { return e.N >= 0 }
+
+// KeyEstimator guesses cheaply how many stored keys match glob ("" = all):
+// DBSIZE, memcached's curr_items, the vendor's row estimate, the number of
+// cache files. It must not walk the keys.
+type KeyEstimator interface {
+	EstimateKeys(ctx context.Context, glob string) (Estimate, error)
+}
+
+// ExpiredCounter counts the expired entries PruneExpired would delete
+// (a count over an index, not a walk).
+type ExpiredCounter interface {
+	CountExpired(ctx context.Context) (int64, error)
+}
+
+// ProgressClearer is a Clearer that removes entries one by one (the file
+// cache) and reports them: progress(n) after n more went, possibly from
+// several goroutines at once. It returns how many went, also when it
+// stops early (interrupted or failed).
+type ProgressClearer interface {
+	ClearProgress(ctx context.Context, progress func(n int)) (int, error)
+}
+
+// ProgressStatter is a Statter that reads entries one by one (the file
+// cache) and reports them: progress(n) after n more were read, possibly
+// from several goroutines at once.
+type ProgressStatter interface {
+	StatsProgress(ctx context.Context, progress func(n int)) ([]StatsSection, error)
 }
 
 // TableCreator creates the cache table as Django's createcachetable does.

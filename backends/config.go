@@ -1,8 +1,10 @@
 package backends
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net/url"
 	"os"
@@ -263,9 +265,16 @@ func LoadFile(path string) (*File, error) {
 	if err != nil {
 		return nil, Configf("cannot read config file: %v", err)
 	}
+	// Numbers stay json.Number: an integer above 2^53 (a MAX_ENTRIES, a
+	// port in OPTIONS) keeps its digits, as Python's json keeps them.
 	var f File
-	if err := json.Unmarshal(data, &f); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(&f); err != nil {
 		return nil, Configf("config file %s is not valid JSON: %v", path, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, Configf("config file %s is not valid JSON: text after the top-level object", path)
 	}
 	if f.Caches == nil && f.CacheBackend == "" {
 		return nil, Configf("config file %s has no CACHES object (or legacy CACHE_BACKEND string)", path)
@@ -378,8 +387,10 @@ func (f *File) Cache(alias string) (*Config, error) {
 			switch t := v.(type) {
 			case nil:
 				s.Timeout = Timeout{Forever: true}
-			case float64:
-				s.Timeout = Timeout{Seconds: math.Trunc(t)}
+			case json.Number:
+				if f, err := t.Float64(); err == nil {
+					s.Timeout = Timeout{Seconds: math.Trunc(f)}
+				}
 			case string:
 				if n, err := strconv.Atoi(strings.TrimSpace(t)); err == nil {
 					s.Timeout = Timeout{Seconds: float64(n)}
@@ -388,11 +399,11 @@ func (f *File) Cache(alias string) (*Config, error) {
 		case "KEY_PREFIX":
 			s.KeyPrefix = fmt.Sprint(v)
 		case "VERSION":
-			n, ok := v.(float64)
-			if !ok || n != math.Trunc(n) {
+			n, ok := jsonInt(v)
+			if !ok {
 				return nil, Configf("cache %q: VERSION must be an integer", alias)
 			}
-			s.Version = int(n)
+			s.Version = n
 		case "KEY_FUNCTION":
 			kf, _ := v.(string)
 			switch {
@@ -416,8 +427,8 @@ func (f *File) Cache(alias string) (*Config, error) {
 		case "FLAVOR":
 			s.Flavor = fmt.Sprint(v)
 		case "CACHE_VERSION":
-			if n, ok := v.(float64); ok {
-				s.Version = int(n)
+			if n, ok := jsonInt(v); ok {
+				s.Version = n
 			}
 		case "OPTIONS":
 			opts, ok := v.(map[string]any)
@@ -461,10 +472,44 @@ func (f *File) Cache(alias string) (*Config, error) {
 	return cfg, nil
 }
 
+// jsonInt is a JSON integer literal that fits an int (not 2.0, which
+// Python reads as a float).
+func jsonInt(v any) (int, bool) {
+	n, ok := v.(json.Number)
+	if !ok {
+		return 0, false
+	}
+	i, err := strconv.Atoi(n.String())
+	return i, err == nil
+}
+
+// NumberText is the text a JSON number from the config file stands for in
+// a parameter: an integer literal as written (every digit kept), any
+// other number in plain decimal notation ("1e3" is "1000").
+func NumberText(n json.Number) string {
+	lit := n.String()
+	if lit != "" && strings.Trim(lit, "-0123456789") == "" {
+		return lit
+	}
+	f, err := n.Float64()
+	if err != nil {
+		return lit
+	}
+	return strconv.FormatFloat(f, 'f', -1, 64)
+}
+
 func toInt(v any) (int, bool) {
 	switch t := v.(type) {
-	case float64:
-		return int(t), true
+	case json.Number:
+		if n, ok := jsonInt(t); ok {
+			return n, true
+		}
+		// Django int()s the value: a float is truncated.
+		f, err := t.Float64()
+		if err != nil || math.IsInf(f, 0) || math.Abs(f) > math.MaxInt64 {
+			return 0, false
+		}
+		return int(f), true
 	case string:
 		n, err := strconv.Atoi(t)
 		return n, err == nil
@@ -483,8 +528,8 @@ func optionString(v any) string {
 		return "false"
 	case nil:
 		return ""
-	case float64:
-		return strconv.FormatFloat(t, 'f', -1, 64)
+	case json.Number:
+		return NumberText(t)
 	}
 	b, _ := json.Marshal(v)
 	return string(b)

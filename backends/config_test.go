@@ -230,3 +230,41 @@ func FuzzConfigFile(f *testing.F) {
 		}
 	})
 }
+
+// TestConfigFileNumbers: numbers in the config file keep what Python's
+// json gives Django: integers above 2^53 every digit, a float VERSION
+// refused (Django would write "2.0" into keys), exponent floats as plain
+// decimals in parameters, TIMEOUT truncated as int() truncates.
+func TestConfigFileNumbers(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.json")
+	os.WriteFile(path, []byte(`{"CACHES": {
+  "default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": "/tmp/x",
+              "TIMEOUT": 300.9, "VERSION": 12345678901234567,
+              "OPTIONS": {"MAX_ENTRIES": 9007199254740993, "CULL_FREQUENCY": 4.0, "big": 123456789012345678901234567890, "exp": 1e3, "f": 2.5}},
+  "floatversion": {"BACKEND": "django.core.cache.backends.dummy.DummyCache", "VERSION": 2.0}}}`), 0o600)
+	f, err := backends.LoadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := f.Cache("default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := cfg.Settings
+	if s.MaxEntries != 9007199254740993 || s.CullFrequency != 4 || s.Version != 12345678901234567 || s.Timeout.Seconds != 300 {
+		t.Errorf("settings %+v", s)
+	}
+	want := map[string]string{"big": "123456789012345678901234567890", "exp": "1000", "f": "2.5"}
+	for k, v := range want {
+		if cfg.Params[k] != v {
+			t.Errorf("param %s = %q, want %q", k, cfg.Params[k], v)
+		}
+	}
+	if _, err := f.Cache("floatversion"); err == nil || !strings.Contains(err.Error(), "VERSION must be an integer") {
+		t.Errorf("VERSION 2.0: %v", err)
+	}
+	os.WriteFile(path, []byte(`{"CACHES": {}} {}`), 0o600)
+	if _, err := backends.LoadFile(path); err == nil {
+		t.Error("text after the object accepted")
+	}
+}

@@ -12,8 +12,9 @@ var (
 	ErrNotInteger = errors.New("backends: stored value is not an integer")
 	// ErrDecode wraps every failure to decode a stored value.
 	ErrDecode = errors.New("backends: cannot decode stored value")
-	// ErrUnsupported means the backend cannot do the operation.
-	ErrUnsupported = fmt.Errorf("backends: not supported by this backend: %w", errors.ErrUnsupported)
+	// ErrUnsupported means the backend cannot do the operation; it also
+	// matches errors.ErrUnsupported.
+	ErrUnsupported error = unsupportedError{}
 	// ErrConfig wraps configuration and URL errors.
 	ErrConfig = errors.New("backends: invalid configuration")
 	// ErrUnavailable wraps failures to reach or talk to a server.
@@ -21,6 +22,23 @@ var (
 	// ErrRefused wraps refusals (a failed precondition, a missing --yes).
 	ErrRefused = errors.New("backends: refused")
 )
+
+// unsupportedError reads "not supported by this backend" in an error
+// line ("keys: not supported by this backend (…)"), without the package
+// name and errors.ErrUnsupported's own text after it.
+type unsupportedError struct{}
+
+func (unsupportedError) Error() string        { return "not supported by this backend" }
+func (unsupportedError) Is(target error) bool { return target == errors.ErrUnsupported }
+
+// NotStoredError says why a backend refused to store some keys of a
+// SetMany (the others were stored), e.g. memcached's "SERVER_ERROR object
+// too large for cache". The refused keys are the ones SetMany returned;
+// the batch is not a failure of the connection. It matches ErrUnavailable.
+type NotStoredError struct{ Reason string }
+
+func (e *NotStoredError) Error() string        { return e.Reason }
+func (e *NotStoredError) Is(target error) bool { return target == ErrUnavailable }
 
 // ConfigError is a configuration or URL error; it unwraps to ErrConfig.
 type ConfigError struct{ Msg string }

@@ -284,12 +284,110 @@ func DeleteMany(ctx context.Context, b Backend, keys []string) (int, error) {
 	return n, nil
 }
 
+// Progress receives a long operation's progress from the functions below.
+// The zero value ignores it.
+type Progress struct {
+	// Estimate, when set, asks for a cheap total before the work starts
+	// and receives it (UnknownEstimate when the backend cannot tell). Leave
+	// it nil when nobody watches, so no estimate is made.
+	Estimate func(Estimate)
+	// Done is told n more entries were done; it may be called from
+	// several goroutines at once.
+	Done func(n int)
+}
+
+func (p Progress) estimate(e func() Estimate) {
+	if p.Estimate != nil {
+		p.Estimate(e())
+	}
+}
+
+// estimateTimeout bounds an estimate: it is only for a progress total and
+// never delays the work by more than this.
+const estimateTimeout = time.Second
+
+// EstimateKeys is b's cheap guess at how many stored keys match glob. It
+// never fails: the guess is UnknownEstimate when b cannot tell, or when
+// asking fails or takes longer than estimateTimeout.
+func EstimateKeys(ctx context.Context, b Backend, glob string) Estimate {
+	k, ok := b.(KeyEstimator)
+	if !ok {
+		return UnknownEstimate
+	}
+	ctx, cancel := context.WithTimeout(ctx, estimateTimeout)
+	defer cancel()
+	e, err := k.EstimateKeys(ctx, glob)
+	if err != nil || !e.Known() {
+		return UnknownEstimate
+	}
+	return e
+}
+
+// EstimateExpired is the number of expired entries PruneExpired would
+// delete, counted where b can count them cheaply; UnknownEstimate
+// otherwise (or when counting fails or is slow).
+func EstimateExpired(ctx context.Context, b Backend) Estimate {
+	c, ok := b.(ExpiredCounter)
+	if !ok {
+		return UnknownEstimate
+	}
+	ctx, cancel := context.WithTimeout(ctx, estimateTimeout)
+	defer cancel()
+	n, err := c.CountExpired(ctx)
+	if err != nil || n < 0 {
+		return UnknownEstimate
+	}
+	return Estimate{N: n}
+}
+
+// ClearProgress is Clear reporting to p where the backend removes entries
+// one by one (then with the number of entries as the estimate); it
+// returns how many entries went, also when it stops early, or -1 when the
+// backend clears in one step and cannot tell (FLUSHDB, flush_all, DELETE).
+func ClearProgress(ctx context.Context, b Backend, p Progress) (int, error) {
+	pc, ok := b.(ProgressClearer)
+	if !ok {
+		return -1, Clear(ctx, b)
+	}
+	p.estimate(func() Estimate { return EstimateKeys(ctx, b, "") })
+	return pc.ClearProgress(ctx, p.Done)
+}
+
+// PruneExpired deletes b's expired entries in batches, reporting to p with
+// the expired count as the estimate, and returns how many went.
+func PruneExpired(ctx context.Context, b Backend, batch int, p Progress) (int, error) {
+	pr, ok := b.(Pruner)
+	if !ok {
+		return 0, fmt.Errorf("prune-expired: %w (only database caches keep expired rows around)", ErrUnsupported)
+	}
+	p.estimate(func() Estimate { return EstimateExpired(ctx, b) })
+	return pr.PruneExpired(ctx, batch, p.Done)
+}
+
 // Clear removes what Django's clear removes.
 func Clear(ctx context.Context, b Backend) error {
 	if c, ok := b.(Clearer); ok {
 		return c.Clear(ctx)
 	}
 	return fmt.Errorf("clear: %w", ErrUnsupported)
+}
+
+// Stats reports b's statistics: with the options o where b takes them
+// (OptionStatter), else its default report; a backend that reads entries
+// one by one (ProgressStatter, the file cache) reports to p, with the
+// number of entries as the estimate.
+func Stats(ctx context.Context, b Backend, o StatsOptions, p Progress) ([]StatsSection, error) {
+	if ps, ok := b.(ProgressStatter); ok {
+		p.estimate(func() Estimate { return EstimateKeys(ctx, b, "") })
+		return ps.StatsProgress(ctx, p.Done)
+	}
+	if s, ok := b.(OptionStatter); ok {
+		return s.StatsWith(ctx, o)
+	}
+	if s, ok := b.(Statter); ok {
+		return s.Stats(ctx)
+	}
+	return nil, fmt.Errorf("stats: %w", ErrUnsupported)
 }
 
 // Ping checks the cache answers; backends without a Pinger do a Get.
@@ -311,4 +409,33 @@ func BulkLanes(b Backend) int {
 		return c.BulkLanes()
 	}
 	return 1
+}
+
+// ListKeys walks the stored keys matching glob, names only: natively when b
+// is a KeyNameLister, else through its List. Walking stops at the first
+// error fn returns. A backend that can list neither way is ErrUnsupported.
+func ListKeys(ctx context.Context, b Backend, glob string, fn func(key string) error) error {
+	if kl, ok := b.(KeyNameLister); ok {
+		return kl.ListKeyNames(ctx, glob, fn)
+	}
+	if l, ok := b.(Lister); ok {
+		return l.List(ctx, glob, func(ki KeyInfo) error { return fn(ki.Key) })
+	}
+	return fmt.Errorf("listing keys: %w", ErrUnsupported)
+}
+
+// NamesOnly is l for callers that read only KeyInfo.Key: when l is also a
+// KeyNameLister, the Lister it returns walks names only and reports each key
+// with an unknown expiry and size (Size -1); otherwise it is l itself.
+func NamesOnly(l Lister) Lister {
+	if kl, ok := l.(KeyNameLister); ok {
+		return namesOnly{kl}
+	}
+	return l
+}
+
+type namesOnly struct{ kl KeyNameLister }
+
+func (n namesOnly) List(ctx context.Context, glob string, fn func(KeyInfo) error) error {
+	return n.kl.ListKeyNames(ctx, glob, func(key string) error { return fn(KeyInfo{Key: key, Size: -1}) })
 }

@@ -27,7 +27,9 @@ func adminCommands() []*cli.Command {
 		},
 		{
 			Name: "stats", Usage: "print statistics of the cache (per server and in total)",
-			Flags: reportFormatFlags(), Action: action(cmdStats),
+			Flags: append(reportFormatFlags(), &cli.BoolFlag{Name: "exact",
+				Usage: "count what is otherwise estimated (database rows, Redis keys under KEY_PREFIX), reading the whole table or keyspace"}),
+			Action: action(cmdStats),
 		},
 		{
 			Name: "ping", Usage: "check that the cache answers (exit 3 if not)",
@@ -68,14 +70,14 @@ func cmdClear(e *env) error {
 	if err != nil {
 		return err
 	}
-	what := "clear " + e.location()
+	loc := e.location()
+	plan := backends.ClearPlan{Ask: "clear " + loc, Done: func(int) string { return loc }}
 	if d, ok := b.(backends.ClearDescriber); ok {
-		desc, err := d.DescribeClear(e.ctx)
-		if err != nil {
+		if plan, err = d.DescribeClear(e.ctx); err != nil {
 			return err
 		}
-		what = desc
 	}
+	what := plan.Ask
 	if e.c.Bool("dry-run") {
 		fmt.Fprintf(e.out, "dry run: would %s\n", what)
 		return nil
@@ -86,10 +88,17 @@ func cmdClear(e *env) error {
 	if err := e.confirm(what); err != nil {
 		return err
 	}
-	if err := backends.Clear(e.ctx, b); err != nil {
+	prog := e.newProgress("clearing")
+	n, err := backends.ClearProgress(e.ctx, b, prog.report())
+	prog.finish()
+	if err != nil {
+		err = e.stopCause(err)
+		if n >= 0 { // the partial summary: what went before it stopped
+			fmt.Fprintf(e.errw, "clear: %d %sentries removed%s\n", n, prog.of(), stopNote(err))
+		}
 		return err
 	}
-	fmt.Fprintf(e.errw, "cleared: %s\n", what)
+	fmt.Fprintf(e.errw, "cleared: %s\n", plan.Done(n))
 	return nil
 }
 
@@ -102,11 +111,9 @@ func cmdStats(e *env) error {
 	if err != nil {
 		return err
 	}
-	s, ok := b.(backends.Statter)
-	if !ok {
-		return fmt.Errorf("stats: %w", backends.ErrUnsupported)
-	}
-	secs, err := s.Stats(e.ctx)
+	prog := e.newProgress("reading")
+	secs, err := backends.Stats(e.ctx, b, backends.StatsOptions{Exact: e.c.Bool("exact")}, prog.report())
+	prog.finish()
 	if err != nil {
 		return err
 	}

@@ -161,7 +161,21 @@ func errorLine(err error) string {
 	if errors.As(err, &f) {
 		return f.msg
 	}
+	if errors.Is(err, context.Canceled) {
+		// Only SIGINT or SIGTERM cancels a command's context (main.go);
+		// a bulk command has printed its partial summary already.
+		return "interrupted"
+	}
+	var de *deadlineError
+	if errors.As(err, &de) {
+		// Stopped by --deadline; a bulk command has printed its partial
+		// summary, marked, already (--debug shows the cause).
+		return "--deadline reached"
+	}
 	msg := err.Error()
+	if msg == context.DeadlineExceeded.Error() { // nothing more to say (a bulk command stopped waiting for stdin)
+		return "--deadline reached"
+	}
 	if errors.Is(err, context.DeadlineExceeded) && !strings.Contains(msg, "deadline") {
 		msg += " (--deadline reached)"
 	}

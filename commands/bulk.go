@@ -41,7 +41,7 @@ func bulkCommands() []*cli.Command {
 			Description: "Input: JSON lines {\"key\": K, \"value\": V} or a single JSON object {K: V, ...}, from stdin (-)\n" +
 				"or FILE. Values are JSON (objects become dicts; tagged forms such as {\"$py\": \"bytes\", ...} are\n" +
 				"understood, see docs/value-formats.md). Streams in batches; prints a summary on stderr and the\n" +
-				"keys that failed on stdout (exit 3 if any failed).",
+				"keys that failed on stdout, as the input gave them (exit 3 if any failed).",
 			Flags:  keyFlags(timeoutFlag, keepGoingFlag),
 			Action: action(cmdSetMany),
 		},
@@ -54,9 +54,13 @@ func bulkCommands() []*cli.Command {
 }
 
 // keySource yields user keys from the arguments, or stdin lines for "-".
+// Stdin is read through a cancelReader, so an interruption ends a wait for
+// the next line at once (with the context's error).
 func (e *env) keySource(a []string, fn func(string) error) error {
 	if len(a) == 1 && a[0] == "-" {
-		sc := bufio.NewScanner(e.c.App.Reader)
+		cr := newCancelReader(e.ctx, e.c.App.Reader)
+		defer cr.stop()
+		sc := bufio.NewScanner(cr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
 			line := strings.TrimRight(sc.Text(), "\r")
@@ -68,6 +72,9 @@ func (e *env) keySource(a []string, fn func(string) error) error {
 			}
 		}
 		if err := sc.Err(); err != nil {
+			if cerr := e.ctx.Err(); cerr != nil {
+				return cerr
+			}
 			return usagef("reading keys from stdin: %v", err)
 		}
 		return nil
@@ -78,6 +85,133 @@ func (e *env) keySource(a []string, fn func(string) error) error {
 		}
 	}
 	return nil
+}
+
+// keyCount is the progress total of a key list: exact for arguments, an
+// estimate (or exact, when it could read it all) for a stdin redirected
+// from a regular file, unknown (0) for a pipe or a terminal.
+func (e *env) keyCount(a []string) (int, bool) {
+	if len(a) == 1 && a[0] == "-" {
+		if f, ok := e.c.App.Reader.(*os.File); ok {
+			return estimateLines(f)
+		}
+		return 0, false
+	}
+	return len(a), false
+}
+
+// cancelReader reads r from a goroutine of its own and hands the data over
+// in blocks, so that a Read waiting on a slow input (a stdin that stays
+// open) returns as soon as ctx is done, with ctx's error, instead of when
+// the next line arrives. At most two blocks are buffered.
+type cancelReader struct {
+	ctx  context.Context
+	data chan readBlock
+	free chan []byte
+	done chan struct{} // closed by stop
+	cur  readBlock
+	off  int
+	err  error
+}
+
+type readBlock struct {
+	buf []byte // the whole buffer, handed back to free once consumed
+	n   int
+	err error
+}
+
+func newCancelReader(ctx context.Context, r io.Reader) *cancelReader {
+	cr := &cancelReader{ctx: ctx, data: make(chan readBlock, 1), free: make(chan []byte, 2), done: make(chan struct{})}
+	cr.free <- make([]byte, 64<<10)
+	cr.free <- make([]byte, 64<<10)
+	go cr.pump(r)
+	return cr
+}
+
+// pump reads r until an error or EOF, or until stop or ctx ends it (a
+// Read already waiting on r ends only when r returns).
+func (cr *cancelReader) pump(r io.Reader) {
+	for {
+		var buf []byte
+		select {
+		case buf = <-cr.free:
+		case <-cr.done:
+			return
+		case <-cr.ctx.Done():
+			return
+		}
+		n, err := r.Read(buf)
+		select {
+		case cr.data <- readBlock{buf, n, err}:
+		case <-cr.done:
+			return
+		case <-cr.ctx.Done():
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (cr *cancelReader) Read(p []byte) (int, error) {
+	for cr.off >= cr.cur.n {
+		if cr.err != nil {
+			return 0, cr.err
+		}
+		if cr.cur.buf != nil {
+			cr.free <- cr.cur.buf // never blocks: there are only two buffers
+			cr.cur = readBlock{}
+		}
+		if err := cr.ctx.Err(); err != nil {
+			cr.err = err
+			return 0, err
+		}
+		select {
+		case b := <-cr.data:
+			cr.cur, cr.off, cr.err = b, 0, b.err
+		case <-cr.ctx.Done():
+			cr.err = cr.ctx.Err()
+			return 0, cr.err
+		}
+	}
+	n := copy(p, cr.cur.buf[cr.off:cr.cur.n])
+	cr.off += n
+	return n, nil
+}
+
+// stop ends the reading goroutine once its current Read returns.
+func (cr *cancelReader) stop() { close(cr.done) }
+
+// lineOutput is where a bulk command whose progress line may be on the same
+// terminal writes its stdout lines: each write first erases prog's line
+// (the next update draws it again under the output), so the two never
+// share a line. Elsewhere it is stdout itself.
+func (e *env) lineOutput(prog *progress) io.Writer {
+	if oneTerminal(e.out, e.errw) {
+		return erasingWriter{w: e.out, p: prog}
+	}
+	return e.out
+}
+
+// documentProgress is newProgress for a command that writes one document
+// (get-many's JSON object, a line without end) to stdout: no progress
+// line when stdout is the same terminal as stderr, where the two would
+// overwrite each other. CACHECTL_PROGRESS=always still forces it there;
+// then stdout is wrapped so that the line is erased before the document
+// is written, and not drawn again inside it (documentWriter).
+func (e *env) documentProgress(label string) *progress {
+	if !oneTerminal(e.out, e.errw) {
+		return e.newProgress(label)
+	}
+	if os.Getenv("CACHECTL_PROGRESS") != "always" {
+		quiet := *e
+		quiet.errw = io.Discard // newProgress is silent off a terminal
+		return quiet.newProgress(label)
+	}
+	p := e.newProgress(label)
+	e.out = documentWriter{w: e.out, p: p}
+	return p
 }
 
 // batcher collects distinct final keys, each with the user key it came
@@ -136,13 +270,31 @@ func cmdGetMany(e *env) error {
 		return err
 	}
 	defer lessGC()()
+	prog := e.documentProgress("get-many")
+	prog.total, prog.estimated = e.keyCount(a)
+	finish := sync.OnceFunc(prog.finish)
+	defer finish()
 	w := bufio.NewWriterSize(e.out, 64<<10)
-	defer w.Flush()
 	opening, sep, kv, closing := "{", ", ", ": ", "}\n"
 	if f != "repr" {
 		sep, kv = ",", ":"
 	}
-	io.WriteString(w, opening)
+	// Stdout stays empty until the first batch is fetched; from then on it
+	// is always a whole document, closed whatever ends the command (an
+	// error, an interruption, --deadline), holding the keys found so far.
+	opened := false
+	open := func() {
+		if !opened {
+			io.WriteString(w, opening)
+			opened = true
+		}
+	}
+	defer func() {
+		if opened {
+			io.WriteString(w, closing)
+		}
+		w.Flush()
+	}()
 	// A goroutine reads the keys and starts each batch's fetch in a
 	// goroutine of its own, at most lanes at a time, while this one decodes
 	// and writes the batches in input order: the network, the server and
@@ -156,13 +308,21 @@ func cmdGetMany(e *env) error {
 	results := make(chan chan fetched, lanes) // in input order
 	inFlight := make(chan struct{}, lanes)
 	stop := make(chan struct{})
+	notStarted := 0 // keys read whose fetch never started (the reader's; read once results is closed)
 	go func() {
 		defer close(results)
 		bt := newBatcher(func(finals, users []string) error {
+			if err := e.ctx.Err(); err != nil {
+				notStarted += len(finals)
+				return err
+			}
 			select {
 			case inFlight <- struct{}{}:
 			case <-stop:
 				return context.Canceled
+			case <-e.ctx.Done():
+				notStarted += len(finals)
+				return e.ctx.Err()
 			}
 			r := make(chan fetched, 1)
 			go func() {
@@ -186,6 +346,8 @@ func cmdGetMany(e *env) error {
 		})
 		if err == nil {
 			err = bt.done()
+		} else {
+			notStarted += len(bt.finals)
 		}
 		if err != nil {
 			r := make(chan fetched, 1)
@@ -200,12 +362,26 @@ func cmdGetMany(e *env) error {
 	var vb bytes.Buffer
 	enc := json.NewEncoder(&vb)
 	enc.SetEscapeHTML(false)
-	n := 0
+	n, asked, notFetched := 0, 0, 0
+	var stopped error // the interruption (or --deadline) that ended the fetching
 	for next := range results {
 		r := <-next
-		if r.err != nil {
-			return r.err
+		if stopped != nil {
+			notFetched += len(r.finals) // drained: fetched too late or not at all
+			continue
 		}
+		if r.err != nil {
+			if e.ctx.Err() == nil && !e.atDeadline(r.err) {
+				return r.err
+			}
+			// Interrupted, or --deadline (a socket timeout may fire just
+			// before the context's): what was fetched before stays a
+			// valid document.
+			stopped = e.stopCause(r.err)
+			notFetched += len(r.finals)
+			continue
+		}
+		open()
 		for i, fk := range r.finals {
 			ent, ok := r.got[fk]
 			if !ok {
@@ -239,8 +415,24 @@ func cmdGetMany(e *env) error {
 			}
 			w.Write(bytes.TrimRight(vb.Bytes(), "\n"))
 		}
+		asked += len(r.finals)
+		prog.add(len(r.finals))
 	}
-	io.WriteString(w, closing)
+	if stopped == nil {
+		open() // no key at all (an empty stdin): an empty document
+	}
+	if opened {
+		io.WriteString(w, closing)
+		opened = false
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if stopped != nil {
+		finish()
+		fmt.Fprintf(e.errw, "get-many: %d of %d key(s) found, %d not fetched%s\n", n, asked, notFetched+notStarted, stopNote(stopped))
+		return stopped
+	}
 	return nil
 }
 
@@ -291,6 +483,8 @@ func cmdSetMany(e *env) error {
 		}
 		defer fh.Close()
 		in = fh
+	}
+	if fh, ok := in.(*os.File); ok {
 		prog.total, prog.estimated = estimateLines(fh)
 	}
 	b, err := e.backend()
@@ -298,6 +492,11 @@ func cmdSetMany(e *env) error {
 		return err
 	}
 	defer lessGC()()
+	// Reading goes through a cancelReader: an interruption ends a wait on
+	// a slow stdin at once.
+	cr := newCancelReader(e.ctx, in)
+	defer cr.stop()
+	out := e.lineOutput(prog)
 	// Parsing and encoding overlap with the network: each batch is written
 	// by a goroutine of its own while the next is being prepared, with up
 	// to lanes batches in flight on separate connections. Batches start in
@@ -305,25 +504,45 @@ func cmdSetMany(e *env) error {
 	// up to about that batch (the failed and skipped keys come after it).
 	stored, failed, skipped := 0, 0, 0
 	var lastErr error
-	var mu sync.Mutex // the counters, lastErr, prog and e.out, shared by the writers
+	reason := "" // why keys were refused, when the backend said
+	var mu sync.Mutex // the counters, lastErr, reason, prog and out, shared by the writers
 	var stopped atomic.Bool
 	keepGoing := e.c.Bool("keep-going")
-	write := func(items []backends.Item) {
-		if stopped.Load() {
+	// A batch: the items to store and the user key of each (what the
+	// failed keys are listed as, so they can be given again).
+	type batch struct {
+		items []backends.Item
+		users []string
+		keys  map[uint64]struct{} // nil with one lane
+	}
+	write := func(bt *batch) {
+		// A batch not yet begun when an earlier one failed (without
+		// --keep-going) or the command was interrupted is skipped: never
+		// attempted, so neither stored nor failed.
+		if stopped.Load() || e.ctx.Err() != nil {
 			mu.Lock()
-			skipped += len(items)
+			skipped += len(bt.items)
 			mu.Unlock()
 			return
 		}
-		bad, err := backends.SetMany(e.ctx, b, items, t)
+		bad, err := backends.SetMany(e.ctx, b, bt.items, t)
 		mu.Lock()
 		defer mu.Unlock()
-		prog.add(len(items))
-		for _, k := range bad {
-			fmt.Fprintln(e.out, k)
+		prog.add(len(bt.items))
+		for _, k := range failedUserKeys(bad, bt.items, bt.users) {
+			fmt.Fprintln(out, k)
 		}
 		failed += len(bad)
-		stored += len(items) - len(bad)
+		stored += len(bt.items) - len(bad)
+		var ns *backends.NotStoredError
+		if errors.As(err, &ns) {
+			// Keys refused one by one (a value too large): the batch
+			// itself went through, so the command goes on.
+			if reason == "" {
+				reason = ns.Reason
+			}
+			err = nil
+		}
 		if err != nil {
 			lastErr = err
 			// Without --keep-going the rest of the input is still read and
@@ -339,10 +558,6 @@ func cmdSetMany(e *env) error {
 	// writes of a repeated key reach the server in input order and the last
 	// one wins. (A slow batch can stay in flight while many later ones
 	// pass it; two keys with equal hashes only cost that wait.)
-	type batch struct {
-		items []backends.Item
-		keys  map[uint64]struct{} // nil with one lane
-	}
 	var flyingMu sync.Mutex
 	flying := map[*batch]struct{}{}
 	work := make(chan *batch) // a batch is taken by an idle writer
@@ -352,7 +567,7 @@ func cmdSetMany(e *env) error {
 		go func() {
 			defer writers.Done()
 			for bt := range work {
-				write(bt.items)
+				write(bt)
 				flyingMu.Lock()
 				delete(flying, bt)
 				flyingMu.Unlock()
@@ -361,8 +576,8 @@ func cmdSetMany(e *env) error {
 		}()
 	}
 	seed := maphash.MakeSeed()
-	send := func(items []backends.Item) {
-		bt := &batch{items: items}
+	send := func(items []backends.Item, users []string) {
+		bt := &batch{items: items, users: users}
 		if lanes > 1 {
 			bt.keys = make(map[uint64]struct{}, len(items))
 			for _, it := range items {
@@ -391,7 +606,8 @@ func cmdSetMany(e *env) error {
 		work <- bt
 	}
 	items := make([]backends.Item, 0, batchSize)
-	err = readPairs(in, func(key string, raw json.RawMessage) error {
+	users := make([]string, 0, batchSize)
+	err = readPairs(cr, func(key string, raw json.RawMessage) error {
 		if err := e.ctx.Err(); err != nil {
 			return err
 		}
@@ -408,51 +624,124 @@ func cmdSetMany(e *env) error {
 			return fmt.Errorf("set-many: cannot encode the value of %q: %w", key, err)
 		}
 		items = append(items, backends.Item{Key: fk, Entry: ent})
+		users = append(users, key)
 		if len(items) >= batchSize {
-			send(items)
-			items = make([]backends.Item, 0, batchSize)
+			send(items, users)
+			items, users = make([]backends.Item, 0, batchSize), make([]string, 0, batchSize)
 		}
 		return nil
 	})
 	if cerr := e.ctx.Err(); cerr != nil {
 		err = cerr // an interruption, not bad input (exit 130)
 	}
-	if len(items) > 0 {
-		send(items)
+	switch {
+	case len(items) == 0:
+	case e.ctx.Err() != nil:
+		// Read, but the interruption came first: never attempted.
+		mu.Lock()
+		skipped += len(items)
+		mu.Unlock()
+	default:
+		send(items, users)
 	}
 	close(work)
 	writers.Wait()
+	if err == nil && lastErr != nil && e.atDeadline(lastErr) {
+		err = lastErr // a batch failed at --deadline: the summary says so
+	}
+	err = e.stopCause(err)
 	prog.finish()
-	fmt.Fprintf(e.errw, "set-many: %d stored, %d failed, %d skipped\n", stored, failed, skipped)
+	fmt.Fprintf(e.errw, "set-many: %d stored, %d failed, %d skipped%s\n", stored, failed, skipped, stopNote(err))
 	if err != nil {
 		return err
 	}
 	if failed > 0 || skipped > 0 {
 		if lastErr != nil {
+			if keepGoing && failed > 0 {
+				// The summary line says set-many already: the count and
+				// the backend's reason (the server's reply) are enough.
+				return fmt.Errorf("%d key(s) could not be stored: %w", failed, lastErr)
+			}
 			return lastErr
 		}
-		return fmt.Errorf("set-many: %d key(s) could not be stored: %w", failed, backends.ErrUnavailable)
+		return notStored{failed, reason}
 	}
 	return nil
 }
 
-// estimateLines guesses a file's line count from its size and the mean
-// length of its first lines (the progress total is labelled an estimate).
+// notStored is the error of keys a backend reported not stored, with its
+// reason when it gave one (exit 3).
+type notStored struct {
+	n      int
+	reason string // the backend's reason, when it gave one
+}
+
+func (e notStored) Error() string {
+	if e.reason != "" {
+		return fmt.Sprintf("%d key(s) could not be stored: %s", e.n, e.reason)
+	}
+	return fmt.Sprintf("%d key(s) could not be stored (the backend gave no reason)", e.n)
+}
+
+func (e notStored) Unwrap() error { return backends.ErrUnavailable }
+
+// failedUserKeys maps the final keys a SetMany reported failed back to the
+// user keys of the batch, in the order reported.
+func failedUserKeys(bad []string, items []backends.Item, users []string) []string {
+	if len(bad) == 0 {
+		return nil
+	}
+	if len(bad) == len(items) { // the whole batch, the usual failure
+		same := true
+		for i, k := range bad {
+			if items[i].Key != k {
+				same = false
+				break
+			}
+		}
+		if same {
+			return users
+		}
+	}
+	user := make(map[string]string, len(items))
+	for i, it := range items {
+		user[it.Key] = users[i]
+	}
+	out := make([]string, len(bad))
+	for i, k := range bad {
+		if u, ok := user[k]; ok {
+			out[i] = u
+		} else {
+			out[i] = k // not a key of the batch (never expected): shown as the backend gave it
+		}
+	}
+	return out
+}
+
+// estimateLines guesses the line count of the rest of a regular file (from
+// its current offset: a redirected stdin may have been read already) from
+// its size and the mean length of its first lines; the progress total is
+// labelled an estimate unless the whole rest was sampled.
 func estimateLines(f *os.File) (int, bool) {
 	st, err := f.Stat()
-	if err != nil || st.Size() == 0 {
+	if err != nil || !st.Mode().IsRegular() {
 		return 0, false
 	}
+	off, err := f.Seek(0, io.SeekCurrent)
+	if err != nil || off >= st.Size() {
+		return 0, false
+	}
+	size := st.Size() - off
 	buf := make([]byte, 64<<10)
-	n, _ := f.ReadAt(buf, 0)
+	n, _ := f.ReadAt(buf, off)
 	lines := bytes.Count(buf[:n], []byte("\n"))
 	if lines == 0 {
 		return 0, false
 	}
-	if int64(n) >= st.Size() {
+	if int64(n) >= size {
 		return lines, false
 	}
-	return int(st.Size() * int64(lines) / int64(n)), true
+	return int(size * int64(lines) / int64(n)), true
 }
 
 // readPairs streams (key, raw JSON value) pairs from JSON lines of
@@ -534,12 +823,31 @@ func readPairs(r io.Reader, fn func(string, json.RawMessage) error) error {
 	}
 }
 
-// isJSONLines peeks at the first line: a {"key": .., "value": ..} object
-// alone on it means JSON lines, read a line at a time (the fast path).
+// isJSONLines looks at the first non-blank line: a {"key": .., "value": ..}
+// object alone on it means JSON lines, read a line at a time (the fast
+// path); anything else goes to the JSON decoder, which reads both forms.
+// It waits for the first line only (or a full buffer, or EOF), never for
+// more input than that: a slow stdin's first lines are stored while it
+// stays open.
 func isJSONLines(br *bufio.Reader) bool {
-	head, _ := br.Peek(64 << 10)
-	head = bytes.TrimLeft(head, " \t\r\n")
-	line, _, _ := bytes.Cut(head, []byte("\n"))
+	var line []byte
+	for {
+		head, _ := br.Peek(br.Buffered()) // what is there, without reading
+		head = bytes.TrimLeft(head, " \t\r\n")
+		if i := bytes.IndexByte(head, '\n'); i >= 0 {
+			line = head[:i]
+			break
+		}
+		if br.Buffered() == br.Size() {
+			line = head // the whole input, or a line longer than the buffer
+			break
+		}
+		if _, err := br.Peek(br.Buffered() + 1); err != nil { // one more read
+			head, _ = br.Peek(br.Buffered())
+			line = bytes.TrimLeft(head, " \t\r\n")
+			break
+		}
+	}
 	var m map[string]json.RawMessage
 	if json.Unmarshal(line, &m) != nil || len(m) != 2 {
 		return false
@@ -636,15 +944,27 @@ func cmdDeleteMany(e *env) error {
 		return err
 	}
 	var b backends.Backend
+	prog := e.newProgress("delete-many") // stdout stays empty unless --dry-run, which shows none
 	if !e.c.Bool("dry-run") {
 		if b, err = e.backend(); err != nil {
 			return err
 		}
+		prog.total, prog.estimated = e.keyCount(a)
 	}
-	requested, deleted, failedBatches := 0, 0, 0
+	finish := sync.OnceFunc(prog.finish)
+	defer finish()
+	// requested counts the keys of the batches sent to the backend;
+	// notAttempted those read but never sent (an interruption, or an
+	// earlier failure without --keep-going). Keys not read yet are in
+	// neither.
+	requested, deleted, failedBatches, notAttempted := 0, 0, 0, 0
 	var lastErr error
 	unknown := false
 	bt := newBatcher(func(finals, _ []string) error {
+		if err := e.ctx.Err(); err != nil {
+			notAttempted += len(finals)
+			return err
+		}
 		requested += len(finals)
 		if b == nil {
 			for _, fk := range finals {
@@ -658,6 +978,7 @@ func cmdDeleteMany(e *env) error {
 		} else {
 			deleted += n
 		}
+		prog.add(len(finals))
 		if err != nil && e.c.Bool("keep-going") && e.ctx.Err() == nil {
 			failedBatches++
 			lastErr = err
@@ -674,14 +995,29 @@ func cmdDeleteMany(e *env) error {
 	})
 	if err == nil {
 		err = bt.done()
+	} else {
+		notAttempted += len(bt.finals)
 	}
+	if cerr := e.ctx.Err(); cerr != nil && err != nil {
+		err = cerr // a read or a batch cut short by the interruption
+	}
+	if err == nil && lastErr != nil && e.atDeadline(lastErr) {
+		err = lastErr // a batch failed at --deadline (--keep-going)
+	}
+	err = e.stopCause(err)
+	finish()
+	tail := ""
+	if notAttempted > 0 {
+		tail = fmt.Sprintf(", %d not attempted", notAttempted)
+	}
+	tail += stopNote(err)
 	switch {
 	case b == nil:
-		fmt.Fprintf(e.errw, "delete-many: dry run, would delete %d key(s)\n", requested)
+		fmt.Fprintf(e.errw, "delete-many: dry run, would delete %d key(s)%s\n", requested, tail)
 	case unknown:
-		fmt.Fprintf(e.errw, "delete-many: %d key(s) requested\n", requested)
+		fmt.Fprintf(e.errw, "delete-many: %d key(s) requested%s\n", requested, tail)
 	default:
-		fmt.Fprintf(e.errw, "delete-many: %d of %d key(s) deleted\n", deleted, requested)
+		fmt.Fprintf(e.errw, "delete-many: %d of %d key(s) deleted%s\n", deleted, requested, tail)
 	}
 	if failedBatches > 0 {
 		fmt.Fprintf(e.errw, "delete-many: %d batch(es) failed\n", failedBatches)

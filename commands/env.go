@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"golang.org/x/term"
 	"io"
+	"net"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -45,6 +47,9 @@ func newEnv(c *cli.Context) (*env, error) {
 	return &env{c: c, ctx: ctx, cfg: cfg, out: c.App.Writer, errw: c.App.ErrWriter, cancel: cancel}, nil
 }
 
+// errNoCache: neither --cache nor a config file selects a cache.
+var errNoCache = backends.Configf("no cache selected: give --cache URL (or CACHECTL_CACHE), or --config FILE (or ./cachectl.json)")
+
 // resolveConfig picks the cache: --cache URL first, then the config file.
 func resolveConfig(c *cli.Context) (*backends.Config, error) {
 	var cfg *backends.Config
@@ -72,7 +77,7 @@ func resolveConfig(c *cli.Context) (*backends.Config, error) {
 			return nil, err
 		}
 		if f == nil {
-			return nil, backends.Configf("no cache selected: give --cache URL (or CACHECTL_CACHE), or --config FILE (or ./cachectl.json)")
+			return nil, errNoCache
 		}
 		cfg, err = f.Cache(c.String("alias"))
 		if err != nil {
@@ -227,12 +232,76 @@ func action(fn func(e *env) error) cli.ActionFunc {
 			return err
 		}
 		defer e.close()
-		err = fn(e)
-		if err != nil && errors.Is(e.ctx.Err(), context.DeadlineExceeded) && !errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("%w (--deadline %s reached)", err, c.Duration("deadline"))
-		}
-		return err
+		return e.stopCause(fn(e))
 	}
+}
+
+// deadlineSlack is how long before the context's deadline a timeout error
+// still counts as the deadline: a socket deadline set to the same instant
+// can fire a moment before the context's timer.
+const deadlineSlack = 20 * time.Millisecond
+
+// deadlineError is a command stopped by --deadline: whatever failed at
+// that moment (a socket timeout, a read cut short) is its cause. It is
+// context.DeadlineExceeded for errors.Is, so summaries are marked
+// "(--deadline reached)"; its line is "--deadline reached" (exit 3).
+type deadlineError struct{ cause error }
+
+func (d *deadlineError) Error() string {
+	if d.cause == nil || d.cause == context.DeadlineExceeded {
+		return context.DeadlineExceeded.Error()
+	}
+	return d.cause.Error()
+}
+func (d *deadlineError) Unwrap() error        { return d.cause }
+func (d *deadlineError) Is(target error) bool { return target == context.DeadlineExceeded }
+
+// atDeadline reports whether err came at or after the deadline of the
+// command's context (or, for a timeout, just before it).
+func (e *env) atDeadline(err error) bool {
+	if err == nil || e.ctx == nil {
+		return false
+	}
+	if errors.Is(e.ctx.Err(), context.DeadlineExceeded) {
+		return true
+	}
+	dl, ok := e.ctx.Deadline()
+	if !ok {
+		return false
+	}
+	left := time.Until(dl)
+	return left <= 0 || (left < deadlineSlack && isTimeout(err))
+}
+
+// isTimeout reports a timeout error (a socket deadline, a context's).
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) ||
+		(errors.As(err, &ne) && ne.Timeout())
+}
+
+// stopCause is the error a command ends with: an interruption is
+// context.Canceled; an error at the deadline a deadlineError; a result
+// (a miss) or a usage error stays what it is.
+func (e *env) stopCause(err error) error {
+	if err == nil {
+		return nil
+	}
+	var (
+		f  *falseResult
+		u  *usageError
+		r  *refusedError
+		de *deadlineError
+	)
+	switch {
+	case errors.As(err, &f), errors.As(err, &u), errors.As(err, &r), errors.As(err, &de):
+		return err
+	case errors.Is(err, context.Canceled), e.ctx != nil && errors.Is(e.ctx.Err(), context.Canceled):
+		return context.Canceled
+	case e.atDeadline(err):
+		return &deadlineError{cause: err}
+	}
+	return err
 }
 
 // args checks the positional argument count and rejects stray flags.

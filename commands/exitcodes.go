@@ -71,6 +71,8 @@ func ExitCode(err error) int {
 		return ExitFalse
 	case errors.Is(err, context.Canceled):
 		return ExitInterrupted
+	case errors.As(err, new(*deadlineError)):
+		return ExitUnavailable // --deadline, whatever failed at that moment
 	case errors.As(err, &u), errors.As(err, &ik), errors.Is(err, backends.ErrConfig):
 		return ExitUsage
 	case errors.As(err, &r), errors.Is(err, backends.ErrRefused):

@@ -3,6 +3,8 @@ package commands
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -20,8 +22,16 @@ func fragmentCommands() []*cli.Command {
 			Description: "Computes make_template_fragment_key(NAME, [VARY...]) with the scheme of the site's Django\n" +
 				"version (--django-version or django_version; default " + backends.DefaultDjangoVersion + "). --final also prints the\n" +
 				"backend key after KEY_PREFIX, VERSION and the key function. Needs no server.",
-			Flags:  keyFlags(&cli.BoolFlag{Name: "final", Usage: "also print the final backend key"}),
-			Action: action(cmdMakeFragmentKey),
+			Flags: keyFlags(&cli.BoolFlag{Name: "final", Usage: "also print the final backend key"}),
+			Action: func(c *cli.Context) error {
+				// Without --final the cache does not shape the key: no cache
+				// needs to be selected (the Django version comes from
+				// --django-version, or the default).
+				if !c.Bool("final") && c.String("cache") == "" && c.String("config") == "" && !fileExists("cachectl.json") {
+					return makeFragmentKey(c.App.Writer, c.Args().Slice(), c.String("django-version"), c.Command.Name)
+				}
+				return action(cmdMakeFragmentKey)(c)
+			},
 		},
 		{
 			Name: "delete-fragment", Usage: "invalidate a {% cache %} template fragment", ArgsUsage: "NAME [VARY...]",
@@ -60,12 +70,21 @@ func (e *env) fragmentSchemes() ([]keyfunc.FragmentScheme, bool, error) {
 	return []keyfunc.FragmentScheme{keyfunc.FragmentNetstring, keyfunc.FragmentColon, keyfunc.FragmentLegacy}, false, nil
 }
 
-func cmdMakeFragmentKey(e *env) error {
-	a, err := args(e.c, 1, -1, "NAME [VARY...]")
-	if err != nil {
-		return err
+// mustScheme is the fragment scheme of a version makeFragmentKey accepted.
+func mustScheme(v string) keyfunc.FragmentScheme {
+	if v == "" {
+		v = backends.DefaultDjangoVersion
 	}
-	v := e.cfg.Settings.DjangoVersion
+	s, _ := keyfunc.FragmentSchemeFor(v)
+	return s
+}
+
+// makeFragmentKey prints the fragment key of NAME [VARY...] with the
+// scheme of Django version v ("" for the default).
+func makeFragmentKey(out io.Writer, a []string, v, cmd string) error {
+	if len(a) < 1 {
+		return usagef("%s: usage: cachectl %s NAME [VARY...]", cmd, cmd)
+	}
 	if v == "" {
 		v = backends.DefaultDjangoVersion
 	}
@@ -73,9 +92,20 @@ func cmdMakeFragmentKey(e *env) error {
 	if err != nil {
 		return backends.Configf("%v", err)
 	}
-	fk := keyfunc.FragmentKey(s, a[0], a[1:])
-	fmt.Fprintln(e.out, fk)
+	fmt.Fprintln(out, keyfunc.FragmentKey(s, a[0], a[1:]))
+	return nil
+}
+
+func cmdMakeFragmentKey(e *env) error {
+	a, err := args(e.c, 1, -1, "NAME [VARY...]")
+	if err != nil {
+		return err
+	}
+	if err := makeFragmentKey(e.out, a, e.cfg.Settings.DjangoVersion, e.c.Command.Name); err != nil {
+		return err
+	}
 	if e.c.Bool("final") {
+		fk := keyfunc.FragmentKey(mustScheme(e.cfg.Settings.DjangoVersion), a[0], a[1:])
 		final, err := e.key(fk)
 		if err != nil {
 			return err
@@ -155,30 +185,38 @@ func (e *env) fragmentFinalKeys(name string, vary []string) ([]string, map[strin
 	return keys, of, nil
 }
 
-// deleteFragmentsFromStdin invalidates many fragments in batches.
+// deleteFragmentsFromStdin invalidates many fragments in batches, one
+// batch per hashing scheme so the summary can say which scheme matched.
 func deleteFragmentsFromStdin(e *env, name string) error {
 	b, err := e.backend()
 	if err != nil {
 		return err
 	}
+	schemes, _, err := e.fragmentSchemes()
+	if err != nil {
+		return err
+	}
 	lines, deleted := 0, 0
-	var batch []string
-	flush := func() error {
+	batches := map[keyfunc.FragmentScheme][]string{}
+	perScheme := map[keyfunc.FragmentScheme]int{}
+	flush := func(s keyfunc.FragmentScheme) error {
+		batch := batches[s]
 		if len(batch) == 0 {
 			return nil
 		}
 		n, err := backends.DeleteMany(e.ctx, b, batch)
 		if n > 0 {
 			deleted += n
+			perScheme[s] += n
 		}
-		batch = batch[:0]
+		batches[s] = batch[:0]
 		return err
 	}
 	err = e.keySource([]string{"-"}, func(line string) error {
 		var vary []string
 		if strings.HasPrefix(strings.TrimSpace(line), "[") {
-			var raw []any
-			if err := json.Unmarshal([]byte(line), &raw); err != nil {
+			raw, err := decodeVaryLine(line)
+			if err != nil {
 				return usagef("--stdin: line %d is not a JSON array: %v", lines+1, err)
 			}
 			for _, v := range raw {
@@ -188,43 +226,194 @@ func deleteFragmentsFromStdin(e *env, name string) error {
 			vary = strings.Split(line, "\t")
 		}
 		lines++
-		keys, _, err := e.fragmentFinalKeys(name, vary)
+		keys, of, err := e.fragmentFinalKeys(name, vary)
 		if err != nil {
 			return err
 		}
-		batch = append(batch, keys...)
-		if len(batch) >= batchSize {
-			return flush()
+		for _, k := range keys {
+			s := of[k]
+			batches[s] = append(batches[s], k)
+			if len(batches[s]) >= batchSize {
+				if err := flush(s); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	})
-	if err == nil {
-		err = flush()
+	for _, s := range schemes {
+		if err == nil {
+			err = flush(s)
+		}
 	}
-	fmt.Fprintf(e.errw, "delete-fragment: %d vary list(s) read, %d cached fragment(s) deleted\n", lines, deleted)
+	var by []string
+	for _, s := range schemes {
+		if n := perScheme[s]; n > 0 {
+			by = append(by, fmt.Sprintf("%d with the %s scheme", n, schemeName(s)))
+		}
+	}
+	detail := ""
+	if len(by) > 0 {
+		detail = " (" + strings.Join(by, ", ") + ")"
+	}
+	fmt.Fprintf(e.errw, "delete-fragment: %d vary list(s) read, %d cached fragment(s) deleted%s\n", lines, deleted, detail)
+	if err == nil && deleted == 0 && lines > 0 {
+		return miss("")
+	}
 	return err
 }
 
-// pyStr is str() of a JSON value as the template would resolve it.
+// pyStr is str() of a JSON value (decoded with UseNumber) as Python's
+// json.loads gives it to the template: 1 is the int 1, 1.0 and 1e3 are
+// floats ("1.0", "1000.0"), lists and dicts print their items' repr().
 func pyStr(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	var b strings.Builder
+	pyRepr(&b, v)
+	return b.String()
+}
+
+func pyRepr(b *strings.Builder, v any) {
 	switch x := v.(type) {
 	case nil:
-		return "None"
+		b.WriteString("None")
 	case bool:
 		if x {
-			return "True"
+			b.WriteString("True")
+		} else {
+			b.WriteString("False")
 		}
-		return "False"
 	case string:
-		return x
-	case float64:
-		if x == float64(int64(x)) {
-			return strconv.FormatInt(int64(x), 10)
+		b.WriteString(keyfunc.PyRepr(x))
+	case json.Number:
+		lit := x.String()
+		if strings.ContainsAny(lit, ".eE") {
+			f, _ := strconv.ParseFloat(lit, 64) // out of range: ±Inf, as Python's float()
+			b.WriteString(keyfunc.PyFloatRepr(f))
+		} else if lit == "-0" {
+			b.WriteString("0")
+		} else {
+			b.WriteString(lit) // JSON integers are already Python's int text
 		}
-		return strconv.FormatFloat(x, 'g', -1, 64)
+	case []any:
+		b.WriteByte('[')
+		for i, e := range x {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			pyRepr(b, e)
+		}
+		b.WriteByte(']')
+	case map[string]any:
+		// Not reached with ordered input: decodeVaryLine keeps objects as
+		// orderedObject. Kept for completeness (keys sorted).
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b.WriteByte('{')
+		for i, k := range keys {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(keyfunc.PyRepr(k))
+			b.WriteString(": ")
+			pyRepr(b, x[k])
+		}
+		b.WriteByte('}')
+	case orderedObject:
+		b.WriteByte('{')
+		for i, kv := range x {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(keyfunc.PyRepr(kv.key))
+			b.WriteString(": ")
+			pyRepr(b, kv.val)
+		}
+		b.WriteByte('}')
 	}
-	b, _ := json.Marshal(v)
-	return string(b)
+}
+
+// orderedObject is a JSON object with its members in document order (a
+// Python dict keeps insertion order; a repeated key keeps its first
+// position and its last value, as json.loads does).
+type orderedObject []struct {
+	key string
+	val any
+}
+
+// decodeVaryLine reads one --stdin line that is a JSON array.
+func decodeVaryLine(line string) ([]any, error) {
+	dec := json.NewDecoder(strings.NewReader(line))
+	dec.UseNumber()
+	v, err := decodeJSONValue(dec)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("text after the array")
+	}
+	arr, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("not an array")
+	}
+	return arr, nil
+}
+
+func decodeJSONValue(dec *json.Decoder) (any, error) {
+	t, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch d := t.(type) {
+	case json.Delim:
+		switch d {
+		case '[':
+			arr := []any{}
+			for dec.More() {
+				v, err := decodeJSONValue(dec)
+				if err != nil {
+					return nil, err
+				}
+				arr = append(arr, v)
+			}
+			_, err := dec.Token()
+			return arr, err
+		case '{':
+			var obj orderedObject
+			for dec.More() {
+				kt, err := dec.Token()
+				if err != nil {
+					return nil, err
+				}
+				k, _ := kt.(string)
+				v, err := decodeJSONValue(dec)
+				if err != nil {
+					return nil, err
+				}
+				replaced := false
+				for i := range obj {
+					if obj[i].key == k {
+						obj[i].val, replaced = v, true
+					}
+				}
+				if !replaced {
+					obj = append(obj, struct {
+						key string
+						val any
+					}{k, v})
+				}
+			}
+			_, err := dec.Token()
+			return obj, err
+		}
+		return nil, fmt.Errorf("unexpected %v", d)
+	}
+	return t, nil
 }
 
 // checkFragment reports presence, and near misses operators really hit:
@@ -281,7 +470,7 @@ func checkFragment(e *env, name string, vary []string) error {
 	if l, ok := b.(backends.Lister); ok {
 		for _, s := range keyfunc.AllFragmentSchemes() {
 			fk := keyfunc.FragmentKey(s, name, vary)
-			l.List(e.ctx, "*:*:"+escapeGlob(fk), func(ki backends.KeyInfo) error {
+			backends.NamesOnly(l).List(e.ctx, "*:*:"+escapeGlob(fk), func(ki backends.KeyInfo) error {
 				if !strings.HasPrefix(ki.Key, e.cfg.Settings.KeyPrefix+":") {
 					near = append(near, ki.Key+" (another KEY_PREFIX)")
 				}

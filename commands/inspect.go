@@ -211,7 +211,7 @@ func cmdScanAudit(e *env) error {
 	}
 	b, _ := e.backend()
 	scanned, bad, undecodable := 0, 0, 0
-	err = l.List(e.ctx, fg, func(ki backends.KeyInfo) error {
+	err = backends.NamesOnly(l).List(e.ctx, fg, func(ki backends.KeyInfo) error {
 		v, err := backends.Get(e.ctx, b, ki.Key)
 		switch {
 		case errors.Is(err, backends.ErrCacheMiss):

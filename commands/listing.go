@@ -117,11 +117,19 @@ func cmdKeys(e *env) error {
 	if err != nil {
 		return err
 	}
+	prog := e.newProgress("listing")
+	e.out = prog.beside(e.out, oneTerminal(e.out, e.errw))
+	e.estimateKeys(prog, fg)
+	defer prog.finish()
 	quiet := e.c.Bool("quiet")
+	if quiet {
+		l = backends.NamesOnly(l) // no expiry or size to print
+	}
 	header := false
 	n := 0
 	err = l.List(e.ctx, fg, func(ki backends.KeyInfo) error {
 		n++
+		prog.add(1)
 		user, ver, ok := e.userKey(ki.Key)
 		if e.c.Bool("raw-keys") || !ok {
 			user = ki.Key
@@ -184,6 +192,7 @@ func (e *env) deleteMatchingFunc(glob, what string, keep func(stored string) boo
 	if err != nil {
 		return err
 	}
+	l = backends.NamesOnly(l)
 	dry := e.c.Bool("dry-run")
 	if !dry {
 		if err := e.confirm(what); err != nil {
@@ -199,10 +208,23 @@ func (e *env) deleteMatchingFunc(glob, what string, keep func(stored string) boo
 		rate = e.c.Int("rate")
 	}
 	prog := e.newProgress("deleting")
+	if !dry {
+		e.estimateKeys(prog, glob)
+	}
 	start := time.Now()
+	// started: a listing page came back (a key was listed), so the summary
+	// has something to say; before that, an error (a refused connection,
+	// a wrong password) or an interruption is reported alone.
+	// notAttempted: keys listed but never sent for deletion.
+	started, notAttempted := false, 0
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
+		}
+		if err := e.ctx.Err(); err != nil && !dry {
+			notAttempted += len(batch)
+			batch = batch[:0]
+			return err
 		}
 		if dry {
 			for _, k := range batch {
@@ -241,6 +263,7 @@ func (e *env) deleteMatchingFunc(glob, what string, keep func(stored string) boo
 		return nil
 	}
 	err = l.List(e.ctx, glob, func(ki backends.KeyInfo) error {
+		started = true
 		if keep != nil && !keep(ki.Key) {
 			return nil
 		}
@@ -251,17 +274,27 @@ func (e *env) deleteMatchingFunc(glob, what string, keep func(stored string) boo
 		}
 		return nil
 	})
-	if err == nil {
-		err = flush()
-	}
-	prog.finish()
-	if dry {
-		fmt.Fprintf(e.errw, "dry run: %d key(s) match, nothing deleted\n", matched)
-	} else {
-		fmt.Fprintf(e.errw, "matched %d, deleted %d, failed %d\n", matched, deleted, failed)
-	}
 	if err != nil && errors.Is(err, backends.ErrCacheMiss) {
 		err = nil
+	}
+	if err == nil {
+		err = flush()
+	} else if !dry {
+		notAttempted += len(batch) // listed, the listing then failed or was interrupted
+	}
+	err = e.stopCause(err)
+	prog.finish()
+	if started || err == nil {
+		tail := ""
+		if notAttempted > 0 {
+			tail = fmt.Sprintf(", %d not attempted", notAttempted)
+		}
+		tail += stopNote(err)
+		if dry {
+			fmt.Fprintf(e.errw, "dry run: %d key(s) match, nothing deleted%s\n", matched, tail)
+		} else {
+			fmt.Fprintf(e.errw, "matched %d, deleted %d, failed %d%s\n", matched, deleted, failed, tail)
+		}
 	}
 	if err == nil && lastErr != nil {
 		err = lastErr // --keep-going: exit non-zero when anything failed

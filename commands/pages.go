@@ -3,6 +3,7 @@ package commands
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -236,7 +237,9 @@ func cmdInvalidatePage(e *env) error {
 				found++
 			}
 			for _, pk := range pi.PageKeys {
-				keys = append(keys, pk)
+				if !slices.Contains(keys, pk) { // two Vary schemes can hash alike
+					keys = append(keys, pk)
+				}
 			}
 		}
 		if dry {

@@ -166,7 +166,7 @@ func (e *env) walkSessions(user string, fn func(sk, final string, v pickle.Value
 		return err
 	}
 	b, _ := e.backend()
-	return l.List(e.ctx, glob, func(ki backends.KeyInfo) error {
+	return backends.NamesOnly(l).List(e.ctx, glob, func(ki backends.KeyInfo) error {
 		v, err := backends.Get(e.ctx, b, ki.Key)
 		if errors.Is(err, backends.ErrCacheMiss) {
 			return nil

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -154,13 +155,19 @@ func cmdPruneExpired(e *env) error {
 	if err != nil {
 		return err
 	}
-	p, ok := b.(backends.Pruner)
-	if !ok {
-		return fmt.Errorf("prune-expired: %w (only database caches keep expired rows around)", backends.ErrUnsupported)
-	}
 	prog := e.newProgress("pruning")
-	n, err := p.PruneExpired(e.ctx, e.c.Int("batch"), prog.add)
+	// The summary is printed once a batch came back (or the command
+	// completed): a missing table or an unreachable database is reported
+	// alone, not after "0 expired row(s) deleted".
+	batches := 0
+	rep := prog.report()
+	done := rep.Done
+	rep.Done = func(n int) { batches++; done(n) }
+	n, err := backends.PruneExpired(e.ctx, b, e.c.Int("batch"), rep)
 	prog.finish()
-	fmt.Fprintf(e.errw, "prune-expired: %d expired row(s) deleted\n", n)
+	err = e.stopCause(err)
+	if err == nil || (batches > 0 && !errors.Is(err, backends.ErrUnsupported)) {
+		fmt.Fprintf(e.errw, "prune-expired: %d expired row(s) deleted%s\n", n, stopNote(err))
+	}
 	return err
 }

@@ -30,6 +30,9 @@ func versionCommands() []*cli.Command {
 	}
 }
 
+// maxNamedMissing bounds the missing keys incr-version names one by one.
+const maxNamedMissing = 20
+
 var stdinKeysFlag = &cli.BoolFlag{Name: "stdin", Usage: "read the keys from stdin, one per line"}
 
 func cmdIncrVersion(e *env, sign int) error {
@@ -52,6 +55,7 @@ func cmdIncrVersion(e *env, sign int) error {
 	}
 	moved, missing := 0, 0
 	var lastMissing string
+	multi := len(a) > 1 || e.c.Bool("stdin") // name each missing key, then a summary
 	err = e.keySource(a, func(key string) error {
 		oldKey, err := e.makeKey(key, v)
 		if err != nil {
@@ -65,6 +69,9 @@ func cmdIncrVersion(e *env, sign int) error {
 		if errors.Is(err, backends.ErrCacheMiss) {
 			missing++
 			lastMissing = key
+			if multi && missing <= maxNamedMissing {
+				fmt.Fprintf(e.errw, "cachectl: %s: not found at version %d\n", key, v)
+			}
 			return nil
 		}
 		if err == nil {
@@ -75,8 +82,11 @@ func cmdIncrVersion(e *env, sign int) error {
 	if err != nil {
 		return err
 	}
-	if moved+missing > 1 {
-		fmt.Fprintf(e.errw, "%d key(s) moved to version %d, %d not found\n", moved, nv, missing)
+	if missing > maxNamedMissing && multi {
+		fmt.Fprintf(e.errw, "cachectl: … and %d more key(s) not found\n", missing-maxNamedMissing)
+	}
+	if multi {
+		fmt.Fprintf(e.errw, "%d key(s) moved from version %d to version %d, %d not found\n", moved, v, nv, missing)
 	}
 	if moved == 0 {
 		return miss(fmt.Sprintf("key %q not found at version %d", lastMissing, v))

@@ -1,6 +1,9 @@
 package keyfunc
 
 import (
+	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -96,4 +99,56 @@ func isPrintable(r rune) bool {
 		return true
 	}
 	return unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S)
+}
+
+// PyFloatRepr is Python's repr(float): the shortest text that round-trips,
+// fixed notation for exponents -4..15, scientific otherwise.
+func PyFloatRepr(f float64) string {
+	switch {
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	case math.IsNaN(f):
+		return "nan"
+	}
+	s := strconv.FormatFloat(f, 'e', -1, 64) // d.ddde±XX
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	mant, expS, _ := strings.Cut(s, "e")
+	exp, _ := strconv.Atoi(expS)
+	digits := strings.Replace(mant, ".", "", 1)
+	var out string
+	if exp >= -5 && exp < 16 {
+		// Python's repr switches at decpt > 16 or decpt < -3 (decpt = exp+1).
+		if exp < 0 {
+			out = "0." + strings.Repeat("0", -exp-1) + digits
+		} else if len(digits) <= exp+1 {
+			out = digits + strings.Repeat("0", exp+1-len(digits)) + ".0"
+		} else {
+			out = digits[:exp+1] + "." + digits[exp+1:]
+		}
+		if exp == -5 {
+			out = sci(digits, exp)
+		}
+	} else {
+		out = sci(digits, exp)
+	}
+	if neg {
+		out = "-" + out
+	}
+	return out
+}
+
+func sci(digits string, exp int) string {
+	m := digits[:1]
+	if len(digits) > 1 {
+		m += "." + digits[1:]
+	}
+	sign := "+"
+	if exp < 0 {
+		sign = "-"
+		exp = -exp
+	}
+	return fmt.Sprintf("%se%s%02d", m, sign, exp)
 }

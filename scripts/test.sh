@@ -6,6 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 export PATH="/usr/local/go/bin:$PATH"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt: these files need gofmt -w: $unformatted" >&2
+  exit 1
+fi
 go vet ./...
 go test -count=1 -timeout 20m ./...
 # The packages with concurrent code again under the race detector (a race

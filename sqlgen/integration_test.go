@@ -229,6 +229,13 @@ func exercise(t *testing.T, db *sql.DB, d sqlgen.Dialect, table string) {
 	if n := integer(t, r.rows(s.CountExpired(), param(now))[0][0]); n != 1 {
 		t.Errorf("CountExpired = %d", n)
 	}
+	r.exec(s.Insert(), ":1:e2", "eA==", param(past))
+	for _, tc := range []struct{ limit, want int64 }{{5, 2}, {2, 2}, {1, 1}} {
+		if n := integer(t, r.rows(s.CountExpiredUpTo(int(tc.limit)), param(now))[0][0]); n != tc.want {
+			t.Errorf("CountExpiredUpTo(%d) = %d, want %d", tc.limit, n, tc.want)
+		}
+	}
+	r.exec(s.DeleteMany(1), ":1:e2")
 	if got := r.rows(s.ExpiryRange(), param(now), forever); len(got) != 1 || !instant(t, got[0][0]).Equal(soon) || !instant(t, got[0][1]).Equal(later) {
 		t.Errorf("ExpiryRange: %v", got)
 	}
@@ -280,6 +287,14 @@ func exercise(t *testing.T, db *sql.DB, d sqlgen.Dialect, table string) {
 	}
 	if !reflect.DeepEqual(paged, tests[0].want) {
 		t.Errorf("ListLikeFirst/ListLikeAfter pages: %q", paged)
+	}
+	var names []string
+	for page, last := r.col0(s.ListKeysLikeAfter(2), "%", ""), ""; len(page) > 0; page = r.col0(s.ListKeysLikeAfter(2), "%", last) {
+		names = append(names, page...)
+		last = page[len(page)-1]
+	}
+	if !reflect.DeepEqual(names, tests[0].want) {
+		t.Errorf("ListKeysLikeAfter pages: %q", names)
 	}
 	if n := r.exec(s.DeleteLike(), like(":1:50%*")); n != 1 {
 		t.Errorf("DeleteLike affected %d", n)

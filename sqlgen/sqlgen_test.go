@@ -398,8 +398,11 @@ func TestExtraStatements(t *testing.T) {
 		{"pg ListLike", pg.ListLike(), `SELECT "cache_key", "expires", LENGTH("value") FROM "t" WHERE "cache_key" LIKE $1 ESCAPE '!' ORDER BY "cache_key"`},
 		{"pg ListLikeFirst", pg.ListLikeFirst(100), `SELECT "cache_key", "expires", LENGTH("value") FROM "t" WHERE "cache_key" LIKE $1 ESCAPE '!' ORDER BY "cache_key" LIMIT 100`},
 		{"pg ListLikeAfter", pg.ListLikeAfter(100), `SELECT "cache_key", "expires", LENGTH("value") FROM "t" WHERE "cache_key" LIKE $1 ESCAPE '!' AND "cache_key" > $2 ORDER BY "cache_key" LIMIT 100`},
+		{"pg ListKeysLikeAfter", pg.ListKeysLikeAfter(100), `SELECT "cache_key" FROM "t" WHERE "cache_key" LIKE $1 ESCAPE '!' AND "cache_key" > $2 ORDER BY "cache_key" LIMIT 100`},
 		{"pg DeleteLike", pg.DeleteLike(), `DELETE FROM "t" WHERE "cache_key" LIKE $1 ESCAPE '!'`},
 		{"pg CountExpired", pg.CountExpired(), `SELECT COUNT(*) FROM "t" WHERE "expires" < $1`},
+		{"pg CountExpiredUpTo", pg.CountExpiredUpTo(100), `SELECT COUNT(*) FROM (SELECT 1 FROM "t" WHERE "expires" < $1 LIMIT 100) expired`},
+		{"oracle CountExpiredUpTo", sqlgen.For(sqlgen.Oracle, "t").CountExpiredUpTo(5), `SELECT COUNT(*) FROM (SELECT 1 FROM "T" WHERE "EXPIRES" < :1 FETCH FIRST 5 ROWS ONLY) expired`},
 		{"pg ExpiryRange", pg.ExpiryRange(), `SELECT MIN("expires"), MAX("expires") FROM "t" WHERE "expires" >= $1 AND "expires" < $2`},
 		{"pg PruneExpiredBatch", pg.PruneExpiredBatch(500), `DELETE FROM "t" WHERE "cache_key" IN (SELECT "cache_key" FROM "t" WHERE "expires" < $1 LIMIT 500)`},
 		{"pg SelectExpires", pg.SelectExpires(), `SELECT "expires" FROM "t" WHERE "cache_key" = $1`},
@@ -453,8 +456,10 @@ func TestGoldenStatements(t *testing.T) {
 			add("ListLike", s.ListLike())
 			add("ListLikeFirst(1000)", s.ListLikeFirst(1000))
 			add("ListLikeAfter(1000)", s.ListLikeAfter(1000))
+			add("ListKeysLikeAfter(1000)", s.ListKeysLikeAfter(1000))
 			add("DeleteLike", s.DeleteLike())
 			add("CountExpired", s.CountExpired())
+			add("CountExpiredUpTo(100000)", s.CountExpiredUpTo(100000))
 			add("ExpiryRange", s.ExpiryRange())
 			add("PruneExpiredBatch(1000)", s.PruneExpiredBatch(1000))
 			add("TableExists", s.TableExists())

@@ -216,6 +216,18 @@ func (s Statements) ListLikeAfter(n int) string {
 	return s.limit(s.listColumns()+" WHERE "+s.like(1)+" AND "+s.key+" > "+s.p(2)+" ORDER BY "+s.key, n)
 }
 
+// ListKeysLikeAfter is ListLikeAfter for the keys alone: at most n keys
+// matching a LIKE pattern that sort after the last key of the previous
+// page, in key order, without reading the rows' values (PostgreSQL can
+// answer it from the primary key's index alone):
+// SELECT cache_key FROM t WHERE cache_key LIKE ? ESCAPE '!' AND
+// cache_key > ? ORDER BY cache_key LIMIT n. Params: pattern, last key.
+// Rows: cache_key. On Oracle the empty last key is NULL, as for
+// ListLikeAfter.
+func (s Statements) ListKeysLikeAfter(n int) string {
+	return s.limit("SELECT "+s.key+" FROM "+s.t+" WHERE "+s.like(1)+" AND "+s.key+" > "+s.p(2)+" ORDER BY "+s.key, n)
+}
+
 // DeleteLike deletes every row whose key matches a LIKE pattern:
 // DELETE FROM t WHERE cache_key LIKE ? ESCAPE '!'. Params: pattern.
 func (s Statements) DeleteLike() string {
@@ -226,6 +238,17 @@ func (s Statements) DeleteLike() string {
 // SELECT COUNT(*) FROM t WHERE expires < ?. Params: now.
 func (s Statements) CountExpired() string {
 	return "SELECT COUNT(*) FROM " + s.t + " WHERE " + s.exp + " < " + s.p(1)
+}
+
+// CountExpiredUpTo counts the expired rows, but at most n of them, so
+// that a table full of expired rows is not read to its end:
+// SELECT COUNT(*) FROM (SELECT 1 FROM t WHERE expires < ? LIMIT n) expired
+// (Oracle: FETCH FIRST n ROWS ONLY). Params: now. One row, one integer;
+// n means "n or more". The condition is a range on expires, which
+// Django's index on expires answers (an index-only scan on PostgreSQL
+// once the table has statistics).
+func (s Statements) CountExpiredUpTo(n int) string {
+	return "SELECT COUNT(*) FROM (" + s.limit("SELECT 1 FROM "+s.t+" WHERE "+s.exp+" < "+s.p(1), n) + ") expired"
 }
 
 // ExpiryRange is the earliest and latest expiry among live rows that do

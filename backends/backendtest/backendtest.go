@@ -246,6 +246,24 @@ func Run(t *testing.T, b backends.Backend, opts Options) {
 			if fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Fatalf("List = %v, want %v", got, want)
 			}
+			if kl, ok := b.(backends.KeyNameLister); ok {
+				var names []string
+				if err := kl.ListKeyNames(ctx, opts.Prefix+"list:*", func(key string) error {
+					names = append(names, key)
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+				sort.Strings(names)
+				if fmt.Sprint(names) != fmt.Sprint(want) {
+					t.Fatalf("ListKeyNames = %v, want %v", names, want)
+				}
+			}
+			stop := errors.New("stop")
+			n := 0
+			if err := backends.ListKeys(ctx, b, opts.Prefix+"list:*", func(string) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
+				t.Fatalf("ListKeys stopped by its callback: %v after %d keys, want %v after 1", err, n, stop)
+			}
 		})
 	}
 	if s, ok := b.(backends.Statter); ok {

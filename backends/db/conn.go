@@ -2,6 +2,7 @@ package db
 
 import (
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/url"
@@ -92,8 +93,8 @@ func targetFromSettings(alias string, d map[string]any, timeout time.Duration) (
 		switch v := d[k].(type) {
 		case string:
 			return v
-		case float64:
-			return strconv.FormatFloat(v, 'f', -1, 64)
+		case json.Number:
+			return backends.NumberText(v)
 		}
 		return ""
 	}

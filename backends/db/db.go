@@ -4,11 +4,14 @@
 package db
 
 import (
+	"slices"
+
 	"context"
 	"database/sql"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/jackc/pgx/v5/pgconn"
 	"net/url"
 	"strings"
 	"time"
@@ -40,6 +43,7 @@ type Cache struct {
 	maxEntries    int
 	cullFrequency int
 	defTimeout    backends.Timeout
+	opTimeout     time.Duration // bounds a statement finished after an interrupt
 	now           func() time.Time
 }
 
@@ -59,7 +63,11 @@ var (
 	_ backends.Statter        = (*Cache)(nil)
 	_ backends.Pinger         = (*Cache)(nil)
 	_ backends.Pruner         = (*Cache)(nil)
+	_ backends.OptionStatter  = (*Cache)(nil)
+	_ backends.KeyNameLister  = (*Cache)(nil)
 	_ backends.TableCreator   = (*Cache)(nil)
+	_ backends.KeyEstimator   = (*Cache)(nil)
+	_ backends.ExpiredCounter = (*Cache)(nil)
 )
 
 func open(_ context.Context, cfg *backends.Config) (backends.Backend, error) {
@@ -124,7 +132,7 @@ func open(_ context.Context, cfg *backends.Config) (backends.Backend, error) {
 	}
 	return &Cache{db: db, target: target, table: table, st: sqlgen.For(target.dialect, table), useTZ: useTZ, loc: loc,
 		maxEntries: cfg.Settings.MaxEntries, cullFrequency: cfg.Settings.CullFrequency, defTimeout: cfg.Settings.Timeout,
-		now: time.Now}, nil
+		opTimeout: timeout, now: time.Now}, nil
 }
 
 func extraQuery(p map[string]string) string {
@@ -165,6 +173,7 @@ func (c *Cache) fail(op string, err error) error {
 	if err == nil || errors.Is(err, context.Canceled) {
 		return err
 	}
+	err = connectError(err)
 	msg := err.Error()
 	if strings.Contains(msg, "no such table") || strings.Contains(msg, "does not exist") && strings.Contains(msg, "relation") ||
 		strings.Contains(msg, "doesn't exist") {
@@ -504,12 +513,19 @@ func (c *Cache) Delete(ctx context.Context, key string) (bool, error) {
 	return n > 0, err
 }
 
-// DeleteMany deletes in batched IN queries.
+// DeleteMany deletes in batched IN queries. The context is checked
+// between batches; a batch already sent runs to completion (see inFlight),
+// so the count is what was deleted.
 func (c *Cache) DeleteMany(ctx context.Context, keys []string) (int, error) {
 	total := 0
 	for i := 0; i < len(keys); i += 500 {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
 		batch := keys[i:min(i+500, len(keys))]
-		res, err := c.db.ExecContext(ctx, c.st.DeleteMany(len(batch)), placeholdersArgs(batch)...)
+		fctx, cancel := c.inFlight(ctx)
+		res, err := c.db.ExecContext(fctx, c.st.DeleteMany(len(batch)), placeholdersArgs(batch)...)
+		cancel()
 		if err != nil {
 			return total, c.fail("delete", err)
 		}
@@ -517,6 +533,15 @@ func (c *Cache) DeleteMany(ctx context.Context, keys []string) (int, error) {
 		total += int(n)
 	}
 	return total, nil
+}
+
+// inFlight is the context of a statement that must not be cut off by an
+// interrupt once sent: a DELETE in autocommit runs on the server even when
+// the client stops waiting (or its cancel request comes too late), and its
+// row count would be lost. It keeps ctx's values, not its cancellation,
+// and is bounded by the operation timeout.
+func (c *Cache) inFlight(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), c.opTimeout)
 }
 
 // SetMany writes every item in one transaction (culling once first).
@@ -536,7 +561,14 @@ func (c *Cache) SetMany(ctx context.Context, items []backends.Item, t backends.T
 	}
 	expT, forever := c.expiry(t)
 	exp := c.param(expT, forever)
-	tx, err := c.db.BeginTx(ctx, nil)
+	// The transaction's own context outlives an interrupt, so that a COMMIT
+	// once sent is waited for and reported as it ended (database/sql would
+	// otherwise roll back, or drop the COMMIT's reply, when ctx is
+	// cancelled). The statements before it run under ctx: an interrupt
+	// makes one fail, and the transaction is rolled back, nothing stored.
+	txCtx, cancel := c.txContext(ctx)
+	defer cancel()
+	tx, err := c.db.BeginTx(txCtx, nil)
 	if err != nil {
 		return keysOf(items), c.fail("set_many", err)
 	}
@@ -561,10 +593,25 @@ func (c *Cache) SetMany(ctx context.Context, items []backends.Item, t backends.T
 			}
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		return keysOf(items), err // rolled back: nothing of the batch stored
+	}
 	if err := tx.Commit(); err != nil {
 		return keysOf(items), c.fail("set_many", err)
 	}
 	return nil, nil
+}
+
+// txContext is the context of a transaction that must end by COMMIT or
+// ROLLBACK as the server saw it, not by the client giving up: ctx's values
+// without its cancellation, bounded by ctx's deadline plus the operation
+// timeout (by the operation timeout when ctx has none).
+func (c *Cache) txContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	d := c.opTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		d += max(time.Until(dl), 0)
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), d)
 }
 
 func keysOf(items []backends.Item) []string {
@@ -581,18 +628,100 @@ func (c *Cache) Clear(ctx context.Context) error {
 	return c.fail("clear", err)
 }
 
-// DescribeClear counts the rows.
-func (c *Cache) DescribeClear(ctx context.Context) (string, error) {
-	var n int
-	if err := c.db.QueryRowContext(ctx, c.st.Count()).Scan(&n); err != nil {
-		return "", c.fail("count", err)
+// DescribeClear says how many rows go: the vendor's estimate where it
+// has one (see rowCount), else a count.
+func (c *Cache) DescribeClear(ctx context.Context) (backends.ClearPlan, error) {
+	var size []backends.StatsField
+	if c.target.dialect != sqlgen.SQLite {
+		size = c.sizeFields(ctx)
 	}
-	return fmt.Sprintf("delete all %d row(s) of table %q in %s (every KEY_PREFIX and version)", n, c.table, c.target.display), nil
+	n, method, err := c.rowCount(ctx, size, false)
+	if err != nil {
+		return backends.ClearPlan{}, err
+	}
+	done := func(int) string {
+		return fmt.Sprintf("all rows of table %q deleted in %s (every KEY_PREFIX and version)", c.table, c.target.display)
+	}
+	if method != rowsCounted {
+		return backends.ClearPlan{Ask: fmt.Sprintf("delete all (about %d, %s) row(s) of table %q in %s (every KEY_PREFIX and version)", n, method, c.table, c.target.display), Done: done}, nil
+	}
+	return backends.ClearPlan{Ask: fmt.Sprintf("delete all %d row(s) of table %q in %s (every KEY_PREFIX and version)", n, c.table, c.target.display), Done: done}, nil
 }
+
+// rowsCounted is the rows_method of an exact count.
+const rowsCounted = "counted"
+
+// rowEstimateSources names, per vendor, where an estimated row count
+// comes from.
+var rowEstimateSources = map[sqlgen.Dialect]string{
+	sqlgen.PostgreSQL: "estimated from pg_class.reltuples, the planner's statistics as of the last ANALYZE or VACUUM",
+	sqlgen.MySQL:      "estimated from information_schema.TABLES.TABLE_ROWS, the storage engine's statistics",
+}
+
+// rowCount is the table's row count: unless exact, the vendor's estimate
+// among the size fields (rows_estimate), which costs no scan; a count
+// (SELECT COUNT(*), a full read of the table or an index) when exact, on
+// SQLite, or when the estimate is missing or not positive (PostgreSQL:
+// -1 until the table is first analyzed, 0 when it was analyzed empty).
+// The method says which.
+func (c *Cache) rowCount(ctx context.Context, size []backends.StatsField, exact bool) (int64, string, error) {
+	if src, ok := rowEstimateSources[c.target.dialect]; ok && !exact {
+		for _, f := range size {
+			if n, ok := f.Value.(int64); ok && f.Name == sqlgen.RowsEstimate && n > 0 {
+				return n, src, nil
+			}
+		}
+	}
+	var n int64
+	if err := c.db.QueryRowContext(ctx, c.st.Count()).Scan(&n); err != nil {
+		return 0, "", c.fail("count", err)
+	}
+	return n, rowsCounted, nil
+}
+
+// expiredCountLimit bounds the default report's count of expired rows: a
+// table of mostly expired rows is not read to its end. (A variable for
+// the tests.)
+var expiredCountLimit = 100_000
 
 // List pages through keys matching glob in key order; no cursor stays
 // open between pages, so callers may delete while walking.
 func (c *Cache) List(ctx context.Context, glob string, fn func(backends.KeyInfo) error) error {
+	return listPages(ctx, c, glob, c.st.ListLikeAfter, func(rows *sql.Rows) (string, backends.KeyInfo, error) {
+		var key string
+		var exp any
+		var size int64
+		if err := rows.Scan(&key, &exp, &size); err != nil {
+			return "", backends.KeyInfo{}, err
+		}
+		ki := backends.KeyInfo{Key: key, Size: size * 3 / 4}
+		if t, forever, err := c.readExpires(exp); err == nil {
+			ki.Forever = forever
+			if !forever {
+				ki.Expires = t
+			}
+		}
+		return key, ki, nil
+	}, fn)
+}
+
+// ListKeyNames is List for the keys alone: the same pages, without
+// reading the rows' expiry or their values' length (which on PostgreSQL
+// reads every value, de-TOASTing large ones).
+func (c *Cache) ListKeyNames(ctx context.Context, glob string, fn func(key string) error) error {
+	return listPages(ctx, c, glob, c.st.ListKeysLikeAfter, func(rows *sql.Rows) (string, string, error) {
+		var key string
+		err := rows.Scan(&key)
+		return key, key, err
+	}, fn)
+}
+
+// listPages runs query (a page of rows after the last key, in key order)
+// until a short page, and calls fn with what scan makes of each row whose
+// key matches glob. Each page is read whole and its rows closed before fn
+// sees it, so fn may write to the table.
+func listPages[T any](ctx context.Context, c *Cache, glob string, query func(limit int) string,
+	scan func(*sql.Rows) (string, T, error), fn func(T) error) error {
 	if glob == "" {
 		glob = "*"
 	}
@@ -603,33 +732,24 @@ func (c *Cache) List(ctx context.Context, glob string, fn func(backends.KeyInfo)
 	last := ""
 	const page = 1000
 	for {
-		rows, err := c.db.QueryContext(ctx, c.st.ListLikeAfter(page), like, last)
+		rows, err := c.db.QueryContext(ctx, query(page), like, last)
 		if err != nil {
 			return c.fail("list", err)
 		}
-		var batch []backends.KeyInfo
+		var batch []T
 		scanned := 0
 		for rows.Next() {
-			var key string
-			var exp any
-			var size int64
-			if err := rows.Scan(&key, &exp, &size); err != nil {
+			key, item, err := scan(rows)
+			if err != nil {
 				rows.Close()
 				return c.fail("list", err)
 			}
 			scanned++
 			last = key
-			ki := backends.KeyInfo{Key: key, Size: size * 3 / 4}
-			if t, forever, err := c.readExpires(exp); err == nil {
-				ki.Forever = forever
-				if !forever {
-					ki.Expires = t
-				}
-			}
 			// LIKE ignores case on SQLite and MySQL's default collations:
 			// there the glob is checked again in Go.
 			if (exact && c.target.dialect.CaseSensitiveLike()) || backends.MatchGlob(glob, key) {
-				batch = append(batch, ki)
+				batch = append(batch, item)
 			}
 		}
 		err = rows.Err()
@@ -637,8 +757,8 @@ func (c *Cache) List(ctx context.Context, glob string, fn func(backends.KeyInfo)
 		if err != nil {
 			return c.fail("list", err)
 		}
-		for _, ki := range batch {
-			if err := fn(ki); err != nil {
+		for _, item := range batch {
+			if err := fn(item); err != nil {
 				return err
 			}
 		}
@@ -653,7 +773,12 @@ func (c *Cache) PruneExpired(ctx context.Context, batch int, progress func(int))
 	total := 0
 	now := c.param(c.nowTime(), false)
 	for {
-		res, err := c.db.ExecContext(ctx, c.st.PruneExpiredBatch(batch), now)
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		fctx, cancel := c.inFlight(ctx)
+		res, err := c.db.ExecContext(fctx, c.st.PruneExpiredBatch(batch), now)
+		cancel()
 		if err != nil {
 			return total, c.fail("prune", err)
 		}
@@ -665,20 +790,39 @@ func (c *Cache) PruneExpired(ctx context.Context, batch int, progress func(int))
 		if int(n) < batch {
 			return total, nil
 		}
-		if err := ctx.Err(); err != nil {
-			return total, err
-		}
 	}
 }
 
-// Stats reports rows, expired rows, expiry range, sizes and headroom.
+// Stats reports rows, expired rows, expiry range, sizes and headroom,
+// with no full read of the table where the vendor keeps statistics.
 func (c *Cache) Stats(ctx context.Context) ([]backends.StatsSection, error) {
-	var rows, expired int64
-	if err := c.db.QueryRowContext(ctx, c.st.Count()).Scan(&rows); err != nil {
-		return nil, c.fail("stats", err)
+	return c.StatsWith(ctx, backends.StatsOptions{})
+}
+
+// StatsWith is Stats; with o.Exact the rows and the expired rows are
+// counted whatever it takes. Otherwise rows is the vendor's estimate
+// (rowCount) and at most expiredCountLimit expired rows are counted, on
+// Django's index on expires; rows_method and expired_rows_method say what
+// each number is.
+func (c *Cache) StatsWith(ctx context.Context, o backends.StatsOptions) ([]backends.StatsSection, error) {
+	size := c.sizeFields(ctx)
+	rows, rowsMethod, err := c.rowCount(ctx, size, o.Exact)
+	if err != nil {
+		return nil, err
 	}
 	now := c.param(c.nowTime(), false)
-	if err := c.db.QueryRowContext(ctx, c.st.CountExpired(), now).Scan(&expired); err != nil {
+	var expired int64
+	expiredMethod := rowsCounted
+	if o.Exact {
+		err = c.db.QueryRowContext(ctx, c.st.CountExpired(), now).Scan(&expired)
+	} else {
+		err = c.db.QueryRowContext(ctx, c.st.CountExpiredUpTo(expiredCountLimit+1), now).Scan(&expired)
+		if expired > int64(expiredCountLimit) {
+			expired = int64(expiredCountLimit)
+			expiredMethod = fmt.Sprintf("counted up to %d: at least that many (--exact counts them all)", expiredCountLimit)
+		}
+	}
+	if err != nil {
 		return nil, c.fail("stats", err)
 	}
 	var lo, hi any
@@ -700,7 +844,9 @@ func (c *Cache) Stats(ctx context.Context) ([]backends.StatsSection, error) {
 		{Name: "vendor", Value: c.target.dialect.String()},
 		{Name: "table", Value: c.table},
 		{Name: "rows", Value: rows},
+		{Name: "rows_method", Value: rowsMethod},
 		{Name: "expired_rows", Value: expired},
+		{Name: "expired_rows_method", Value: expiredMethod},
 		{Name: "oldest_expiry", Value: stamp(lo)},
 		{Name: "newest_expiry", Value: stamp(hi)},
 		{Name: "max_entries", Value: c.maxEntries},
@@ -708,7 +854,7 @@ func (c *Cache) Stats(ctx context.Context) ([]backends.StatsSection, error) {
 		{Name: "cull_frequency", Value: c.cullFrequency},
 		{Name: "use_tz", Value: c.useTZ},
 	}
-	fields = append(fields, c.sizeFields(ctx)...)
+	fields = append(fields, size...)
 	return []backends.StatsSection{{Name: "db", Fields: fields}}, nil
 }
 
@@ -738,6 +884,30 @@ func (c *Cache) sizeFields(ctx context.Context) []backends.StatsField {
 		return out
 	}
 	return nil
+}
+
+// CountExpired counts the rows PruneExpired would delete now (over the
+// index on expires that createcachetable makes).
+func (c *Cache) CountExpired(ctx context.Context) (int64, error) {
+	var n int64
+	now := c.param(c.nowTime(), false)
+	if err := c.db.QueryRowContext(ctx, c.st.CountExpired(), now).Scan(&n); err != nil {
+		return 0, c.fail("count", err)
+	}
+	return n, nil
+}
+
+// EstimateKeys is the vendor's row estimate from its catalog where it has
+// one (PostgreSQL's pg_class.reltuples, MySQL's TABLE_ROWS: no scan, but
+// approximate), else COUNT(*) (SQLite, or a table never analyzed). Rows of
+// every KEY_PREFIX count, expired ones too, so for a narrower glob it is
+// an upper bound.
+func (c *Cache) EstimateKeys(ctx context.Context, glob string) (backends.Estimate, error) {
+	n, method, err := c.rowCount(ctx, c.sizeFields(ctx), false)
+	if err != nil {
+		return backends.UnknownEstimate, err
+	}
+	return backends.Estimate{N: n, Approximate: method != rowsCounted, UpperBound: glob != "" && glob != "*"}, nil
 }
 
 // Ping checks the connection and the table.
@@ -814,3 +984,36 @@ func withPassword(raw, pw string) string {
 	}
 	return scheme + "://" + user + ":" + url.PathEscape(pw) + rest[at:]
 }
+
+// connectError makes pgx's failure to connect one line: its ConnectError
+// lists every attempt (each address, with and without TLS under
+// sslmode=prefer) after a newline and a tab, often the same failure twice.
+// The distinct causes are kept, once each, joined by "; ".
+func connectError(err error) error {
+	var ce *pgconn.ConnectError
+	if !errors.As(err, &ce) {
+		return err
+	}
+	msg := err.Error()
+	head, rest, ok := strings.Cut(msg, "\n\t")
+	if !ok {
+		return err
+	}
+	var parts []string
+	for _, p := range strings.Split(rest, "\n\t") {
+		if p = strings.TrimSpace(p); p != "" && !slices.Contains(parts, p) {
+			parts = append(parts, p)
+		}
+	}
+	return &oneLineError{msg: strings.TrimRight(strings.TrimSpace(head), ":") + ": " + strings.Join(parts, "; "), err: err}
+}
+
+// oneLineError is an error with its text rewritten, the original kept for
+// errors.Is and errors.As.
+type oneLineError struct {
+	msg string
+	err error
+}
+
+func (e *oneLineError) Error() string { return e.msg }
+func (e *oneLineError) Unwrap() error { return e.err }

@@ -111,6 +111,9 @@ func TestStatsSizes(t *testing.T) {
 			if got["rows"] != int64(3) {
 				t.Errorf("rows = %v, want 3", got["rows"])
 			}
+			if v.name != "mysql" && got["rows_method"] != "counted" { // MariaDB may know 3 already
+				t.Errorf("rows_method = %v, want counted (SQLite has no estimate; PostgreSQL none before ANALYZE)", got["rows_method"])
+			}
 			if v.name == "sqlite" {
 				if n, _ := got["database_bytes"].(int64); n <= 0 {
 					t.Errorf("database_bytes = %v", got["database_bytes"])
@@ -474,5 +477,62 @@ func TestPostgresKilledMidTransaction(t *testing.T) {
 	var n int
 	if err := check.QueryRow(`SELECT COUNT(*) FROM kill_cache`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("%d rows left behind by the killed transaction (%v)", n, err)
+	}
+}
+
+// TestEstimates: prune-expired's total is the count of expired rows;
+// delete-pattern's is the vendor's row estimate once the table has been
+// analyzed (approximate), COUNT(*) before that and on SQLite, and an
+// upper bound for any glob narrower than "*".
+func TestEstimates(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	pg := testserver.PostgresURL(t)
+	my, myName := testserver.MySQLURL(t)
+	for _, v := range []struct {
+		name, url, driver, dsn, analyze string
+	}{
+		{"sqlite", "sqlite://" + filepath.Join(dir, "est.sqlite3") + "?table=est_cache", "", "", ""},
+		{"postgresql", strings.Replace(pg, "?", "?table=est_cache&", 1), "pgx", pg, "ANALYZE est_cache"},
+		{"mysql", my + "?table=est_cache", "mysql", "root@tcp(127.0.0.1:3306)/" + myName, "ANALYZE TABLE est_cache"},
+	} {
+		t.Run(v.name, func(t *testing.T) {
+			b := open(t, v.url, 1000)
+			create(t, b)
+			for i := 0; i < 5; i++ {
+				secs := 600.0
+				if i >= 3 {
+					secs = -1 // expired: Django leaves the row behind
+				}
+				if err := backends.Set(ctx, b, fmt.Sprintf(":1:a%d", i), "x", backends.Timeout{Seconds: secs}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got, want := backends.EstimateExpired(ctx, b), (backends.Estimate{N: 2}); got != want {
+				t.Errorf("EstimateExpired = %+v, want %+v", got, want)
+			}
+			if v.name != "mysql" { // TABLE_ROWS may hold a stale estimate before ANALYZE
+				if got, want := backends.EstimateKeys(ctx, b, "*"), (backends.Estimate{N: 5}); got != want {
+					t.Errorf("EstimateKeys(*) = %+v, want %+v (a count)", got, want)
+				}
+			}
+			if got := backends.EstimateKeys(ctx, b, ":1:a*"); !got.UpperBound || got.N <= 0 {
+				t.Errorf("EstimateKeys(:1:a*) = %+v, want a positive upper bound", got)
+			}
+			if v.analyze == "" {
+				return
+			}
+			db, err := sql.Open(v.driver, v.dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if _, err := db.Exec(v.analyze); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := backends.EstimateKeys(ctx, b, "*"), (backends.Estimate{N: 5, Approximate: true}); got != want {
+				t.Errorf("after ANALYZE: EstimateKeys(*) = %+v, want %+v (the catalog's estimate)", got, want)
+			}
+		})
 	}
 }

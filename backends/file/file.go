@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -75,15 +76,18 @@ type Cache struct {
 }
 
 var (
-	_ backends.Backend        = (*Cache)(nil)
-	_ backends.Adder          = (*Cache)(nil)
-	_ backends.Toucher        = (*Cache)(nil)
-	_ backends.HasKeyer       = (*Cache)(nil)
-	_ backends.TTLer          = (*Cache)(nil)
-	_ backends.Clearer        = (*Cache)(nil)
-	_ backends.ClearDescriber = (*Cache)(nil)
-	_ backends.Statter        = (*Cache)(nil)
-	_ backends.Pinger         = (*Cache)(nil)
+	_ backends.Backend         = (*Cache)(nil)
+	_ backends.Adder           = (*Cache)(nil)
+	_ backends.Toucher         = (*Cache)(nil)
+	_ backends.HasKeyer        = (*Cache)(nil)
+	_ backends.TTLer           = (*Cache)(nil)
+	_ backends.Clearer         = (*Cache)(nil)
+	_ backends.ClearDescriber  = (*Cache)(nil)
+	_ backends.Statter         = (*Cache)(nil)
+	_ backends.Pinger          = (*Cache)(nil)
+	_ backends.KeyEstimator    = (*Cache)(nil)
+	_ backends.ProgressClearer = (*Cache)(nil)
+	_ backends.ProgressStatter = (*Cache)(nil)
 )
 
 // FileName is the file Django uses for a final key.
@@ -421,22 +425,60 @@ func (c *Cache) Count(ctx context.Context) (int, error) {
 
 // Clear deletes every .djcache file (temp files are left, as in Django).
 func (c *Cache) Clear(ctx context.Context) error {
-	return c.parallel(ctx, func(n string) error {
+	_, err := c.ClearProgress(ctx, nil)
+	return err
+}
+
+// ClearProgress is Clear calling progress(1) after each file it removes
+// (from several goroutines) and returning how many it removed. Once ctx
+// is done no further file is removed.
+func (c *Cache) ClearProgress(ctx context.Context, progress func(n int)) (int, error) {
+	var removed atomic.Int64
+	err := c.parallel(ctx, func(n string) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		err := os.Remove(filepath.Join(c.Dir, n))
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		switch {
+		case err == nil:
+			removed.Add(1)
+			if progress != nil {
+				progress(1)
+			}
+		case !errors.Is(err, fs.ErrNotExist):
 			return c.fail("clear", err)
 		}
 		return nil
 	})
+	return int(removed.Load()), err
+}
+
+// EstimateKeys counts the cache files (names only, no file is opened):
+// the keys a clear or stats walks. The file names are hashes, so for any
+// narrower glob the count is an upper bound.
+func (c *Cache) EstimateKeys(ctx context.Context, glob string) (backends.Estimate, error) {
+	n, err := c.Count(ctx)
+	if err != nil {
+		return backends.UnknownEstimate, err
+	}
+	return backends.Estimate{N: int64(n), UpperBound: glob != "" && glob != "*"}, nil
 }
 
 // DescribeClear says how many files clear would delete.
-func (c *Cache) DescribeClear(ctx context.Context) (string, error) {
+func (c *Cache) DescribeClear(ctx context.Context) (backends.ClearPlan, error) {
 	n, err := c.Count(ctx)
 	if err != nil {
-		return "", err
+		return backends.ClearPlan{}, err
 	}
-	return fmt.Sprintf("delete %d .djcache file(s) in %s", n, c.Dir), nil
+	return backends.ClearPlan{
+		Ask: fmt.Sprintf("delete %d .djcache file(s) in %s", n, c.Dir),
+		Done: func(removed int) string {
+			if removed < 0 {
+				removed = n
+			}
+			return fmt.Sprintf("%d .djcache file(s) removed from %s", removed, c.Dir)
+		},
+	}, nil
 }
 
 // cull applies MAX_ENTRIES/CULL_FREQUENCY before a write, as Django does:
@@ -493,6 +535,12 @@ func (c *Cache) cull(ctx context.Context) error {
 
 // Stats walks the directory in parallel and reads only each file's header.
 func (c *Cache) Stats(ctx context.Context) ([]backends.StatsSection, error) {
+	return c.StatsProgress(ctx, nil)
+}
+
+// StatsProgress is Stats calling progress(1) after each file it reads
+// (from several goroutines).
+func (c *Cache) StatsProgress(ctx context.Context, progress func(n int)) ([]backends.StatsSection, error) {
 	var (
 		mu                    sync.Mutex
 		entries, expired, bad int
@@ -502,6 +550,12 @@ func (c *Cache) Stats(ctx context.Context) ([]backends.StatsSection, error) {
 	)
 	now := c.nowUnix()
 	err := c.parallel(ctx, func(n string) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if progress != nil {
+			defer progress(1)
+		}
 		f, err := os.Open(filepath.Join(c.Dir, n))
 		if err != nil {
 			return nil // removed meanwhile

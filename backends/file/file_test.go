@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"math/big"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/cachectl/cachectl/backends"
@@ -257,4 +260,69 @@ func mustHex(t testing.TB, s string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestClearProgress: clear reports every removed file and returns the
+// count; once the context is done it removes nothing more and says how
+// many went.
+func TestClearProgress(t *testing.T) {
+	dir := t.TempDir()
+	c := file.New(dir, 1000, 3)
+	const n = 300
+	for i := 0; i < n; i++ {
+		if err := os.WriteFile(filepath.Join(dir, file.FileName(strconv.Itoa(i))), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "tmpkeep"), nil, 0o600)
+	ctx := context.Background()
+	if got, want := backends.EstimateKeys(ctx, c, ""), (backends.Estimate{N: n}); got != want {
+		t.Errorf("EstimateKeys = %+v, want %+v", got, want)
+	}
+	var seen atomic.Int64
+	var est backends.Estimate
+	removed, err := backends.ClearProgress(ctx, c, backends.Progress{
+		Estimate: func(e backends.Estimate) { est = e },
+		Done:     func(k int) { seen.Add(int64(k)) },
+	})
+	if err != nil || removed != n || seen.Load() != n || est.N != n {
+		t.Errorf("ClearProgress = %d, %v; progress saw %d, estimate %+v; want %d", removed, err, seen.Load(), est, n)
+	}
+	if left, _ := c.Count(ctx); left != 0 {
+		t.Errorf("%d files left", left)
+	}
+
+	// Interrupted half-way: the count is what really went.
+	for i := 0; i < n; i++ {
+		os.WriteFile(filepath.Join(dir, file.FileName(strconv.Itoa(i))), nil, 0o600)
+	}
+	ictx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	removed, err = c.ClearProgress(ictx, func(int) {
+		if seen.Add(1) == n+10 {
+			cancel()
+		}
+	})
+	left, _ := c.Count(ctx)
+	if !errors.Is(err, context.Canceled) || removed < 10 || removed >= n || removed+left != n {
+		t.Errorf("interrupted ClearProgress = %d, %v with %d files left, want 10 <= count < %d, count+left = %d, context.Canceled", removed, err, left, n, n)
+	}
+}
+
+// TestStatsProgress: stats reports every file it reads.
+func TestStatsProgress(t *testing.T) {
+	c := file.New(t.TempDir(), 1000, 3)
+	ctx := context.Background()
+	for i := 0; i < 20; i++ {
+		backends.Set(ctx, c, strconv.Itoa(i), "v", backends.Timeout{Seconds: 100})
+	}
+	var seen atomic.Int64
+	var est backends.Estimate
+	secs, err := backends.Stats(ctx, c, backends.StatsOptions{}, backends.Progress{
+		Estimate: func(e backends.Estimate) { est = e },
+		Done:     func(k int) { seen.Add(int64(k)) },
+	})
+	if err != nil || len(secs) != 1 || seen.Load() != 20 || est.N != 20 {
+		t.Errorf("Stats: %v; progress saw %d, estimate %+v; want 20", err, seen.Load(), est)
+	}
 }

@@ -447,12 +447,16 @@ func (b *BCache) Clear(ctx context.Context) error {
 }
 
 // DescribeClear names the servers.
-func (b *BCache) DescribeClear(context.Context) (string, error) {
+func (b *BCache) DescribeClear(context.Context) (backends.ClearPlan, error) {
 	names := make([]string, len(b.servers))
 	for i, bs := range b.servers {
 		names[i] = bs.s.String()
 	}
-	return fmt.Sprintf("flush every item on %d server(s) (%s), not only this cache's keys", len(names), strings.Join(names, ", ")), nil
+	list := strings.Join(names, ", ")
+	return backends.ClearPlan{
+		Ask:  fmt.Sprintf("flush every item on %d server(s) (%s), not only this cache's keys", len(names), list),
+		Done: func(int) string { return fmt.Sprintf("every item flushed on %d server(s) (%s)", len(names), list) },
+	}, nil
 }
 
 // Stats asks every server for its statistics (one stat request, answered

@@ -93,6 +93,7 @@ type Cache struct {
 	legacy     string
 	newcache   bool
 	defTimeout backends.Timeout
+	pool       connPool // idle text-protocol connections, per server index
 }
 
 var (
@@ -109,6 +110,7 @@ var (
 	_ backends.Lister         = (*Cache)(nil)
 	_ backends.Statter        = (*Cache)(nil)
 	_ backends.Pinger         = (*Cache)(nil)
+	_ backends.KeyEstimator   = (*Cache)(nil)
 )
 
 func truthy(s string) bool {
@@ -424,36 +426,53 @@ func (c *Cache) Incr(ctx context.Context, key string, delta int64) (pickle.Value
 
 // GetMany is one multi-get per server, the servers asked at once. Keys on
 // live servers are returned even when another server fails; the error then
-// names each failing server.
+// names each failing server. gomemcache takes no context, so the calls run
+// on their own and GetMany returns when ctx is done, naming the servers
+// that had not answered (their calls end at the socket timeout, and what
+// they return is dropped).
 func (c *Cache) GetMany(ctx context.Context, keys []string) (map[string]backends.Entry, error) {
 	out := make(map[string]backends.Entry, len(keys))
 	if err := ctx.Err(); err != nil {
 		return out, err
 	}
+	type result struct {
+		i     int
+		items map[string]*memcache.Item
+		err   error
+	}
 	groups := c.byServer(keys)
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	errs := make([]error, len(c.servers))
+	results := make(chan result, len(groups)) // never blocks a call GetMany has stopped waiting for
 	for i, g := range groups {
-		wg.Add(1)
 		go func(i int, g []string) {
-			defer wg.Done()
 			items, err := c.mc.GetMulti(g)
-			mu.Lock()
-			defer mu.Unlock()
-			for k, it := range items {
+			results <- result{i, items, err}
+		}(i, g)
+	}
+	errs := make([]error, len(c.servers))
+	answered := make(map[int]bool, len(groups))
+	for range groups {
+		select {
+		case r := <-results:
+			answered[r.i] = true
+			for k, it := range r.items {
 				e := backends.Entry{Data: it.Value, Flags: it.Flags}
 				if c.client == PythonMemcached && c.storedNone(e) {
 					continue
 				}
 				out[k] = e
 			}
-			if err != nil {
-				errs[i] = c.fail("get_many", c.servers[i], err)
+			if r.err != nil {
+				errs[r.i] = c.fail("get_many", c.servers[r.i], r.err)
 			}
-		}(i, g)
+		case <-ctx.Done():
+			for i := range groups {
+				if !answered[i] {
+					errs[i] = c.fail("get_many", c.servers[i], ctxCause(ctx, ctx.Err()))
+				}
+			}
+			return out, errors.Join(errs...)
+		}
 	}
-	wg.Wait()
 	return out, errors.Join(errs...)
 }
 
@@ -467,8 +486,32 @@ func (c *Cache) byServer(keys []string) map[int][]string {
 	return m
 }
 
+// use runs fn on a connection to server i: a kept one when there is one
+// (run again on a new connection if the server had closed it unseen), else
+// a new one. The connection is kept for the next call when fn succeeded.
+// A failed dial is reported as ("connect", err).
+func (c *Cache) use(ctx context.Context, i int, fn func(cn *conn) error) (op string, err error) {
+	cn := c.pool.get(ctx, i)
+	if cn != nil {
+		err = fn(cn)
+		if err == nil || !stale(cn, err) {
+			c.pool.put(i, cn, err == nil)
+			return "", err
+		}
+		cn.close()
+	}
+	cn, err = dialServer(ctx, c.servers[i], c.timeout)
+	if err != nil {
+		return "connect", err
+	}
+	err = fn(cn)
+	c.pool.put(i, cn, err == nil)
+	return "", err
+}
+
 // each runs fn against the servers idx at once, each on its own
-// connection, and joins the errors (each naming its server).
+// connection (kept for the next call), and joins the errors (each naming
+// its server).
 func (c *Cache) each(ctx context.Context, idx []int, fn func(i int, cn *conn) error) error {
 	var wg sync.WaitGroup
 	errs := make([]error, len(idx))
@@ -477,13 +520,12 @@ func (c *Cache) each(ctx context.Context, idx []int, fn func(i int, cn *conn) er
 		go func(j, i int) {
 			defer wg.Done()
 			s := c.servers[i]
-			cn, err := dialServer(ctx, s, c.timeout)
-			if err != nil {
+			op, err := c.use(ctx, i, func(cn *conn) error { return fn(i, cn) })
+			if op == "connect" {
 				errs[j] = c.fail("connect", s, err)
 				return
 			}
-			defer cn.close()
-			if err := fn(i, cn); err != nil {
+			if err != nil {
 				var se *backends.ServerError
 				if !errors.As(err, &se) && !errors.Is(err, backends.ErrUnsupported) {
 					err = c.fail("memcached", s, err)
@@ -519,25 +561,34 @@ func sortedIdx[T any](m map[int]T) []int {
 const pipelineChunk = 256
 
 // pipeline writes cmds in chunks, reading one reply line per command and
-// passing it to reply. It checks ctx between chunks.
+// passing it to reply. It checks ctx between chunks, so no chunk starts
+// after an interrupt; a chunk already started is finished (its replies
+// read, under the operation timeout, see conn.inFlight), since the server
+// executes it anyway: what reply is told is what the server did.
 func pipeline(ctx context.Context, cn *conn, n int, write func(i int), reply func(i int, line string)) error {
 	for start := 0; start < n; start += pipelineChunk {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		end := min(start+pipelineChunk, n)
-		for i := start; i < end; i++ {
-			write(i)
-		}
-		if err := cn.flush(); err != nil {
-			return err
-		}
-		for i := start; i < end; i++ {
-			line, err := cn.line()
-			if err != nil {
+		err := cn.inFlight(func() error {
+			for i := start; i < end; i++ {
+				write(i)
+			}
+			if err := cn.flush(); err != nil {
 				return err
 			}
-			reply(i, line)
+			for i := start; i < end; i++ {
+				line, err := cn.line()
+				if err != nil {
+					return err
+				}
+				reply(i, line)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 	}
 	return nil
@@ -557,6 +608,8 @@ func (c *Cache) SetMany(ctx context.Context, items []backends.Item, t backends.T
 		stored[i] = make([]bool, len(g))
 	}
 	idx := sortedIdx(groups)
+	var reasonMu sync.Mutex
+	reason := "" // the first refusal's reply, with its server
 	err := c.each(ctx, idx, func(i int, cn *conn) error {
 		g, ok := groups[i], stored[i]
 		return pipeline(ctx, cn, len(g), func(j int) {
@@ -564,7 +617,16 @@ func (c *Cache) SetMany(ctx context.Context, items []backends.Item, t backends.T
 			fmt.Fprintf(cn.w, "set %s %d %d %d\r\n", it.Key, it.Entry.Flags, exp, len(it.Entry.Data))
 			cn.w.Write(it.Entry.Data)
 			cn.w.WriteString("\r\n")
-		}, func(j int, line string) { ok[j] = line == "STORED" })
+		}, func(j int, line string) {
+			ok[j] = line == "STORED"
+			if !ok[j] {
+				reasonMu.Lock()
+				if reason == "" {
+					reason = fmt.Sprintf("%s answered %q", c.servers[i], line)
+				}
+				reasonMu.Unlock()
+			}
+		})
 	})
 	var failed []string
 	for _, i := range idx {
@@ -573,6 +635,9 @@ func (c *Cache) SetMany(ctx context.Context, items []backends.Item, t backends.T
 				failed = append(failed, it.Key)
 			}
 		}
+	}
+	if err == nil && reason != "" {
+		err = &backends.NotStoredError{Reason: reason}
 	}
 	return failed, err
 }
@@ -601,16 +666,17 @@ func (c *Cache) DeleteMany(ctx context.Context, keys []string) (int, error) {
 // seconds, or t-1 for an item that never expires. Older servers answer
 // ERROR, reported as ErrUnsupported.
 func (c *Cache) TTL(ctx context.Context, key string) (backends.Timeout, error) {
-	s := c.server(key)
-	cn, err := dialServer(ctx, s, c.timeout)
-	if err != nil {
-		return backends.Timeout{}, c.fail("ttl", s, err)
-	}
-	defer cn.close()
-	if err := cn.send("mg %s t\r\n", key); err != nil {
-		return backends.Timeout{}, c.fail("ttl", s, err)
-	}
-	line, err := cn.line()
+	i := c.sel.Pick(key)
+	s := c.servers[i]
+	var line string
+	_, err := c.use(ctx, i, func(cn *conn) error {
+		if err := cn.send("mg %s t\r\n", key); err != nil {
+			return err
+		}
+		var err error
+		line, err = cn.line()
+		return err
+	})
 	if err != nil {
 		return backends.Timeout{}, c.fail("ttl", s, err)
 	}
@@ -671,28 +737,32 @@ func (c *Cache) Clear(ctx context.Context) error {
 }
 
 // DescribeClear names every server that will be flushed.
-func (c *Cache) DescribeClear(context.Context) (string, error) {
-	return fmt.Sprintf("flush_all on %d server(s) (%s): every item on them goes, not only this cache's keys",
-		len(c.servers), c.serverNames()), nil
+func (c *Cache) DescribeClear(context.Context) (backends.ClearPlan, error) {
+	return backends.ClearPlan{
+		Ask: fmt.Sprintf("flush_all on %d server(s) (%s): every item on them goes, not only this cache's keys",
+			len(c.servers), c.serverNames()),
+		Done: func(int) string {
+			return fmt.Sprintf("every item flushed (flush_all) on %d server(s) (%s)", len(c.servers), c.serverNames())
+		},
+	}, nil
 }
 
 // List walks "lru_crawler metadump" on every server, one at a time,
 // and reports the keys matching glob.
 func (c *Cache) List(ctx context.Context, glob string, fn func(backends.KeyInfo) error) error {
-	for _, s := range c.servers {
-		if err := c.listServer(ctx, s, glob, fn); err != nil {
+	for i, s := range c.servers {
+		op, err := c.use(ctx, i, func(cn *conn) error { return c.listServer(ctx, cn, s, glob, fn) })
+		if op == "connect" {
+			return c.fail("list", s, err)
+		}
+		if err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (c *Cache) listServer(ctx context.Context, s selector.Server, glob string, fn func(backends.KeyInfo) error) error {
-	cn, err := dialServer(ctx, s, c.timeout)
-	if err != nil {
-		return c.fail("list", s, err)
-	}
-	defer cn.close()
+func (c *Cache) listServer(ctx context.Context, cn *conn, s selector.Server, glob string, fn func(backends.KeyInfo) error) error {
 	// "metadump hash" walks the hash table (memcached 1.6.11+), which sees
 	// every item; "metadump all" walks the LRUs and can miss items being
 	// moved between them, so it is only the fallback for older servers.
@@ -762,6 +832,22 @@ func parseMetadump(line string) (backends.KeyInfo, bool) {
 		}
 	}
 	return ki, found
+}
+
+// EstimateKeys is curr_items summed over the servers: every item they
+// hold, other sites' and expired ones included, so an upper bound of what
+// lru_crawler metadump lists for any glob.
+func (c *Cache) EstimateKeys(ctx context.Context, _ string) (backends.Estimate, error) {
+	secs, err := c.Stats(ctx)
+	if err != nil {
+		return backends.UnknownEstimate, err
+	}
+	for _, f := range secs[len(secs)-1].Fields { // the total
+		if n, ok := f.Value.(int64); ok && f.Name == "curr_items" {
+			return backends.Estimate{N: n, UpperBound: true}, nil
+		}
+	}
+	return backends.UnknownEstimate, nil
 }
 
 // Stats reports each server and the total.
@@ -869,5 +955,5 @@ func (c *Cache) Ping(ctx context.Context) error {
 // Codec is the client's flag encoding.
 func (c *Cache) Codec() backends.Codec { return c.codec }
 
-// Close releases gomemcache's idle connections.
-func (c *Cache) Close() error { return c.mc.Close() }
+// Close releases the idle connections, gomemcache's and ours.
+func (c *Cache) Close() error { return errors.Join(c.pool.close(), c.mc.Close()) }

@@ -200,3 +200,17 @@ func flagsOf(c backends.Codec, v pickle.Value) uint32 {
 	e, _ := c.Encode(v)
 	return e.Flags
 }
+
+// TestEstimateKeys: curr_items summed over the servers, an upper bound.
+func TestEstimateKeys(t *testing.T) {
+	b := open(t, "pymemcache://"+strings.Join(three(t), ";"))
+	ctx := context.Background()
+	for i := 0; i < 7; i++ {
+		if err := backends.Set(ctx, b, fmt.Sprintf(":1:k%d", i), "v", backends.Timeout{Seconds: 100}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := backends.EstimateKeys(ctx, b, ":1:*"), (backends.Estimate{N: 7, UpperBound: true}); got != want {
+		t.Errorf("EstimateKeys = %+v, want %+v", got, want)
+	}
+}

@@ -615,27 +615,34 @@ func tlsConfig(scheme string, p lookup) (*tls.Config, string, error) {
 // newClient builds the go-redis client for ep without connecting. Retries
 // are off: a write must never be sent twice, and ops retries reads.
 func newClient(ep endpoint) (goredis.UniversalClient, *goredis.ClusterClient) {
+	ab := newAborter(ep.dialTimeout, ep.tls)
 	switch ep.kind {
 	case kindSentinel:
-		return goredis.NewFailoverClient(&goredis.FailoverOptions{MasterName: ep.service, SentinelAddrs: ep.addrs,
+		fc := goredis.NewFailoverClient(&goredis.FailoverOptions{MasterName: ep.service, SentinelAddrs: ep.addrs,
 			SentinelUsername: ep.sentinelUser, SentinelPassword: ep.sentinelPassword, ReplicaOnly: ep.replicaOnly,
 			Username: ep.username, Password: ep.password, DB: ep.db, DialTimeout: ep.dialTimeout,
 			ReadTimeout: ep.readTimeout, WriteTimeout: ep.readTimeout, ContextTimeoutEnabled: true, MaxRetries: -1,
-			TLSConfig: ep.tls, Protocol: 2, DisableIdentity: true, PoolSize: 8}), nil
+			TLSConfig: ep.tls, Protocol: 2, DisableIdentity: true, PoolSize: 8, Dialer: ab.dial})
+		fc.AddHook(ab.hook())
+		return fc, nil
 	case kindCluster:
 		cc := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: ep.addrs, Username: ep.username,
 			Password: ep.password, DialTimeout: ep.dialTimeout, ReadTimeout: ep.readTimeout, WriteTimeout: ep.readTimeout,
 			ContextTimeoutEnabled: true, MaxRetries: -1, MaxRedirects: 3, TLSConfig: ep.tls, Protocol: 2,
-			DisableIdentity: true, PoolSize: 8})
+			DisableIdentity: true, PoolSize: 8, Dialer: ab.dial})
+		cc.AddHook(ab.hook())
 		return cc, cc
 	}
 	o := &goredis.Options{Addr: ep.addrs[0], Username: ep.username, Password: ep.password, DB: ep.db,
 		DialTimeout: ep.dialTimeout, ReadTimeout: ep.readTimeout, WriteTimeout: ep.readTimeout,
-		ContextTimeoutEnabled: true, MaxRetries: -1, PoolSize: 8, Protocol: 2, DisableIdentity: true, TLSConfig: ep.tls}
+		ContextTimeoutEnabled: true, MaxRetries: -1, PoolSize: 8, Protocol: 2, DisableIdentity: true, TLSConfig: ep.tls,
+		Dialer: ab.dial}
 	if ep.kind == kindUnix {
 		o.Network = "unix"
 	}
-	return goredis.NewClient(o), nil
+	c := goredis.NewClient(o)
+	c.AddHook(ab.hook())
+	return c, nil
 }
 
 // prepare runs when the configuration is resolved, before anything is
@@ -675,8 +682,8 @@ func prepare(cfg *backends.Config) error {
 				cfg.Params[name] = x
 			case bool:
 				cfg.Params[name] = strconv.FormatBool(x)
-			case float64:
-				cfg.Params[name] = strconv.FormatFloat(x, 'f', -1, 64)
+			case json.Number:
+				cfg.Params[name] = backends.NumberText(x)
 			default:
 				b, _ := json.Marshal(x)
 				cfg.Params[name] = string(b)

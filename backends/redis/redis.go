@@ -70,11 +70,14 @@ var (
 	_ backends.MultiDeleter   = (*Cache)(nil)
 	_ backends.Clearer        = (*Cache)(nil)
 	_ backends.ClearDescriber = (*Cache)(nil)
+	_ backends.KeyNameLister  = (*Cache)(nil)
 	_ backends.Lister         = (*Cache)(nil)
 	_ backends.Statter        = (*Cache)(nil)
+	_ backends.OptionStatter  = (*Cache)(nil)
 	_ backends.Pinger         = (*Cache)(nil)
 	_ backends.Describer      = (*Cache)(nil)
 	_ backends.BulkLaner      = (*Cache)(nil)
+	_ backends.KeyEstimator   = (*Cache)(nil)
 )
 
 func open(_ context.Context, cfg *backends.Config, djRedis bool) (backends.Backend, error) {
@@ -575,7 +578,13 @@ func (c *Cache) DeleteMany(ctx context.Context, keys []string) (int, error) {
 		for i, k := range chunk {
 			cmds[i] = pipe.Unlink(ctx, k)
 		}
-		_, err := pipe.Exec(ctx)
+		// A batch once sent is waited for even after an interrupt, so
+		// the count is what the server deleted, at most inFlightTimeout
+		// (the interrupt aborts the other calls once it is done, see
+		// abort.go).
+		fctx, cancel := inFlight(ctx, min(c.eps[0].readTimeout, inFlightTimeout))
+		_, err := pipe.Exec(fctx)
+		cancel()
 		for _, cmd := range cmds {
 			n += int(cmd.Val())
 		}
@@ -585,6 +594,10 @@ func (c *Cache) DeleteMany(ctx context.Context, keys []string) (int, error) {
 	}
 	return n, nil
 }
+
+// inFlightTimeout bounds the wait for a delete-many batch already sent
+// when the command is interrupted.
+const inFlightTimeout = 5 * time.Second
 
 // flushTimeout bounds one FLUSHDB when no --deadline was given: flushing
 // millions of keys takes longer than an ordinary command may.
@@ -611,22 +624,42 @@ func (c *Cache) Clear(ctx context.Context) error {
 }
 
 // DescribeClear says what FLUSHDB would remove, counted by DBSIZE.
-func (c *Cache) DescribeClear(ctx context.Context) (string, error) {
+func (c *Cache) DescribeClear(ctx context.Context) (backends.ClearPlan, error) {
 	n, err := c.leader.DBSize(ctx).Result()
 	if err != nil {
-		return "", c.fail("dbsize", err)
+		return backends.ClearPlan{}, c.fail("dbsize", err)
 	}
 	where := fmt.Sprintf("db %d on %s", c.db, c.loc)
 	if c.cluster != nil {
 		where = "every primary of the cluster " + c.loc
 	}
-	return fmt.Sprintf("FLUSHDB %s: %d key(s), including keys outside KEY_PREFIX %q", where, n, c.keyPrefix), nil
+	return backends.ClearPlan{
+		Ask:  fmt.Sprintf("FLUSHDB %s: %d key(s), including keys outside KEY_PREFIX %q", where, n, c.keyPrefix),
+		Done: func(int) string { return fmt.Sprintf("%s flushed (FLUSHDB): %d key(s) removed", where, n) },
+	}, nil
+}
+
+// EstimateKeys is DBSIZE (summed over the primaries of a cluster): every
+// key of the logical database, so for a narrower glob an upper bound.
+func (c *Cache) EstimateKeys(ctx context.Context, glob string) (backends.Estimate, error) {
+	n, err := c.leader.DBSize(ctx).Result()
+	if err != nil {
+		return backends.UnknownEstimate, c.fail("dbsize", err)
+	}
+	return backends.Estimate{N: n, UpperBound: glob != "" && glob != "*"}, nil
 }
 
 // List walks SCAN MATCH glob with COUNT 1000 (never KEYS), streaming, with
 // the TTL (PTTL) and size (STRLEN) of each key from one pipeline per batch.
 func (c *Cache) List(ctx context.Context, glob string, fn func(backends.KeyInfo) error) error {
 	return c.scan(ctx, glob, true, fn)
+}
+
+// ListKeyNames is List without the details: SCAN alone, a third of the
+// commands, for callers that need only the names (pattern deletes,
+// keys --quiet).
+func (c *Cache) ListKeyNames(ctx context.Context, glob string, fn func(key string) error) error {
+	return c.scan(ctx, glob, false, func(ki backends.KeyInfo) error { return fn(ki.Key) })
 }
 
 // isReply reports an error the server answered for one command (such as
@@ -636,16 +669,52 @@ func isReply(err error) bool {
 	return errors.As(err, &rerr)
 }
 
+// scanPage is one SCAN reply.
+type scanPage struct {
+	keys []string
+	next uint64
+	err  error
+}
+
+// scan walks SCAN MATCH glob COUNT 1000 on the leader (every primary of a
+// cluster). The next page is asked for, on another pooled connection, while
+// fn handles the keys of this one: a pattern delete's UNLINK pipelines and
+// the following SCAN overlap, and the commands sent are the same. A walk
+// that stops early has asked for at most one page it does not read.
 func (c *Cache) scan(ctx context.Context, glob string, details bool, fn func(backends.KeyInfo) error) error {
 	if glob == "" {
 		glob = "*"
 	}
 	walk := func(ctx context.Context, node goredis.UniversalClient) error {
-		var cursor uint64
+		// A walk that stops early waits for its prefetch, one SCAN, rather
+		// than cancelling it: cancelling a call aborts every connection of
+		// the client (see abort.go), which would cut off calls that run
+		// alongside (another master's walk). The command's interrupt still
+		// aborts the prefetch at once.
+		var pending chan scanPage
+		defer func() {
+			if pending != nil {
+				<-pending
+			}
+		}()
+		fetch := func(cursor uint64) chan scanPage {
+			ch := make(chan scanPage, 1)
+			go func() {
+				keys, next, err := node.Scan(ctx, cursor, glob, batch).Result()
+				ch <- scanPage{keys, next, err}
+			}()
+			return ch
+		}
+		pending = fetch(0)
 		for {
-			keys, next, err := node.Scan(ctx, cursor, glob, batch).Result()
-			if err != nil {
-				return c.fail("scan", err)
+			p := <-pending
+			pending = nil
+			if p.err != nil {
+				return c.fail("scan", p.err)
+			}
+			keys := p.keys
+			if p.next != 0 {
+				pending = fetch(p.next)
 			}
 			var ttls []*goredis.DurationCmd
 			var sizes []*goredis.IntCmd
@@ -684,10 +753,9 @@ func (c *Cache) scan(ctx context.Context, glob string, details bool, fn func(bac
 					return err
 				}
 			}
-			if next == 0 {
+			if pending == nil {
 				return nil
 			}
-			cursor = next
 		}
 	}
 	if c.cluster != nil {

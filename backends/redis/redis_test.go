@@ -164,6 +164,27 @@ func TestSemantics(t *testing.T) {
 	dj.(backends.Clearer).Clear(ctx)
 }
 
+// TestEstimateKeys: DBSIZE, exact for "*", an upper bound for a pattern.
+func TestEstimateKeys(t *testing.T) {
+	addr := testserver.Redis(t) // private: DBSIZE counts only these keys
+	ctx := context.Background()
+	b := open(t, "redis://"+addr+"/3")
+	for _, k := range []string{":1:a", ":1:b", "other:1:c"} {
+		if err := backends.Set(ctx, b, k, "v", backends.Timeout{Seconds: 100}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := backends.EstimateKeys(ctx, b, "*"), (backends.Estimate{N: 3}); got != want {
+		t.Errorf("EstimateKeys(*) = %+v, want %+v", got, want)
+	}
+	if got, want := backends.EstimateKeys(ctx, b, ":1:*"), (backends.Estimate{N: 3, UpperBound: true}); got != want {
+		t.Errorf("EstimateKeys(:1:*) = %+v, want %+v", got, want)
+	}
+	if got := backends.EstimateKeys(ctx, open(t, "redis://127.0.0.1:1/0"), "*"); got.Known() {
+		t.Errorf("EstimateKeys on a dead server = %+v, want unknown", got)
+	}
+}
+
 func TestAuthAndErrors(t *testing.T) {
 	addr := testserver.Redis(t, "--requirepass", "s3cret")
 	ctx := context.Background()
@@ -771,5 +792,126 @@ caches["default"].set_many({"a": "1", "b": "2", "c": "3"}, 300)`)
 				t.Errorf("Django's set_many sent MULTI %d times: %v", want["multi"], want)
 			}
 		})
+	}
+}
+
+// TestListKeyNamesPages: the names-only walk sees every key of a walk of
+// several SCAN pages (the next page is fetched while the caller deletes
+// the keys of this one), sends no PTTL or STRLEN, and stops with the
+// callback's error.
+func TestListKeyNamesPages(t *testing.T) {
+	ctx := context.Background()
+	addr := testserver.Redis(t)
+	b := open(t, "redis://"+addr+"/0")
+	rc := goredis.NewClient(&goredis.Options{Addr: addr})
+	defer rc.Close()
+	const n = 3500
+	pipe := rc.Pipeline()
+	for i := 0; i < n; i++ {
+		pipe.Set(ctx, fmt.Sprintf(":1:page%d", i), "v", 0)
+	}
+	pipe.Set(ctx, ":1:other", "v", 0)
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	stop := errors.New("stop")
+	seen := 0
+	err := backends.ListKeys(ctx, b, ":1:page*", func(string) error {
+		seen++
+		if seen == 1500 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || seen != 1500 {
+		t.Fatalf("stopped walk: %v after %d keys", err, seen)
+	}
+	resetStats(t, addr)
+	got := map[string]bool{}
+	var batchKeys []string
+	deleted := 0
+	err = backends.ListKeys(ctx, b, ":1:page*", func(k string) error {
+		if !strings.HasPrefix(k, ":1:page") {
+			t.Errorf("listed %q", k)
+		}
+		got[k] = true
+		batchKeys = append(batchKeys, k)
+		if len(batchKeys) == 500 {
+			m, err := backends.DeleteMany(ctx, b, batchKeys)
+			deleted += m
+			batchKeys = batchKeys[:0]
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := backends.DeleteMany(ctx, b, batchKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deleted += m
+	if len(got) != n || deleted != n {
+		t.Errorf("listed %d distinct keys and deleted %d, want %d", len(got), deleted, n)
+	}
+	calls := commandCalls(t, addr)
+	if calls["pttl"] != 0 || calls["strlen"] != 0 || calls["scan"] < 4 {
+		t.Errorf("commands sent: %v; want SCAN pages only, no PTTL or STRLEN", calls)
+	}
+	if left, _ := rc.DBSize(ctx).Result(); left != 1 {
+		t.Errorf("%d keys left, want 1", left)
+	}
+}
+
+// TestStatsExactCountsPrefixKeys: above 100,000 keys in the database the
+// default report estimates the keys under KEY_PREFIX from a sample (and
+// says so); Exact counts them with a SCAN.
+func TestStatsExactCountsPrefixKeys(t *testing.T) {
+	ctx := context.Background()
+	addr := testserver.Redis(t)
+	rc := goredis.NewClient(&goredis.Options{Addr: addr})
+	defer rc.Close()
+	const mine, others = 60_000, 50_000
+	pipe := rc.Pipeline()
+	for i := 0; i < mine+others; i++ {
+		k := fmt.Sprintf("site:1:k%d", i)
+		if i >= mine {
+			k = fmt.Sprintf("other:1:k%d", i)
+		}
+		pipe.Set(ctx, k, "v", 0)
+		if pipe.Len() == 10_000 {
+			if _, err := pipe.Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b := open(t, "redis://"+addr+"/0?key_prefix=site")
+	field := func(secs []backends.StatsSection, name string) any {
+		for _, s := range secs {
+			for _, f := range s.Fields {
+				if s.Name == "cache" && f.Name == name {
+					return f.Value
+				}
+			}
+		}
+		return nil
+	}
+	secs, err := backends.Stats(ctx, b, backends.StatsOptions{}, backends.Progress{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := field(secs, "prefix_keys_method").(string); !strings.HasPrefix(m, "estimated") {
+		t.Errorf("default prefix_keys_method = %q, want an estimate", m)
+	}
+	secs, err = backends.Stats(ctx, b, backends.StatsOptions{Exact: true}, backends.Progress{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if field(secs, "prefix_keys") != int64(mine) || field(secs, "prefix_keys_method") != "counted" {
+		t.Errorf("exact: prefix_keys %v (%v), want %d counted", field(secs, "prefix_keys"), field(secs, "prefix_keys_method"), mine)
 	}
 }

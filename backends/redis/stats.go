@@ -94,6 +94,12 @@ func (c *Cache) nodeStats(ctx context.Context, name string, n goredis.UniversalC
 // keys under this cache's KEY_PREFIX, counted exactly when the database is
 // small and estimated by sampling otherwise (and said so).
 func (c *Cache) Stats(ctx context.Context) ([]backends.StatsSection, error) {
+	return c.StatsWith(ctx, backends.StatsOptions{})
+}
+
+// StatsWith is Stats; with o.Exact the keys under KEY_PREFIX are counted
+// (a SCAN of the whole database) however many there are.
+func (c *Cache) StatsWith(ctx context.Context, o backends.StatsOptions) ([]backends.StatsSection, error) {
 	var secs []backends.StatsSection
 	if c.cluster != nil {
 		var mu sync.Mutex // the primaries answer at once
@@ -131,7 +137,7 @@ func (c *Cache) Stats(ctx context.Context) ([]backends.StatsSection, error) {
 	prefix := escapeGlob(c.keyPrefix) + ":*"
 	var count int64
 	method := "counted"
-	if total <= countLimit {
+	if total <= countLimit || o.Exact {
 		err = c.scan(ctx, prefix, false, func(backends.KeyInfo) error { count++; return nil })
 		if err != nil {
 			return nil, err

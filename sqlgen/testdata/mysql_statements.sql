@@ -32,10 +32,14 @@ SELECT `cache_key`, `expires`, LENGTH(`value`) FROM `my_cache_table` WHERE `cach
 SELECT `cache_key`, `expires`, LENGTH(`value`) FROM `my_cache_table` WHERE `cache_key` LIKE ? ESCAPE '!' ORDER BY `cache_key` LIMIT 1000
 -- ListLikeAfter(1000)
 SELECT `cache_key`, `expires`, LENGTH(`value`) FROM `my_cache_table` WHERE `cache_key` LIKE ? ESCAPE '!' AND `cache_key` > ? ORDER BY `cache_key` LIMIT 1000
+-- ListKeysLikeAfter(1000)
+SELECT `cache_key` FROM `my_cache_table` WHERE `cache_key` LIKE ? ESCAPE '!' AND `cache_key` > ? ORDER BY `cache_key` LIMIT 1000
 -- DeleteLike
 DELETE FROM `my_cache_table` WHERE `cache_key` LIKE ? ESCAPE '!'
 -- CountExpired
 SELECT COUNT(*) FROM `my_cache_table` WHERE `expires` < ?
+-- CountExpiredUpTo(100000)
+SELECT COUNT(*) FROM (SELECT 1 FROM `my_cache_table` WHERE `expires` < ? LIMIT 100000) expired
 -- ExpiryRange
 SELECT MIN(`expires`), MAX(`expires`) FROM `my_cache_table` WHERE `expires` >= ? AND `expires` < ?
 -- PruneExpiredBatch(1000)

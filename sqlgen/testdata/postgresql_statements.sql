@@ -32,10 +32,14 @@ SELECT "cache_key", "expires", LENGTH("value") FROM "my_cache_table" WHERE "cach
 SELECT "cache_key", "expires", LENGTH("value") FROM "my_cache_table" WHERE "cache_key" LIKE $1 ESCAPE '!' ORDER BY "cache_key" LIMIT 1000
 -- ListLikeAfter(1000)
 SELECT "cache_key", "expires", LENGTH("value") FROM "my_cache_table" WHERE "cache_key" LIKE $1 ESCAPE '!' AND "cache_key" > $2 ORDER BY "cache_key" LIMIT 1000
+-- ListKeysLikeAfter(1000)
+SELECT "cache_key" FROM "my_cache_table" WHERE "cache_key" LIKE $1 ESCAPE '!' AND "cache_key" > $2 ORDER BY "cache_key" LIMIT 1000
 -- DeleteLike
 DELETE FROM "my_cache_table" WHERE "cache_key" LIKE $1 ESCAPE '!'
 -- CountExpired
 SELECT COUNT(*) FROM "my_cache_table" WHERE "expires" < $1
+-- CountExpiredUpTo(100000)
+SELECT COUNT(*) FROM (SELECT 1 FROM "my_cache_table" WHERE "expires" < $1 LIMIT 100000) expired
 -- ExpiryRange
 SELECT MIN("expires"), MAX("expires") FROM "my_cache_table" WHERE "expires" >= $1 AND "expires" < $2
 -- PruneExpiredBatch(1000)

@@ -1,0 +1,199 @@
+package redis
+
+// go-redis bounds a blocked read by its read timeout only: cancelling the
+// call's context does not interrupt it (a server under CLIENT PAUSE, or a
+// slow Lua script, would hold Ctrl-C for the whole socket timeout). The
+// connections are therefore dialled here and remembered; a hook watches
+// each call's context and, once it is done, sets a deadline in the past on
+// every connection of the client, so the blocked read returns at once, and
+// the call reports the context's error. Every connection: go-redis does
+// not say which one a call holds, so a call running alongside under
+// another context fails too (the command is stopping anyway; a context
+// that is cancelled while the command goes on must not be used for Redis
+// calls). A call that must finish after an interrupt runs under
+// inFlight's context: while one runs, the abort waits for it.
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"sync"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// aborter dials a client's connections and aborts them all while a call
+// whose context is done is still running.
+type aborter struct {
+	mu        sync.Mutex
+	conns     map[*abortConn]struct{}
+	pending   int // calls whose context is done and that have not returned
+	protected int // inFlight calls running: the abort waits for them
+	timeout   time.Duration
+	tls       *tls.Config
+}
+
+func newAborter(dialTimeout time.Duration, conf *tls.Config) *aborter {
+	return &aborter{conns: map[*abortConn]struct{}{}, timeout: dialTimeout, tls: conf}
+}
+
+// dial is go-redis' own dialer (plain or TLS), its connections wrapped.
+func (a *aborter) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	nd := &net.Dialer{Timeout: a.timeout, KeepAliveConfig: net.KeepAliveConfig{Enable: true}}
+	var c net.Conn
+	var err error
+	if a.tls == nil {
+		c, err = nd.DialContext(ctx, network, addr)
+	} else {
+		c, err = (&tls.Dialer{NetDialer: nd, Config: a.tls}).DialContext(ctx, network, addr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ac := &abortConn{Conn: c, a: a}
+	a.mu.Lock()
+	a.conns[ac] = struct{}{}
+	aborting := a.pending > 0 && a.protected == 0
+	a.mu.Unlock()
+	if aborting {
+		c.SetDeadline(time.Unix(1, 0))
+	}
+	return ac, nil
+}
+
+// start counts a call whose context is done and expires every connection
+// (once no inFlight call runs).
+func (a *aborter) start() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.pending++
+	a.expireLocked()
+}
+
+func (a *aborter) expireLocked() {
+	if a.pending == 0 || a.protected > 0 {
+		return
+	}
+	for c := range a.conns {
+		c.Conn.SetDeadline(time.Unix(1, 0))
+	}
+}
+
+func (a *aborter) end() {
+	a.mu.Lock()
+	a.pending--
+	a.mu.Unlock()
+}
+
+// aborting reports whether connections must stay expired.
+func (a *aborter) aborting() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.pending > 0 && a.protected == 0
+}
+
+// inFlightKey marks the context of a call that must finish after an
+// interrupt.
+type inFlightKey struct{}
+
+// inFlight is the context for a call already started that must run to its
+// end even when ctx is cancelled (a batch whose count matters): ctx's
+// values without its cancellation, bounded by d.
+func inFlight(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d)
+	return context.WithValue(fctx, inFlightKey{}, true), cancel
+}
+
+// watch runs call; if ctx is done before it returns, the client's
+// connections are expired and the call's error becomes ctx's.
+func (a *aborter) watch(ctx context.Context, call func() error) error {
+	if ctx.Value(inFlightKey{}) != nil {
+		a.mu.Lock()
+		a.protected++
+		a.mu.Unlock()
+		defer func() {
+			a.mu.Lock()
+			a.protected--
+			a.expireLocked() // the abort waited for this call
+			a.mu.Unlock()
+		}()
+		return call()
+	}
+	if ctx.Done() == nil {
+		return call()
+	}
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		a.start()
+		close(fired)
+	})
+	err := call()
+	if !stop() {
+		<-fired
+		a.end()
+		if err != nil {
+			if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+				err = cerr
+			}
+		}
+	}
+	return err
+}
+
+// hook is the go-redis hook that watches every command and pipeline.
+func (a *aborter) hook() goredis.Hook { return abortHook{a} }
+
+type abortHook struct{ a *aborter }
+
+func (h abortHook) DialHook(next goredis.DialHook) goredis.DialHook { return next }
+
+func (h abortHook) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
+	return func(ctx context.Context, cmd goredis.Cmder) error {
+		err := h.a.watch(ctx, func() error { return next(ctx, cmd) })
+		if err != nil && cmd.Err() != nil && errors.Is(err, context.Canceled) && !errors.Is(cmd.Err(), context.Canceled) {
+			cmd.SetErr(err)
+		}
+		return err
+	}
+}
+
+func (h abortHook) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []goredis.Cmder) error {
+		err := h.a.watch(ctx, func() error { return next(ctx, cmds) })
+		if err != nil && errors.Is(err, context.Canceled) {
+			for _, cmd := range cmds {
+				if cmd.Err() != nil && !errors.Is(cmd.Err(), context.Canceled) {
+					cmd.SetErr(err)
+				}
+			}
+		}
+		return err
+	}
+}
+
+// abortConn keeps a deadline in the past while an abort is under way, so
+// go-redis setting its own before the next read does not undo it.
+type abortConn struct {
+	net.Conn
+	a *aborter
+}
+
+func (c *abortConn) fix(t time.Time) time.Time {
+	if c.a.aborting() {
+		return time.Unix(1, 0)
+	}
+	return t
+}
+
+func (c *abortConn) SetDeadline(t time.Time) error      { return c.Conn.SetDeadline(c.fix(t)) }
+func (c *abortConn) SetReadDeadline(t time.Time) error  { return c.Conn.SetReadDeadline(c.fix(t)) }
+func (c *abortConn) SetWriteDeadline(t time.Time) error { return c.Conn.SetWriteDeadline(c.fix(t)) }
+
+func (c *abortConn) Close() error {
+	c.a.mu.Lock()
+	delete(c.a.conns, c)
+	c.a.mu.Unlock()
+	return c.Conn.Close()
+}
