@@ -67,11 +67,11 @@ if /usr/bin/python3 -c 'import django_redis' 2>/dev/null; then
   redis-cli -p "$rp" -n 1 flushdb >/dev/null
   c=$(irgo bin/cachectl.bench -C "$DR" set-many - < "$work/lines.jsonl")
   redis-cli -p "$rp" -n 1 flushdb >/dev/null
-  p=$(ir /usr/bin/python3 bench/django_set_many.py "$rp" "$N")
+  p=$(ir /usr/bin/python3 bench/django_bulk.py set redis "$rp" "$N")
   record "django-redis set-many $N vs Django" "$c" "django set_many" "$p"
   # Bulk reads of what Django stored.
   c=$(irgo bin/cachectl.bench -C "$DR" get-many - < "$work/keys.txt")
-  p=$(ir /usr/bin/python3 bench/django_get_many.py "$rp" "$N")
+  p=$(ir /usr/bin/python3 bench/django_bulk.py get redis "$rp" "$N")
   record "django-redis get-many $N vs Django" "$c" "django get_many" "$p"
 fi
 bin/cachectl.bench -C "redis://127.0.0.1:$rp/0" set-many - < "$work/lines.jsonl" >/dev/null 2>&1

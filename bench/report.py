@@ -1,0 +1,140 @@
+# The bookkeeping of bench/run.sh.
+#   report.py case NAME PEER TARGETS RUNS C1..Cn P1..Pn  -> one JSON line on stdout, a line on stderr
+#   report.py mem NAME RSS_N_KB RSS_SMALL_KB N SMALL TARGETS  -> likewise, for memory flatness
+#   report.py table RESULTS.jsonl OUT.json META.json     -> prints the table, writes OUT.json
+# A run is "SECONDS [key=value ...]" (extras such as rss_kb, p99_ms); medians
+# of every number are kept, cachectl's as c_<key>, the peer's as p_<key>.
+# TARGETS is a comma-separated list of METRIC OP VALUE, METRIC one of
+#   ratio       cachectl's median time / the peer's (<=)
+#   speedup     the peer's / cachectl's (>=)
+#   throughput  the peer's time / cachectl's, i.e. cachectl's throughput as a share of the peer's (>=)
+#   secs        cachectl's median time (<=)
+#   c.KEY       a median extra of cachectl's runs, e.g. c.p99_ms<=10
+#   rss_ratio   max RSS at N / at N/10 (mem records)
+# or "none" (reported, no target).
+import json, re, statistics, sys
+
+
+def parse_run(s):
+    f = s.split()
+    out = {"secs": float(f[0])}
+    for kv in f[1:]:
+        k, v = kv.split("=", 1)
+        out[k] = float(v)
+    return out
+
+
+def check(targets, metrics):
+    res = []
+    if targets == "none":
+        return res, None
+    ok_all = True
+    for t in targets.split(","):
+        m = re.fullmatch(r"([\w.]+)(<=|>=)([\d.]+)", t)
+        if not m:
+            sys.exit("report.py: bad target " + t)
+        name, op, val = m.group(1), m.group(2), float(m.group(3))
+        got = metrics.get(name)
+        ok = got is not None and (got <= val if op == "<=" else got >= val)
+        ok_all = ok_all and ok
+        res.append({"metric": name, "op": op, "value": val, "measured": got, "pass": ok})
+    return res, ok_all
+
+
+def med(runs, key):
+    vals = [r[key] for r in runs if key in r]
+    return round(statistics.median(vals), 4) if vals else None
+
+
+def cmd_case(a):
+    name, peer, targets, n = a[0], a[1], a[2], int(a[3])
+    c = [parse_run(x) for x in a[4:4 + n]]
+    p = [parse_run(x) for x in a[4 + n:4 + 2 * n]]
+    r = {"case": name, "peer": peer, "runs": n}
+    for side, runs in (("c", c), ("p", p)):
+        keys = sorted({k for x in runs for k in x})
+        for k in keys:
+            r["%s_%s" % (side, k)] = med(runs, k)
+    r["cachectl_s"], r["peer_s"] = r["c_secs"], r.get("p_secs")
+    metrics = {"secs": r["cachectl_s"]}
+    for k in list(r):
+        if k.startswith("c_"):
+            metrics["c." + k[2:]] = r[k]
+    if p and r["peer_s"]:
+        r["ratio"] = round(r["cachectl_s"] / r["peer_s"], 3)
+        metrics.update(ratio=r["ratio"], speedup=round(r["peer_s"] / r["cachectl_s"], 3),
+                       throughput=round(r["peer_s"] / r["cachectl_s"], 3))
+    r["cachectl_runs"], r["peer_runs"] = c, p
+    r["targets"], r["pass"] = check(targets, metrics)
+    r["errors"] = sum(1 for x in c + p if "exit" in x)
+    if r["errors"]:
+        r["pass"] = False  # a failed command's time measures nothing
+    extra = " ".join("%s %s" % (k, r[k]) for k in r if k[:2] in ("c_", "p_") and k not in ("c_secs", "p_secs"))
+    print("%-44s cachectl %8.3fs   %-28s %8ss   ratio %s  %s" % (
+        name, r["cachectl_s"], peer, r["peer_s"], r.get("ratio", "-"), extra), file=sys.stderr)
+    print(json.dumps(r))
+
+
+def cmd_mem(a):
+    name, big, small, n, sn, targets = a[0], float(a[1]), float(a[2]), int(a[3]), int(a[4]), a[5]
+    r = {"case": name, "kind": "memory", "n": n, "rss_kb_at_n": big, "n_small": sn, "rss_kb_at_small": small,
+         "rss_ratio": round(big / small, 3), "bytes_per_key": round((big - small) * 1024 / (n - sn), 1)}
+    r["targets"], r["pass"] = check(targets, {"rss_ratio": r["rss_ratio"]})
+    print("%-44s max RSS %d KiB at %d, %d KiB at %d: ratio %.3f" % (name, big, n, small, sn, r["rss_ratio"]), file=sys.stderr)
+    print(json.dumps(r))
+
+
+def describe(t, r):
+    m, op, v, got = t["metric"], t["op"], t["value"], t["measured"]
+    if got is None:
+        return "%s %s %g" % (m, op, v), "n/a"
+    if op == "info":
+        peer = r.get("p_" + m[2:])
+        return "%s (no target)" % m[2:], "%g" % got + ("" if peer is None else " (peer %g)" % peer)
+    if m == "ratio":
+        return "ratio %s %g" % (op, v), "%.2f" % got
+    if m == "speedup":
+        return "%s %gx faster" % (op, v), "%.1fx" % got
+    if m == "throughput":
+        return "%s %d%% of peer" % (op, v * 100), "%d%%" % round(got * 100)
+    if m == "secs":
+        return "%s %g s" % (op, v), "%.3f s" % got
+    if m == "rss_ratio":
+        return "RSS(N)/RSS(N/10) %s %g" % (op, v), "%.2f" % got
+    peer = r.get("p_" + m[2:]) if m.startswith("c.") else None
+    return "%s %s %g" % (m[2:] if m.startswith("c.") else m, op, v), "%g" % got + ("" if peer is None else " (peer %g)" % peer)
+
+
+def cmd_table(a):
+    rows = [json.loads(l) for l in open(a[0]) if l.strip()]
+    meta = json.load(open(a[2]))
+    print()
+    print("%-44s %10s %-28s %10s  %-22s %-10s %s" % ("case", "cachectl", "peer", "peer", "target", "measured", ""))
+    for r in rows:
+        if r.get("kind") == "memory":
+            c, peer, p = "%d KiB" % r["rss_kb_at_n"], "same, N/10 keys", "%d KiB" % r["rss_kb_at_small"]
+        else:
+            c, peer, p = "%.3fs" % r["cachectl_s"], r["peer"], ("%.3fs" % r["peer_s"]) if r.get("peer_s") else "-"
+        ts = r["targets"] or [None]
+        for k in ("p99_ms", "max_ms"):  # shown where no target names them
+            if r.get("c_" + k) is not None and not any(t and t["metric"] == "c." + k for t in ts):
+                ts = ts + [{"metric": "c." + k, "op": "info", "value": 0, "measured": r["c_" + k], "pass": None}]
+        for i, t in enumerate(ts):
+            tgt, got = describe(t, r) if t else ("-", "-")
+            verdict = "" if t is None or t["pass"] is None else ("PASS" if t["pass"] else "FAIL")
+            if r.get("errors"):
+                verdict = "ERROR (%d failed runs)" % r["errors"]
+            if i == 0:
+                print("%-44s %10s %-28s %10s  %-22s %-10s %s" % (r["case"], c, peer, p, tgt, got, verdict))
+            else:
+                print("%-44s %10s %-28s %10s  %-22s %-10s %s" % ("", "", "", "", tgt, got, verdict))
+    checked = [r for r in rows if r["pass"] is not None]
+    ts = [t for r in rows for t in r["targets"]]
+    print("\n%d of %d targets met; %d of %d cases meet all of theirs; %d cases with failed runs" % (
+        sum(1 for t in ts if t["pass"]), len(ts), sum(1 for r in checked if r["pass"]), len(checked),
+        sum(1 for r in rows if r.get("errors"))))
+    json.dump({"meta": meta, "cases": rows}, open(a[1], "w"), indent=1)
+    print("wrote " + a[1])
+
+
+{"case": cmd_case, "mem": cmd_mem, "table": cmd_table}[sys.argv[1]](sys.argv[2:])
