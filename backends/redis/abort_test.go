@@ -99,7 +99,7 @@ func TestDeleteManyInterruptedCountsExactly(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	p.Arm(":1\r\n", cancel)
+	p.Arm(":1000\r\n", cancel) // the first batch's UNLINK reply
 	n, err := b.(backends.MultiDeleter).DeleteMany(ctx, keys)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("DeleteMany = %d, %v; want context.Canceled", n, err)

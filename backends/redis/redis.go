@@ -574,9 +574,16 @@ func (c *Cache) DeleteMany(ctx context.Context, keys []string) (int, error) {
 		}
 		chunk := keys[start:min(start+batch, len(keys))]
 		pipe := c.leader.Pipeline()
-		cmds := make([]*goredis.IntCmd, len(chunk))
-		for i, k := range chunk {
-			cmds[i] = pipe.Unlink(ctx, k)
+		var cmds []*goredis.IntCmd
+		if c.cluster == nil {
+			// One UNLINK of the whole batch, as Django's delete_many sends
+			// one DEL of all its keys: a single command to parse and run.
+			cmds = append(cmds, pipe.Unlink(ctx, chunk...))
+		} else {
+			// A cluster refuses a multi-key command across hash slots.
+			for _, k := range chunk {
+				cmds = append(cmds, pipe.Unlink(ctx, k))
+			}
 		}
 		// A batch once sent is waited for even after an interrupt, so
 		// the count is what the server deleted, at most inFlightTimeout
