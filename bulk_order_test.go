@@ -88,3 +88,36 @@ func TestSetManyRepeatedKeyLastWinsMemcached(t *testing.T) {
 		t.Errorf("%d of 500 keys kept the value of batch 1, written before batch 3's", stale)
 	}
 }
+
+// TestDeleteManyLanesCount: delete-many sends batches on two lanes on
+// Redis and memcached; the summary still counts every key deleted once,
+// and keys given twice or absent are not counted.
+func TestDeleteManyLanesCount(t *testing.T) {
+	for _, url := range []string{"redis://" + testserver.Redis(t) + "/0", "pymemcache://" + testserver.Memcached(t)} {
+		var set, del bytes.Buffer
+		for i := 0; i < 2300; i++ {
+			fmt.Fprintf(&set, "{\"key\": \"k%d\", \"value\": %d}\n", i, i)
+			fmt.Fprintf(&del, "k%d\n", i)
+		}
+		for i := 0; i < 600; i++ { // given again, in a later batch, and absent keys
+			fmt.Fprintf(&del, "k%d\nabsent%d\n", i, i)
+		}
+		var out, errb bytes.Buffer
+		if code := commands.Run(context.Background(), []string{"cachectl", "-C", url, "set-many", "-"}, &set, &out, &errb); code != 0 {
+			t.Fatalf("%s set-many: exit %d: %s", url, code, errb.String())
+		}
+		errb.Reset()
+		if code := commands.Run(context.Background(), []string{"cachectl", "-C", url, "delete-many", "-"}, &del, &out, &errb); code != 0 {
+			t.Fatalf("%s delete-many: exit %d: %s", url, code, errb.String())
+		}
+		if want := "delete-many: 2300 of 3500 key(s) deleted\n"; errb.String() != want {
+			t.Errorf("%s: %q, want %q", url, errb.String(), want)
+		}
+		out.Reset()
+		keys := strings.NewReader("k0\nk1299\nk2299\n")
+		commands.Run(context.Background(), []string{"cachectl", "-C", url, "get-many", "-"}, keys, &out, &errb)
+		if strings.Contains(out.String(), `"k`) {
+			t.Errorf("%s: keys left after delete-many: %s", url, out.String())
+		}
+	}
+}

@@ -960,12 +960,17 @@ func cmdDeleteMany(e *env) error {
 	requested, deleted, failedBatches, notAttempted := 0, 0, 0, 0
 	var lastErr error
 	unknown := false
-	bt := newBatcher(func(finals, _ []string) error {
+	var mu sync.Mutex // the counters and lastErr, shared by the lanes
+	run := func(finals []string) error {
 		if err := e.ctx.Err(); err != nil {
+			mu.Lock()
 			notAttempted += len(finals)
+			mu.Unlock()
 			return err
 		}
+		mu.Lock()
 		requested += len(finals)
+		mu.Unlock()
 		if b == nil {
 			for _, fk := range finals {
 				fmt.Fprintln(e.out, fk)
@@ -973,6 +978,8 @@ func cmdDeleteMany(e *env) error {
 			return nil
 		}
 		n, err := backends.DeleteMany(e.ctx, b, finals)
+		mu.Lock()
+		defer mu.Unlock()
 		if n < 0 {
 			unknown = true
 		} else {
@@ -985,6 +992,46 @@ func cmdDeleteMany(e *env) error {
 			return nil
 		}
 		return err
+	}
+	// With several bulk lanes (Redis, memcached) the next batch is sent
+	// while the last one's replies come back. Deletes commute, so batches
+	// may finish in any order; after a failure (without --keep-going) or
+	// an interruption, batches not yet started are not attempted.
+	lanes := 1
+	if b != nil {
+		lanes = backends.BulkLanes(b)
+	}
+	var inFlight sync.WaitGroup
+	slots := make(chan struct{}, lanes)
+	var laneErr error // the first error of a batch run in the background
+	bt := newBatcher(func(finals, _ []string) error {
+		if lanes == 1 {
+			return run(finals)
+		}
+		slots <- struct{}{}
+		mu.Lock()
+		failed := laneErr
+		if failed != nil {
+			notAttempted += len(finals)
+		}
+		mu.Unlock()
+		if failed != nil {
+			<-slots
+			return failed
+		}
+		inFlight.Add(1)
+		go func() {
+			defer inFlight.Done()
+			defer func() { <-slots }()
+			if err := run(finals); err != nil {
+				mu.Lock()
+				if laneErr == nil {
+					laneErr = err
+				}
+				mu.Unlock()
+			}
+		}()
+		return nil
 	})
 	err = e.keySource(a, func(user string) error {
 		fk, err := e.key(user)
@@ -996,7 +1043,13 @@ func cmdDeleteMany(e *env) error {
 	if err == nil {
 		err = bt.done()
 	} else {
+		mu.Lock()
 		notAttempted += len(bt.finals)
+		mu.Unlock()
+	}
+	inFlight.Wait()
+	if err == nil {
+		err = laneErr // a batch that failed in the background
 	}
 	if cerr := e.ctx.Err(); cerr != nil && err != nil {
 		err = cerr // a read or a batch cut short by the interruption
