@@ -404,7 +404,7 @@ func TestExtraStatements(t *testing.T) {
 		{"pg CountExpiredUpTo", pg.CountExpiredUpTo(100), `SELECT COUNT(*) FROM (SELECT 1 FROM "t" WHERE "expires" < $1 LIMIT 100) expired`},
 		{"oracle CountExpiredUpTo", sqlgen.For(sqlgen.Oracle, "t").CountExpiredUpTo(5), `SELECT COUNT(*) FROM (SELECT 1 FROM "T" WHERE "EXPIRES" < :1 FETCH FIRST 5 ROWS ONLY) expired`},
 		{"pg ExpiryRange", pg.ExpiryRange(), `SELECT MIN("expires"), MAX("expires") FROM "t" WHERE "expires" >= $1 AND "expires" < $2`},
-		{"pg PruneExpiredBatch", pg.PruneExpiredBatch(500), `DELETE FROM "t" WHERE ctid = ANY(ARRAY(SELECT ctid FROM "t" WHERE "expires" < $1 LIMIT 500))`},
+		{"pg PruneExpiredBatch", pg.PruneExpiredBatch(500), `DELETE FROM "t" WHERE "cache_key" = ANY(ARRAY(SELECT "cache_key" FROM "t" WHERE "expires" < $1 LIMIT 500)) AND "expires" < $1`},
 		{"pg SelectExpires", pg.SelectExpires(), `SELECT "expires" FROM "t" WHERE "cache_key" = $1`},
 		{"pg SelectForIncr", pg.SelectForIncr(), `SELECT "value", "expires" FROM "t" WHERE "cache_key" = $1 FOR UPDATE`},
 		{"mysql ListLikeAfter", my.ListLikeAfter(10), "SELECT `cache_key`, `expires`, LENGTH(`value`) FROM `t` WHERE `cache_key` LIKE ? ESCAPE '!' AND `cache_key` > ? ORDER BY `cache_key` LIMIT 10"},

@@ -787,7 +787,10 @@ func (c *Cache) PruneExpired(ctx context.Context, batch int, progress func(int))
 		if progress != nil {
 			progress(int(n))
 		}
-		if int(n) < batch {
+		// Only an empty batch ends it: a concurrent write can make a
+		// batch delete fewer rows than it selected (a row deleted or set
+		// afresh meanwhile) with expired rows left after it.
+		if n == 0 {
 			return total, nil
 		}
 	}

@@ -2,12 +2,14 @@ package db_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cachectl/cachectl/backends"
 	"github.com/cachectl/cachectl/internal/testserver"
@@ -155,5 +157,73 @@ func TestSetManyInterruptedDuringCommit(t *testing.T) {
 	stored := len(keys) - len(failed)
 	if there := remaining(t, direct, keys); stored != there || there == 0 {
 		t.Errorf("SetMany reported %d stored (err %v), %d are there", stored, err, there)
+	}
+}
+
+// TestPruneExpiredConcurrentUpdate: another client updates an expired row
+// while a prune batch waits for its lock. PostgreSQL's batch then deletes
+// one row fewer than it selected (the row moved); prune-expired must go
+// on until a batch deletes nothing, so every expired row goes.
+func TestPruneExpiredConcurrentUpdate(t *testing.T) {
+	raw := testserver.PostgresURL(t)
+	b := open(t, raw+"&table=concurrent_cache", 1<<30)
+	create(t, b)
+	var items []backends.Item
+	for i := 0; i < 30; i++ {
+		items = append(items, backends.Item{Key: fmt.Sprintf(":1:e%02d", i), Entry: backends.Entry{Data: []byte("\x80\x04K\x01.")}})
+	}
+	if _, err := backends.SetMany(context.Background(), b, items, backends.Timeout{Seconds: -1}); err != nil {
+		t.Fatal(err)
+	}
+	other, err := sql.Open("pgx", raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	tx, err := other.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every expired row is locked by the other client's update, so the
+	// first batch waits whichever rows it selects.
+	if _, err := tx.Exec(`UPDATE concurrent_cache SET value = value`); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct {
+		n   int
+		err error
+	}, 1)
+	go func() {
+		n, err := b.(backends.Pruner).PruneExpired(context.Background(), 10, nil)
+		done <- struct {
+			n   int
+			err error
+		}{n, err}
+	}()
+	// Commit once the prune waits on the lock.
+	for waited := 0; ; waited++ {
+		var waiting int
+		other.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'DELETE%'`).Scan(&waiting)
+		if waiting > 0 {
+			break
+		}
+		if waited > 3000 {
+			t.Fatal("the prune never waited on the other client's lock")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	left, err := b.(backends.ExpiredCounter).CountExpired(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left != 0 || r.n != 30 {
+		t.Errorf("PruneExpired reported %d deleted, %d expired rows left; want 30 and 0", r.n, left)
 	}
 }

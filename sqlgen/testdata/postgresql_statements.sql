@@ -43,7 +43,7 @@ SELECT COUNT(*) FROM (SELECT 1 FROM "my_cache_table" WHERE "expires" < $1 LIMIT 
 -- ExpiryRange
 SELECT MIN("expires"), MAX("expires") FROM "my_cache_table" WHERE "expires" >= $1 AND "expires" < $2
 -- PruneExpiredBatch(1000)
-DELETE FROM "my_cache_table" WHERE ctid = ANY(ARRAY(SELECT ctid FROM "my_cache_table" WHERE "expires" < $1 LIMIT 1000))
+DELETE FROM "my_cache_table" WHERE "cache_key" = ANY(ARRAY(SELECT "cache_key" FROM "my_cache_table" WHERE "expires" < $1 LIMIT 1000)) AND "expires" < $1
 -- TableExists
 SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = $1 AND c.relkind IN ('r', 'p', 'f') AND NOT c.relispartition AND n.nspname NOT IN ('pg_catalog', 'pg_toast') AND pg_catalog.pg_table_is_visible(c.oid)
 -- TableSizeQueries[0] NameArgs=1 Columns=table_bytes,index_bytes,total_bytes,rows_estimate
