@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"testing"
 	"time"
 
@@ -347,4 +348,17 @@ func OpenConfig(t testing.TB, cfg *backends.Config) backends.Backend {
 	}
 	t.Cleanup(func() { b.Close() })
 	return b
+}
+
+// Items is n items under final keys prefix0 … prefix{n-1}, each storing
+// data, and their keys in order (test data for bulk calls).
+func Items(prefix string, n int, data []byte) ([]backends.Item, []string) {
+	items := make([]backends.Item, 0, n)
+	keys := make([]string, 0, n)
+	for i := 0; i < n; i++ {
+		k := prefix + strconv.Itoa(i)
+		keys = append(keys, k)
+		items = append(items, backends.Item{Key: k, Entry: backends.Entry{Data: data}})
+	}
+	return items, keys
 }

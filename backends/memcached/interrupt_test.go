@@ -3,10 +3,10 @@ package memcached_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"testing"
 
 	"github.com/cachectl/cachectl/backends"
+	"github.com/cachectl/cachectl/backends/backendtest"
 	"github.com/cachectl/cachectl/internal/testserver"
 )
 
@@ -20,13 +20,7 @@ func TestDeleteManyInterruptedCountsExactly(t *testing.T) {
 	direct := open(t, "pymemcache://"+addr)
 	p := testserver.NewHoldProxy(t, addr)
 	b := open(t, "pymemcache://"+p.Addr)
-	var items []backends.Item
-	var keys []string
-	for i := 0; i < 3000; i++ {
-		k := fmt.Sprintf(":1:k%d", i)
-		keys = append(keys, k)
-		items = append(items, backends.Item{Key: k, Entry: backends.Entry{Data: []byte("v")}})
-	}
+	items, keys := backendtest.Items(":1:k", 3000, []byte("v"))
 	if failed, err := backends.SetMany(context.Background(), direct, items, backends.Timeout{Seconds: 300}); err != nil || len(failed) > 0 {
 		t.Fatalf("SetMany: %v (%d failed)", err, len(failed))
 	}
@@ -58,13 +52,7 @@ func TestSetManyInterruptedReportsExactly(t *testing.T) {
 	direct := open(t, "pymemcache://"+addr)
 	p := testserver.NewHoldProxy(t, addr)
 	b := open(t, "pymemcache://"+p.Addr)
-	var items []backends.Item
-	var keys []string
-	for i := 0; i < 3000; i++ {
-		k := fmt.Sprintf(":1:s%d", i)
-		keys = append(keys, k)
-		items = append(items, backends.Item{Key: k, Entry: backends.Entry{Data: []byte("v")}})
-	}
+	items, keys := backendtest.Items(":1:s", 3000, []byte("v"))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	p.Arm("STORED", cancel)

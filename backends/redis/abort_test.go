@@ -4,13 +4,13 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cachectl/cachectl/backends"
+	"github.com/cachectl/cachectl/backends/backendtest"
 	"github.com/cachectl/cachectl/internal/testserver"
 )
 
@@ -84,13 +84,7 @@ func TestDeleteManyInterruptedCountsExactly(t *testing.T) {
 	direct := open(t, "redis://"+addr)
 	p := testserver.NewHoldProxy(t, addr)
 	b := open(t, "redis://"+p.Addr)
-	var items []backends.Item
-	var keys []string
-	for i := 0; i < 3000; i++ {
-		k := fmt.Sprintf(":1:k%d", i)
-		keys = append(keys, k)
-		items = append(items, backends.Item{Key: k, Entry: backends.Entry{Data: []byte("v")}})
-	}
+	items, keys := backendtest.Items(":1:k", 3000, []byte("v"))
 	if failed, err := backends.SetMany(context.Background(), direct, items, backends.Timeout{Forever: true}); err != nil || len(failed) > 0 {
 		t.Fatalf("SetMany: %v (%d failed)", err, len(failed))
 	}
