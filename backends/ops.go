@@ -290,6 +290,13 @@ func DeleteMany(ctx context.Context, b Backend, keys []string) (int, error) {
 	return n, nil
 }
 
+// InFlight is the context for a call already sent that must run to its
+// end even when ctx is cancelled (a batch whose count must be what the
+// server did): ctx's values without its cancellation, bounded by d.
+func InFlight(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), d)
+}
+
 // Progress receives a long operation's progress from the functions below.
 // The zero value ignores it.
 type Progress struct {

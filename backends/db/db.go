@@ -541,7 +541,7 @@ func (c *Cache) DeleteMany(ctx context.Context, keys []string) (int, error) {
 // row count would be lost. It keeps ctx's values, not its cancellation,
 // and is bounded by the operation timeout.
 func (c *Cache) inFlight(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), c.opTimeout)
+	return backends.InFlight(ctx, c.opTimeout)
 }
 
 // SetMany writes every item in one transaction (culling once first).

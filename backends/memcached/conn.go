@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cachectl/cachectl/backends"
 	"github.com/cachectl/cachectl/backends/memcached/selector"
 )
 
@@ -81,7 +82,7 @@ func (c *conn) rebind(ctx context.Context) {
 // bound to ctx again afterwards.
 func (c *conn) inFlight(fn func() error) error {
 	ctx := c.ctx
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*c.to)
+	fctx, cancel := backends.InFlight(ctx, 2*c.to)
 	defer cancel()
 	c.stop()
 	c.rebind(fctx)

@@ -22,6 +22,8 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/cachectl/cachectl/backends"
 )
 
 // aborter dials a client's connections and aborts them all while a call
@@ -98,11 +100,10 @@ func (a *aborter) aborting() bool {
 // interrupt.
 type inFlightKey struct{}
 
-// inFlight is the context for a call already started that must run to its
-// end even when ctx is cancelled (a batch whose count matters): ctx's
-// values without its cancellation, bounded by d.
+// inFlight is backends.InFlight, marked so the aborter lets the call
+// finish.
 func inFlight(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d)
+	fctx, cancel := backends.InFlight(ctx, d)
 	return context.WithValue(fctx, inFlightKey{}, true), cancel
 }
 
