@@ -3,7 +3,7 @@
 #   python3 bench/django_bulk.py set|get|delete redis|memcached PORT N
 # redis: django-redis' RedisCache on database 1; memcached: Django's
 # PyMemcacheCache. Keys k1..kN, values "v1".."vN" (what bench/run.sh feeds
-# cachectl).
+# cachectl). get prints "found=N", the keys it got back (bench/run.sh checks it).
 import sys, django
 from django.conf import settings
 
@@ -18,13 +18,16 @@ settings.configure(CACHES={"default": cfg})
 django.setup()
 from django.core.cache import cache
 
+found = 0
 for i in range(1, n + 1, 1000):
     r = range(i, min(i + 1000, n + 1))
     if op == "set":
         cache.set_many({"k%d" % j: "v%d" % j for j in r})
     elif op == "get":
-        cache.get_many(["k%d" % j for j in r])
+        found += len(cache.get_many(["k%d" % j for j in r]))
     elif op == "delete":
         cache.delete_many(["k%d" % j for j in r])
     else:
         sys.exit("django_bulk.py: op is set, get or delete")
+if op == "get":
+    print("found=%d" % found)

@@ -6,7 +6,8 @@
 #   on_exit CMD          a clean-up command (e.g. dropping a scratch database)
 #   bench_binary         builds bin/cachectl.bench, or copies $CACHECTL_BIN
 #   port                 prints a loopback TCP port that was free a moment ago
-#   timed IN CMD...      seconds one run of CMD takes, stdin from IN
+#   timed IN CMD...      seconds one run of CMD takes, stdin from IN, stdout to
+#                        $OUTFILE (default /dev/null: set it to check the output)
 #   rtimed IN CMD...     the same, and the process's max RSS: "SECS rss_kb=K"
 #   lat_start ARGS...    starts bench/latency.py ARGS (a concurrent client)
 #   lat_stop             stops it and prints "samples=N p50_ms=.. p99_ms=.. max_ms=.."
@@ -34,13 +35,13 @@ elapsed() { python3 -c "print(round($2 - $1, 4))"; }
 # A command that fails adds "exit=CODE" (bench/report.py marks the case).
 timed() {
   local in=$1 t0 t1 rc=0; shift
-  t0=$EPOCHREALTIME; "$@" < "$in" >/dev/null 2>"$work/err" || rc=$?; t1=$EPOCHREALTIME
+  t0=$EPOCHREALTIME; "$@" < "$in" >"${OUTFILE:-/dev/null}" 2>"$work/err" || rc=$?; t1=$EPOCHREALTIME
   echo "$(elapsed "$t0" "$t1")$( [ "$rc" = 0 ] || echo " exit=$rc")"
   [ "$rc" = 0 ] || sed 's/^/bench: /' "$work/err" | head -3 >&2
 }
 rtimed() {
   local in=$1 t0 t1 rc=0; shift
-  t0=$EPOCHREALTIME; /usr/bin/time -f "%M" -o "$work/rss" "$@" < "$in" >/dev/null 2>"$work/err" || rc=$?; t1=$EPOCHREALTIME
+  t0=$EPOCHREALTIME; /usr/bin/time -f "%M" -o "$work/rss" "$@" < "$in" >"${OUTFILE:-/dev/null}" 2>"$work/err" || rc=$?; t1=$EPOCHREALTIME
   echo "$(elapsed "$t0" "$t1") rss_kb=$(tail -1 "$work/rss")$( [ "$rc" = 0 ] || echo " exit=$rc")"
   [ "$rc" = 0 ] || sed 's/^/bench: /' "$work/err" | head -3 >&2
 }

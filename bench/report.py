@@ -1,5 +1,5 @@
 # The bookkeeping of bench/run.sh.
-#   report.py case NAME PEER TARGETS RUNS C1..Cn P1..Pn  -> one JSON line on stdout, a line on stderr
+#   report.py case NAME PEER TARGETS CHECKS RUNS C1..Cn P1..Pn  -> one JSON line on stdout, a line on stderr
 #   report.py mem NAME RSS_N_KB RSS_SMALL_KB N SMALL TARGETS  -> likewise, for memory flatness
 #   report.py table RESULTS.jsonl OUT.json META.json     -> prints the table, writes OUT.json
 # A run is "SECONDS [key=value ...]" (extras such as rss_kb, p99_ms); medians
@@ -12,6 +12,12 @@
 #   c.KEY       a median extra of cachectl's runs, e.g. c.p99_ms<=10
 #   rss_ratio   max RSS at N / at N/10 (mem records)
 # or "none" (reported, no target).
+# CHECKS ("-" for none) is a comma-separated list of KEY==VALUE that every run,
+# cachectl's and the peer's, must report as an extra (c.KEY==VALUE: only
+# cachectl's runs, p.KEY==VALUE: only the peer's): the end state the case
+# should leave (keys stored, keys or rows left, keys found). A run that does not is a
+# wrong result and fails the case whatever its time: a fast command that did
+# not do the work measures nothing.
 import json, re, statistics, sys
 
 
@@ -46,10 +52,28 @@ def med(runs, key):
     return round(statistics.median(vals), 4) if vals else None
 
 
+def wrong_runs(checks, side, runs):
+    """The runs that miss one of CHECKS, as "side run N: key=got, want V"."""
+    out = []
+    if checks == "-":
+        return out
+    for t in checks.split(","):
+        m = re.fullmatch(r"(?:([cp])\.)?(\w+)==(-?[\d.]+)", t)
+        if not m:
+            sys.exit("report.py: bad check " + t)
+        if m.group(1) and m.group(1) != side[0]:
+            continue
+        key, want = m.group(2), float(m.group(3))
+        for i, r in enumerate(runs):
+            if r.get(key) != want:
+                out.append("%s run %d: %s=%s, want %g" % (side, i + 1, key, "missing" if key not in r else "%g" % r[key], want))
+    return out
+
+
 def cmd_case(a):
-    name, peer, targets, n = a[0], a[1], a[2], int(a[3])
-    c = [parse_run(x) for x in a[4:4 + n]]
-    p = [parse_run(x) for x in a[4 + n:4 + 2 * n]]
+    name, peer, targets, checks, n = a[0], a[1], a[2], a[3], int(a[4])
+    c = [parse_run(x) for x in a[5:5 + n]]
+    p = [parse_run(x) for x in a[5 + n:5 + 2 * n]]
     r = {"case": name, "peer": peer, "runs": n}
     for side, runs in (("c", c), ("p", p)):
         keys = sorted({k for x in runs for k in x})
@@ -69,6 +93,12 @@ def cmd_case(a):
     r["errors"] = sum(1 for x in c + p if "exit" in x)
     if r["errors"]:
         r["pass"] = False  # a failed command's time measures nothing
+    r["checks"] = [] if checks == "-" else checks.split(",")
+    r["wrong"] = wrong_runs(checks, "cachectl", c) + wrong_runs(checks, "peer", p)
+    if r["wrong"]:
+        r["pass"] = False
+        for w in r["wrong"]:
+            print("bench: %s: wrong result: %s" % (name, w), file=sys.stderr)
     extra = " ".join("%s %s" % (k, r[k]) for k in r if k[:2] in ("c_", "p_") and k not in ("c_secs", "p_secs"))
     print("%-44s cachectl %8.3fs   %-28s %8ss   ratio %s  %s" % (
         name, r["cachectl_s"], peer, r["peer_s"], r.get("ratio", "-"), extra), file=sys.stderr)
@@ -124,17 +154,24 @@ def cmd_table(a):
             verdict = "" if t is None or t["pass"] is None else ("PASS" if t["pass"] else "FAIL")
             if r.get("errors"):
                 verdict = "ERROR (%d failed runs)" % r["errors"]
+            elif r.get("wrong"):
+                verdict = "WRONG RESULT (%d)" % len(r["wrong"])
             if i == 0:
                 print("%-44s %10s %-28s %10s  %-22s %-10s %s" % (r["case"], c, peer, p, tgt, got, verdict))
             else:
                 print("%-44s %10s %-28s %10s  %-22s %-10s %s" % ("", "", "", "", tgt, got, verdict))
     checked = [r for r in rows if r["pass"] is not None]
     ts = [t for r in rows for t in r["targets"]]
-    print("\n%d of %d targets met; %d of %d cases meet all of theirs; %d cases with failed runs" % (
+    print("\n%d of %d targets met; %d of %d cases meet all of theirs; %d cases with failed runs; %d with a wrong result" % (
         sum(1 for t in ts if t["pass"]), len(ts), sum(1 for r in checked if r["pass"]), len(checked),
-        sum(1 for r in rows if r.get("errors"))))
+        sum(1 for r in rows if r.get("errors")), sum(1 for r in rows if r.get("wrong"))))
+    for r in rows:
+        for w in r.get("wrong", []):
+            print("  wrong result: %s: %s" % (r["case"], w))
     json.dump({"meta": meta, "cases": rows}, open(a[1], "w"), indent=1)
     print("wrote " + a[1])
+    if any(r.get("wrong") or r.get("errors") for r in rows):
+        sys.exit(1)  # a missed target is a measurement; a failed run or a wrong result is a bug
 
 
 {"case": cmd_case, "mem": cmd_mem, "table": cmd_table}[sys.argv[1]](sys.argv[2:])

@@ -43,17 +43,18 @@ results="$work/results.jsonl"
 wanted() { local s; for s; do [[ $s =~ ^($ONLY)$ ]] && return 0; done; return 1; }  # any of these sections
 section() { wanted "$1" && echo "== $1 (at ${SECONDS}s)" >&2; }
 
-# bench NAME PEER TARGETS CFN PFN — runs the shell functions CFN (cachectl)
-# and PFN (the peer) RUNS times each, alternately; each prints its seconds,
-# optionally followed by key=value extras (rss_kb, p99_ms, ...). TARGETS: see
-# bench/report.py.
+# bench NAME PEER TARGETS CFN PFN [CHECKS] — runs the shell functions CFN
+# (cachectl) and PFN (the peer) RUNS times each, alternately; each prints its
+# seconds, optionally followed by key=value extras (rss_kb, p99_ms, keys, ...).
+# TARGETS and CHECKS (the end state every run must leave, e.g. keys==N): see
+# bench/report.py. A wrong end state fails the case and the script.
 bench() {
-  local name=$1 peer=$2 targets=$3 cfn=$4 pfn=$5 cs=() ps=() i
+  local name=$1 peer=$2 targets=$3 cfn=$4 pfn=$5 checks=${6:--} cs=() ps=() i
   for ((i = 0; i < RUNS; i++)); do
     cs+=("$($cfn)")
     ps+=("$($pfn)")
   done
-  python3 bench/report.py case "$name" "$peer" "$targets" "${#cs[@]}" "${cs[@]}" "${ps[@]}" >> "$results"
+  python3 bench/report.py case "$name" "$peer" "$targets" "$checks" "${#cs[@]}" "${cs[@]}" "${ps[@]}" >> "$results"
 }
 # memcase NAME CFN — runs CFN once more with the N/10 inputs and records its
 # max RSS against the median at N of the case NAME just benched. "Flat" is
@@ -69,7 +70,14 @@ memcase() {
   [ -n "$small" ] || { echo "bench: no max RSS for $name at $SMALL keys; memory case skipped" >&2; return 0; }
   python3 bench/report.py mem "$name: memory" "$big" "$small" "$N" "$SMALL" "rss_ratio<=1.5" >> "$results"
 }
-repeat() { local n=$1 t0 t1; shift; t0=$EPOCHREALTIME; for ((j = 0; j < n; j++)); do "$@" >/dev/null 2>&1 || true; done; t1=$EPOCHREALTIME; elapsed "$t0" "$t1"; }
+# repeat N CMD... — runs CMD N times; prints the seconds and fails=K, the runs
+# that exited non-zero (every one-key case checks fails==0: a command that
+# fails fast measures nothing).
+repeat() { local n=$1 t0 t1 f=0; shift; t0=$EPOCHREALTIME; for ((j = 0; j < n; j++)); do "$@" >/dev/null 2>&1 || f=$((f + 1)); done; t1=$EPOCHREALTIME; echo "$(elapsed "$t0" "$t1") fails=$f"; }
+# The keys found by get-many (its JSON object in $OUTFILE), or the peer's
+# count in $OUTFILE (django_bulk.py's found=, redis-cli --pipe's replies).
+cfound() { echo "found=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$OUTFILE")"; }
+pfound() { echo "found=$(grep -o -e 'found=[0-9]*' -e 'replies: [0-9]*' "$OUTFILE" | grep -o '[0-9]*$')"; }
 
 # Inputs at N and at N/10 (the memory cases): JSON lines and keys for
 # cachectl, and for the native peers the same writes with the bytes Django
@@ -102,6 +110,7 @@ if wanted redis redis-bulk redis-scan && command -v redis-server >/dev/null && c
   rcli() { redis-cli -p "$rp" "$@"; }
   flush() { rcli -n "$1" flushdb >/dev/null; }
   rload() { flush "$1"; rcli -n "$1" --pipe < "$2" >/dev/null; } # DB FILE, not timed
+  rkeys() { echo "keys=$(rcli -n "$1" dbsize)"; }  # DB: the keys a run left there
   if ! $C -C "$R" set --timeout none k v >/dev/null 2>&1; then
     echo "redis: backend not available in this build; skipped"
   else
@@ -110,56 +119,57 @@ if wanted redis redis-bulk redis-scan && command -v redis-server >/dev/null && c
       # (the pickle of "v", with Django's expiry) and the same keys.
       c_get() { repeat "$REPS" $C -C "$R" get k; }
       p_get() { repeat "$REPS" rcli GET :1:k; }
-      bench "redis get x$REPS (process)" "redis-cli GET" "ratio<=1.5" c_get p_get
+      bench "redis get x$REPS (process)" "redis-cli GET" "ratio<=1.5" c_get p_get "fails==0"
       qv=$(quoted v)
       c_set() { repeat "$REPS" $C -C "$R" set k v; }
       p_set() { repeat "$REPS" rcli --quoted-input SET :1:k "$qv" EX 300; }
-      bench "redis set x$REPS (process)" "redis-cli SET (pickled, EX)" "ratio<=1.5" c_set p_set
+      bench "redis set x$REPS (process)" "redis-cli SET (pickled, EX)" "ratio<=1.5" c_set p_set "fails==0"
       # Every delete finds its key: REPS keys d1..dREPS loaded before each run.
       python3 bench/gen.py resp-rc "$REPS" "$work/dkeys" d
-      c_del() { rcli -n 0 --pipe < "$work/dkeys" >/dev/null; local t0 t1 i; t0=$EPOCHREALTIME
-        for ((i = 1; i <= REPS; i++)); do $C -C "$R" delete "d$i" >/dev/null 2>&1 || true; done; t1=$EPOCHREALTIME; elapsed "$t0" "$t1"; }
-      p_del() { rcli -n 0 --pipe < "$work/dkeys" >/dev/null; local t0 t1 i; t0=$EPOCHREALTIME
-        for ((i = 1; i <= REPS; i++)); do rcli DEL ":1:d$i" >/dev/null 2>&1 || true; done; t1=$EPOCHREALTIME; elapsed "$t0" "$t1"; }
-      bench "redis delete x$REPS (process)" "redis-cli DEL" "ratio<=1.5" c_del p_del
+      c_del() { rcli -n 0 --pipe < "$work/dkeys" >/dev/null; local t0 t1 i f=0; t0=$EPOCHREALTIME
+        for ((i = 1; i <= REPS; i++)); do $C -C "$R" delete "d$i" >/dev/null 2>&1 || f=$((f + 1)); done; t1=$EPOCHREALTIME; echo "$(elapsed "$t0" "$t1") fails=$f"; }
+      p_del() { rcli -n 0 --pipe < "$work/dkeys" >/dev/null; local t0 t1 i f=0; t0=$EPOCHREALTIME
+        for ((i = 1; i <= REPS; i++)); do rcli DEL ":1:d$i" >/dev/null 2>&1 || f=$((f + 1)); done; t1=$EPOCHREALTIME; echo "$(elapsed "$t0" "$t1") fails=$f"; }
+      bench "redis delete x$REPS (process)" "redis-cli DEL" "ratio<=1.5" c_del p_del "fails==0"
       if /usr/bin/python3 -c 'import django_redis' 2>/dev/null; then
         $C -C "$R?backend=django-redis" set --timeout none dk v >/dev/null
         c_djget() { repeat "$DJREPS" $C -C "$R?backend=django-redis" get dk; }
         p_djget() { repeat "$DJREPS" /usr/bin/python3 bench/django_get.py redis "$R" dk; }
-        bench "django-redis get x$DJREPS vs Django process" "python+django-redis get" "speedup>=30" c_djget p_djget
+        bench "django-redis get x$DJREPS vs Django process" "python+django-redis get" "speedup>=30" c_djget p_djget "fails==0"
       fi
     fi
 
     if section redis-bulk; then
       # set-many: the peer pipes the same SETs with the same pickled values
       # and expiry (RedisCache: EX 300, protocol 5; django-redis: PX, protocol 4).
-      c_rset() { flush 2; rtimed "$L" $C -C "redis://127.0.0.1:$rp/2" set-many -; }
-      p_rset() { flush 4; timed "$RC" rcli -n 4 --pipe; }
-      bench "redis set-many $N" "redis-cli --pipe SET (pickled)" "throughput>=0.5" c_rset p_rset
+      c_rset() { flush 2; echo "$(rtimed "$L" $C -C "redis://127.0.0.1:$rp/2" set-many -) $(rkeys 2)"; }
+      p_rset() { flush 4; echo "$(timed "$RC" rcli -n 4 --pipe) $(rkeys 4)"; }
+      bench "redis set-many $N" "redis-cli --pipe SET (pickled)" "throughput>=0.5" c_rset p_rset "keys==$N"
       memcase "redis set-many $N" c_rset
-      c_drset() { flush 3; rtimed "$L" $C -C "redis://127.0.0.1:$rp/3?backend=django-redis" set-many -; }
-      p_drset() { flush 4; timed "$DR" rcli -n 4 --pipe; }
-      bench "django-redis set-many $N" "redis-cli --pipe SET PX (pickled)" "throughput>=0.5" c_drset p_drset
-      c_rgetm() { rtimed "$K" $C -C "redis://127.0.0.1:$rp/2" get-many -; }
-      p_rgetm() { timed "$GETS" rcli -n 2 --pipe; }
-      bench "redis get-many $N" "redis-cli --pipe GET" "throughput>=0.5" c_rgetm p_rgetm
+      c_drset() { flush 3; echo "$(rtimed "$L" $C -C "redis://127.0.0.1:$rp/3?backend=django-redis" set-many -) $(rkeys 3)"; }
+      p_drset() { flush 4; echo "$(timed "$DR" rcli -n 4 --pipe) $(rkeys 4)"; }
+      bench "django-redis set-many $N" "redis-cli --pipe SET PX (pickled)" "throughput>=0.5" c_drset p_drset "keys==$N"
+      rload 2 "$RC"  # the memory run above left N/10 keys in database 2
+      c_rgetm() { local OUTFILE="$work/out"; echo "$(rtimed "$K" $C -C "redis://127.0.0.1:$rp/2" get-many -) $(cfound)"; }
+      p_rgetm() { local OUTFILE="$work/out"; echo "$(timed "$GETS" rcli -n 2 --pipe) $(pfound)"; }
+      bench "redis get-many $N" "redis-cli --pipe GET" "throughput>=0.5" c_rgetm p_rgetm "found==$N"
       memcase "redis get-many $N" c_rgetm
-      c_rdelm() { rload 2 "$RC"; rtimed "$K" $C -C "redis://127.0.0.1:$rp/2" delete-many -; }
-      p_rdelm() { rload 4 "$RC"; timed "$RDEL" rcli -n 4 --pipe; }
-      bench "redis delete-many $N" "redis-cli --pipe DEL" "throughput>=0.5" c_rdelm p_rdelm
+      c_rdelm() { rload 2 "$RC"; echo "$(rtimed "$K" $C -C "redis://127.0.0.1:$rp/2" delete-many -) $(rkeys 2)"; }
+      p_rdelm() { rload 4 "$RC"; echo "$(timed "$RDEL" rcli -n 4 --pipe) $(rkeys 4)"; }
+      bench "redis delete-many $N" "redis-cli --pipe DEL" "throughput>=0.5" c_rdelm p_rdelm "keys==0"
       memcase "redis delete-many $N" c_rdelm
       if /usr/bin/python3 -c 'import django_redis' 2>/dev/null; then
         # Django (django-redis, database 1) against cachectl's django-redis
         # backend (database 3): the same keys and values, each writer into an
         # empty database, each reader what it wrote, each delete of N loaded keys.
-        p_djset() { flush 1; timed /dev/null /usr/bin/python3 bench/django_bulk.py set redis "$rp" "$N"; }
-        bench "django-redis set-many $N vs Django" "django set_many" "speedup>=5" c_drset p_djset
-        c_drgetm() { rtimed "$K" $C -C "redis://127.0.0.1:$rp/3?backend=django-redis" get-many -; }
-        p_djgetm() { timed /dev/null /usr/bin/python3 bench/django_bulk.py get redis "$rp" "$N"; }
-        bench "django-redis get-many $N vs Django" "django get_many" "speedup>=5" c_drgetm p_djgetm
-        c_drdelm() { rload 3 "$DR"; rtimed "$K" $C -C "redis://127.0.0.1:$rp/3?backend=django-redis" delete-many -; }
-        p_djdelm() { rload 1 "$DR"; timed /dev/null /usr/bin/python3 bench/django_bulk.py delete redis "$rp" "$N"; }
-        bench "django-redis delete-many $N vs Django" "django delete_many" "speedup>=5" c_drdelm p_djdelm
+        p_djset() { flush 1; echo "$(timed /dev/null /usr/bin/python3 bench/django_bulk.py set redis "$rp" "$N") $(rkeys 1)"; }
+        bench "django-redis set-many $N vs Django" "django set_many" "speedup>=5" c_drset p_djset "keys==$N"
+        c_drgetm() { local OUTFILE="$work/out"; echo "$(rtimed "$K" $C -C "redis://127.0.0.1:$rp/3?backend=django-redis" get-many -) $(cfound)"; }
+        p_djgetm() { local OUTFILE="$work/out"; echo "$(timed /dev/null /usr/bin/python3 bench/django_bulk.py get redis "$rp" "$N") $(pfound)"; }
+        bench "django-redis get-many $N vs Django" "django get_many" "speedup>=5" c_drgetm p_djgetm "found==$N"
+        c_drdelm() { rload 3 "$DR"; echo "$(rtimed "$K" $C -C "redis://127.0.0.1:$rp/3?backend=django-redis" delete-many -) $(rkeys 3)"; }
+        p_djdelm() { rload 1 "$DR"; echo "$(timed /dev/null /usr/bin/python3 bench/django_bulk.py delete redis "$rp" "$N") $(rkeys 1)"; }
+        bench "django-redis delete-many $N vs Django" "django delete_many" "speedup>=5" c_drdelm p_djdelm "keys==0"
       fi
     fi
 
@@ -174,9 +184,10 @@ if wanted redis redis-bulk redis-scan && command -v redis-server >/dev/null && c
       S="redis://127.0.0.1:$rp/5?key_prefix=site"
       left() { echo "keys_left=$(rcli -n 5 dbsize)"; }
       rload 5 "$PFX"
-      c_keys() { lat_start redis "$rp"; local t; t=$(rtimed /dev/null $C -C "$S" keys --quiet); printf "%s " "$t"; lat_stop; }
-      p_keys() { lat_start redis "$rp"; local t; t=$(timed /dev/null rcli -n 5 --scan --pattern 'site:1:*'); printf "%s " "$t"; lat_stop; }
-      bench "redis keys over $N (SCAN)" "redis-cli --scan" "ratio<=2,c.p99_ms<=10" c_keys p_keys
+      lines() { echo "found=$(wc -l < "$work/out")"; }  # the keys listed
+      c_keys() { lat_start redis "$rp"; local t; t=$(OUTFILE="$work/out" rtimed /dev/null $C -C "$S" keys --quiet); printf "%s " "$t"; lat_stop; lines; }
+      p_keys() { lat_start redis "$rp"; local t; t=$(OUTFILE="$work/out" timed /dev/null rcli -n 5 --scan --pattern 'site:1:*'); printf "%s " "$t"; lat_stop; lines; }
+      bench "redis keys over $N (SCAN)" "redis-cli --scan" "ratio<=2,c.p99_ms<=10" c_keys p_keys "found==$N"
       memcase "redis keys over $N (SCAN)" c_keys
       xunlink() { # PATTERN
         local t0 t1; t0=$EPOCHREALTIME
@@ -185,11 +196,11 @@ if wanted redis redis-bulk redis-scan && command -v redis-server >/dev/null && c
       }
       c_clearp() { rload 5 "$PFX"; lat_start redis "$rp"; local t; t=$(rtimed /dev/null $C -C "$S" clear --prefix --yes); printf "%s " "$t"; lat_stop; left; }
       p_clearp() { rload 5 "$PFX"; lat_start redis "$rp"; local t; t=$(xunlink 'site:*'); printf "%s " "$t"; lat_stop; left; }
-      bench "redis clear --prefix of $N" "--scan | xargs -n $B redis-cli unlink" "ratio<=2,c.p99_ms<=10" c_clearp p_clearp
+      bench "redis clear --prefix of $N" "--scan | xargs -n $B redis-cli unlink" "ratio<=2,c.p99_ms<=10" c_clearp p_clearp "keys_left==1000"
       memcase "redis clear --prefix of $N" c_clearp
       c_delpat() { rload 5 "$PFX"; lat_start redis "$rp"; local t; t=$(rtimed /dev/null $C -C "$S" delete-pattern '*' --yes); printf "%s " "$t"; lat_stop; left; }
       p_delpat() { rload 5 "$PFX"; lat_start redis "$rp"; local t; t=$(xunlink 'site:1:*'); printf "%s " "$t"; lat_stop; left; }
-      bench "redis delete-pattern of $N" "--scan | xargs -n $B redis-cli unlink" "ratio<=2,c.p99_ms<=10" c_delpat p_delpat
+      bench "redis delete-pattern of $N" "--scan | xargs -n $B redis-cli unlink" "ratio<=2,c.p99_ms<=10" c_delpat p_delpat "keys_left==1000"
       memcase "redis delete-pattern of $N" c_delpat
       flush 5
     fi
@@ -218,6 +229,14 @@ if wanted memcached memcached-bulk && command -v memcached >/dev/null; then
   printf 'flush_all\r\nmn\r\n' > "$work/flush"
   mflush() { mc_pipe "$work/flush" >/dev/null; }
   mload() { mflush; mc_pipe "$1" >/dev/null; } # FILE, not timed
+  # mkeys: how many of the N keys the server holds (a pipelined get of them
+  # all, counting VALUE lines; not timed).
+  mkeys() {
+    local w n; exec 5<>"/dev/tcp/127.0.0.1/$mp"
+    cat "$MGET" >&5 & w=$!
+    n=$(awk '/^VALUE /{n++} /^MN/{print n+0; exit}' <&5)
+    wait "$w"; exec 5>&-; echo "keys=$n"
+  }
   if ! $C -C "$M" set --timeout none k v >/dev/null 2>&1; then
     echo "memcached: backend not available in this build; skipped"
   else
@@ -225,7 +244,7 @@ if wanted memcached memcached-bulk && command -v memcached >/dev/null; then
       if command -v memccat >/dev/null; then
         c_mget() { repeat "$REPS" $C -C "$M" get k; }
         p_mget() { repeat "$REPS" memccat --servers="127.0.0.1:$mp" :1:k; }
-        bench "memcached get x$REPS (process)" "memccat" "ratio<=1.5" c_mget p_mget
+        bench "memcached get x$REPS (process)" "memccat" "ratio<=1.5" c_mget p_mget "fails==0"
       fi
       if command -v memccp >/dev/null; then
         # memccp stores a file's bytes under its name: ":1:k" holding "v",
@@ -233,20 +252,20 @@ if wanted memcached memcached-bulk && command -v memcached >/dev/null; then
         mkdir -p "$work/mcv" && printf v > "$work/mcv/:1:k"
         c_mset1() { repeat "$REPS" $C -C "$M" set k v; }
         p_mset1() { repeat "$REPS" memccp --servers="127.0.0.1:$mp" --set --flags=16 --expire=300 "$work/mcv/:1:k"; }
-        bench "memcached set x$REPS (process)" "memccp" "ratio<=1.5" c_mset1 p_mset1
+        bench "memcached set x$REPS (process)" "memccp" "ratio<=1.5" c_mset1 p_mset1 "fails==0"
       fi
       if command -v memcrm >/dev/null; then
         python3 bench/gen.py mc-set "$REPS" "$work/mdkeys" d
-        c_mdel1() { mc_pipe "$work/mdkeys" >/dev/null; local t0 t1 i; t0=$EPOCHREALTIME
-          for ((i = 1; i <= REPS; i++)); do $C -C "$M" delete "d$i" >/dev/null 2>&1 || true; done; t1=$EPOCHREALTIME; elapsed "$t0" "$t1"; }
-        p_mdel1() { mc_pipe "$work/mdkeys" >/dev/null; local t0 t1 i; t0=$EPOCHREALTIME
-          for ((i = 1; i <= REPS; i++)); do memcrm --servers="127.0.0.1:$mp" ":1:d$i" >/dev/null 2>&1 || true; done; t1=$EPOCHREALTIME; elapsed "$t0" "$t1"; }
-        bench "memcached delete x$REPS (process)" "memcrm" "ratio<=1.5" c_mdel1 p_mdel1
+        c_mdel1() { mc_pipe "$work/mdkeys" >/dev/null; local t0 t1 i f=0; t0=$EPOCHREALTIME
+          for ((i = 1; i <= REPS; i++)); do $C -C "$M" delete "d$i" >/dev/null 2>&1 || f=$((f + 1)); done; t1=$EPOCHREALTIME; echo "$(elapsed "$t0" "$t1") fails=$f"; }
+        p_mdel1() { mc_pipe "$work/mdkeys" >/dev/null; local t0 t1 i f=0; t0=$EPOCHREALTIME
+          for ((i = 1; i <= REPS; i++)); do memcrm --servers="127.0.0.1:$mp" ":1:d$i" >/dev/null 2>&1 || f=$((f + 1)); done; t1=$EPOCHREALTIME; echo "$(elapsed "$t0" "$t1") fails=$f"; }
+        bench "memcached delete x$REPS (process)" "memcrm" "ratio<=1.5" c_mdel1 p_mdel1 "fails==0"
       fi
       if /usr/bin/python3 -c 'import pymemcache, django' 2>/dev/null; then
         c_djmget() { repeat "$DJREPS" $C -C "$M" get k; }
         p_djmget() { repeat "$DJREPS" /usr/bin/python3 bench/django_get.py memcached "127.0.0.1:$mp" k; }
-        bench "memcached get x$DJREPS vs Django process" "python+PyMemcacheCache get" "speedup>=30" c_djmget p_djmget
+        bench "memcached get x$DJREPS vs Django process" "python+PyMemcacheCache get" "speedup>=30" c_djmget p_djmget "fails==0"
       fi
     fi
 
@@ -255,27 +274,27 @@ if wanted memcached memcached-bulk && command -v memcached >/dev/null; then
       # delete from N loaded keys. The native peer sends the same set / get /
       # delete commands (with the flag and bytes PyMemcacheCache stores) on
       # one pipelined connection.
-      c_msetm() { mflush; rtimed "$L" $C -C "$M" set-many -; }
-      p_msetm() { mflush; mc_pipe "$MSET"; }
-      bench "memcached set-many $N" "text-protocol pipe of set" "throughput>=0.5" c_msetm p_msetm
+      c_msetm() { mflush; echo "$(rtimed "$L" $C -C "$M" set-many -) $(mkeys)"; }
+      p_msetm() { mflush; echo "$(mc_pipe "$MSET") $(mkeys)"; }
+      bench "memcached set-many $N" "text-protocol pipe of set" "throughput>=0.5" c_msetm p_msetm "keys==$N"
       memcase "memcached set-many $N" c_msetm
       mload "$MSET"
-      c_mgetm() { rtimed "$K" $C -C "$M" get-many -; }
+      c_mgetm() { local OUTFILE="$work/out"; echo "$(rtimed "$K" $C -C "$M" get-many -) $(cfound)"; }
       p_mgetm() { mc_pipe "$MGET"; }
-      bench "memcached get-many $N" "text-protocol pipe of get" "throughput>=0.5" c_mgetm p_mgetm
+      bench "memcached get-many $N" "text-protocol pipe of get" "throughput>=0.5" c_mgetm p_mgetm "c.found==$N"
       memcase "memcached get-many $N" c_mgetm
-      c_mdelm() { mload "$MSET"; rtimed "$K" $C -C "$M" delete-many -; }
-      p_mdelm() { mload "$MSET"; mc_pipe "$MDEL"; }
-      bench "memcached delete-many $N" "text-protocol pipe of delete" "throughput>=0.5" c_mdelm p_mdelm
+      c_mdelm() { mload "$MSET"; echo "$(rtimed "$K" $C -C "$M" delete-many -) $(mkeys)"; }
+      p_mdelm() { mload "$MSET"; echo "$(mc_pipe "$MDEL") $(mkeys)"; }
+      bench "memcached delete-many $N" "text-protocol pipe of delete" "throughput>=0.5" c_mdelm p_mdelm "keys==0"
       memcase "memcached delete-many $N" c_mdelm
       if /usr/bin/python3 -c 'import pymemcache, django' 2>/dev/null; then
-        p_djmsetm() { mflush; timed /dev/null /usr/bin/python3 bench/django_bulk.py set memcached "$mp" "$N"; }
-        bench "memcached set-many $N vs Django" "django set_many" "speedup>=5" c_msetm p_djmsetm
+        p_djmsetm() { mflush; echo "$(timed /dev/null /usr/bin/python3 bench/django_bulk.py set memcached "$mp" "$N") $(mkeys)"; }
+        bench "memcached set-many $N vs Django" "django set_many" "speedup>=5" c_msetm p_djmsetm "keys==$N"
         mload "$MSET"
-        p_djmgetm() { timed /dev/null /usr/bin/python3 bench/django_bulk.py get memcached "$mp" "$N"; }
-        bench "memcached get-many $N vs Django" "django get_many" "speedup>=5" c_mgetm p_djmgetm
-        p_djmdelm() { mload "$MSET"; timed /dev/null /usr/bin/python3 bench/django_bulk.py delete memcached "$mp" "$N"; }
-        bench "memcached delete-many $N vs Django" "django delete_many" "speedup>=5" c_mdelm p_djmdelm
+        p_djmgetm() { local OUTFILE="$work/out"; echo "$(timed /dev/null /usr/bin/python3 bench/django_bulk.py get memcached "$mp" "$N") $(pfound)"; }
+        bench "memcached get-many $N vs Django" "django get_many" "speedup>=5" c_mgetm p_djmgetm "found==$N"
+        p_djmdelm() { mload "$MSET"; echo "$(timed /dev/null /usr/bin/python3 bench/django_bulk.py delete memcached "$mp" "$N") $(mkeys)"; }
+        bench "memcached delete-many $N vs Django" "django delete_many" "speedup>=5" c_mdelm p_djmdelm "keys==0"
       fi
     fi
   fi
@@ -310,14 +329,17 @@ PY
   }
   fclear_fresh() { cp -a "$F.keep" "$F.run" && rm -rf "$F" && mv "$F.run" "$F" && fclear; }
   cp -a "$F" "$F.keep"
-  bench "file clear $FILE_N entries" "find | xargs rm" "ratio<=2" fclear_fresh frm2
+  fleft() { echo "files_left=$(find "$F" -name '*.djcache' | wc -l)"; }
+  c_fclear() { echo "$(fclear_fresh) $(fleft)"; }
+  p_fclear() { echo "$(frm2) $(fleft)"; }
+  bench "file clear $FILE_N entries" "find | xargs rm" "ratio<=2" c_fclear p_fclear "files_left==0"
   rm -rf "$F.keep"
   # One-key get as a process against a Python process that sets Django up.
   if /usr/bin/python3 -c 'import django' 2>/dev/null; then
     $C -C "filecache://$F" set --timeout none k v >/dev/null
     c_fget() { repeat "$DJREPS" $C -C "filecache://$F" get k; }
     p_fget() { repeat "$DJREPS" /usr/bin/python3 bench/django_get.py file "$F" k; }
-    bench "file get x$DJREPS vs Django process" "python+django get" "speedup>=30" c_fget p_fget
+    bench "file get x$DJREPS vs Django process" "python+django get" "speedup>=30" c_fget p_fget "fails==0"
   fi
 fi
 
@@ -348,7 +370,7 @@ if section db && command -v psql >/dev/null && psql -h 127.0.0.1 -U postgres -c 
   rows() { echo "rows_left=$(pgq -c 'select count(*) from cache')"; }
   c_prune() { pg_load; lat_start pg "$DSN" "$DB_N"; local t; t=$(timed /dev/null $C -C "$P" prune-expired); printf "%s " "$t"; lat_stop; rows; }
   p_prune() { pg_load; lat_start pg "$DSN" "$DB_N"; local t; t=$(timed /dev/null pgq -c "delete from cache where expires < now()"); printf "%s " "$t"; lat_stop; rows; }
-  bench "postgres prune-expired of $((DB_N / 2)) of $DB_N rows" "one DELETE ... WHERE expires < now()" "c.max_ms<=1000" c_prune p_prune
+  bench "postgres prune-expired of $((DB_N / 2)) of $DB_N rows" "one DELETE ... WHERE expires < now()" "c.max_ms<=1000" c_prune p_prune "rows_left==$((DB_N - DB_N / 2))"
 fi
 
 # --- the table and the JSON ------------------------------------------------
