@@ -1,8 +1,9 @@
 # Django's own bulk calls, 1,000 keys a call: the peers of cachectl's
 # set-many, get-many and delete-many (bench/run.sh, bench/instructions.sh).
 #   python3 bench/django_bulk.py set|get|delete redis|memcached PORT N
+#   python3 bench/django_bulk.py set|get|delete file DIR N
 # redis: django-redis' RedisCache on database 1; memcached: Django's
-# PyMemcacheCache. Keys k1..kN, values "v1".."vN" (what bench/run.sh feeds
+# PyMemcacheCache; file: FileBasedCache on DIR (default MAX_ENTRIES, 300). Keys k1..kN, values "v1".."vN" (what bench/run.sh feeds
 # cachectl). get prints "found=N", the keys it got back (bench/run.sh checks it).
 import sys, django
 from django.conf import settings
@@ -12,8 +13,10 @@ if backend == "redis":
     cfg = {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": "redis://127.0.0.1:%s/1" % port}
 elif backend == "memcached":
     cfg = {"BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache", "LOCATION": "127.0.0.1:%s" % port}
+elif backend == "file":
+    cfg = {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": port}
 else:
-    sys.exit("django_bulk.py: backend is redis or memcached")
+    sys.exit("django_bulk.py: backend is redis, memcached or file")
 settings.configure(CACHES={"default": cfg})
 django.setup()
 from django.core.cache import cache

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -96,6 +97,96 @@ func TestCull(t *testing.T) {
 	backends.Set(ctx, c0, ":1:y", "x", backends.Timeout{Forever: true})
 	if n, _ := c.Count(ctx); n != 1 {
 		t.Fatalf("count after cull with frequency 0 = %d, want 1", n)
+	}
+}
+
+// items is a bulk write of the keys k<from>..k<to-1> (int values).
+func items(from, to int) []backends.Item {
+	var out []backends.Item
+	for i := from; i < to; i++ {
+		e, err := backends.PickleCodec{}.Encode(int64(i))
+		if err != nil {
+			panic(err)
+		}
+		out = append(out, backends.Item{Key: keyfunc.MakeKey("", 1, fmt.Sprintf("k%d", i)), Entry: e})
+	}
+	return out
+}
+
+// SetMany keeps a count instead of listing the directory before every item;
+// it must leave as many files as the item-by-item Sets (Django's set) would.
+// Which files a cull removes is random, so the keys are distinct here (with
+// a repeat, whether it overwrites or adds depends on what was culled).
+func TestSetManyCullsAsSets(t *testing.T) {
+	ctx := context.Background()
+	forever := backends.Timeout{Forever: true}
+	// MAX_ENTRIES 10: every call lists the directory; 100 in calls of 10:
+	// the first calls carry the count from the one before.
+	for _, tc := range []struct{ max, total, per int }{{10, 40, 17}, {100, 250, 10}} {
+		for _, freq := range []int{0, 1, 2, 3, 10} {
+			c1, cm := file.New(t.TempDir(), tc.max, freq), file.New(t.TempDir(), tc.max, freq)
+			for _, it := range items(0, tc.total) {
+				if err := c1.Set(ctx, it.Key, it.Entry, forever); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for from := 0; from < tc.total; from += tc.per {
+				batch := items(from, min(from+tc.per, tc.total))
+				if failed, err := cm.SetMany(ctx, batch, forever); err != nil || failed != nil {
+					t.Fatalf("SetMany: %v, failed %v", err, failed)
+				}
+			}
+			n1, _ := c1.Count(ctx)
+			nm, _ := cm.Count(ctx)
+			if n1 != nm || n1 == 0 {
+				t.Errorf("MAX_ENTRIES %d, CULL_FREQUENCY %d: SetMany left %d files, item-by-item Sets %d", tc.max, freq, nm, n1)
+			}
+			// The last item is always there: culling comes before a write.
+			if _, err := cm.Get(ctx, items(tc.total-1, tc.total)[0].Key); err != nil {
+				t.Errorf("MAX_ENTRIES %d, CULL_FREQUENCY %d: the last item written is missing: %v", tc.max, freq, err)
+			}
+		}
+	}
+	// Another writer (Django) fills the directory between two calls: near
+	// MAX_ENTRIES the next call counts its files and culls where Django's
+	// set would. 80 files of ours, 15 of theirs, then 10 more of ours: the
+	// 6th of those finds 100 files and culls half, the last 5 make 55.
+	c := file.New(t.TempDir(), 100, 2)
+	if _, err := c.SetMany(ctx, items(0, 80), forever); err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items(1000, 1015) {
+		if err := c.Set(ctx, it.Key, it.Entry, forever); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.SetMany(ctx, items(80, 90), forever); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := c.Count(ctx); n != 55 {
+		t.Errorf("after 95 files and 10 more with MAX_ENTRIES 100: %d files, want 55", n)
+	}
+
+	// An overwrite adds no file: 6 keys, the same 6 again and 3 more make 9
+	// files, under MAX_ENTRIES 10, so nothing is culled.
+	c = file.New(t.TempDir(), 10, 2)
+	batch := append(append(items(0, 6), items(0, 6)...), items(6, 9)...)
+	if _, err := c.SetMany(ctx, batch, forever); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := c.Count(ctx); n != 9 {
+		t.Errorf("after 9 keys with 6 overwrites: %d files, want 9", n)
+	}
+	// Interrupted before it starts: nothing written, every key failed.
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	c = file.New(t.TempDir(), 10, 3)
+	failed, err := c.SetMany(cancelled, items(0, 3), forever)
+	if err == nil || len(failed) != 3 {
+		t.Errorf("cancelled SetMany: %v, failed %v", err, failed)
+	}
+	if n, _ := c.Count(ctx); n != 0 {
+		t.Errorf("cancelled SetMany wrote %d files", n)
 	}
 }
 
@@ -239,6 +330,31 @@ c.set("expired", "x", 0)
 		t.Errorf("expired file was not removed: %v", err)
 	}
 
+	// A bulk write culls as Django's set_many does (a set per key, each
+	// culling first): the same 40 keys into two empty directories leave as
+	// many files.
+	for _, freq := range []int{0, 3} {
+		ddir, cdir := t.TempDir(), t.TempDir()
+		djangotest.Run(t, map[string]any{"default": map[string]any{
+			"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": ddir,
+			"OPTIONS": map[string]any{"MAX_ENTRIES": 10, "CULL_FREQUENCY": freq}}}, `
+c = caches["default"]
+c.set_many({"k%d" % i: i for i in range(17)}, None)
+c.set_many({"k%d" % i: i for i in range(17, 40)}, None)
+`)
+		cm := file.New(cdir, 10, freq)
+		for _, batch := range [][]backends.Item{items(0, 17), items(17, 40)} {
+			if _, err := cm.SetMany(ctx, batch, backends.Timeout{Forever: true}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		dn, _ := file.New(ddir, 10, freq).Count(ctx)
+		cn, _ := cm.Count(ctx)
+		if dn != cn || dn == 0 {
+			t.Errorf("CULL_FREQUENCY %d: Django's set_many left %d files, cachectl's SetMany %d", freq, dn, cn)
+		}
+	}
+
 	// Culling interleaves: with MAX_ENTRIES=5 Django culls files cachectl wrote.
 	cdir := t.TempDir()
 	cc := file.New(cdir, 5, 5)
@@ -325,4 +441,26 @@ func TestStatsProgress(t *testing.T) {
 	if err != nil || len(secs) != 1 || seen.Load() != 20 || est.N != 20 {
 		t.Errorf("Stats: %v; progress saw %d, estimate %+v; want 20", err, seen.Load(), est)
 	}
+}
+
+// BenchmarkSetMany writes batches of 500 into one directory that keeps
+// growing (MAX_ENTRIES 10,000,000: nothing culled). Its cost per item must
+// not grow with the number of files already there (one listing per batch,
+// not one per item as Django's set).
+func BenchmarkSetMany(b *testing.B) {
+	ctx := context.Background()
+	c := file.New(b.TempDir(), 10_000_000, 3)
+	batch := items(0, 500)
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		for i := range batch {
+			batch[i].Key = keyfunc.MakeKey("", 1, "k"+strconv.Itoa(n))
+			n++
+		}
+		if _, err := c.SetMany(ctx, batch, backends.Timeout{Forever: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/item")
 }

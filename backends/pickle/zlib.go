@@ -8,17 +8,26 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Inflate decompresses a zlib stream, refusing output larger than max (a
 // decompression bomb) and ignoring bytes after the end of the stream, as
 // Python's zlib.decompress does.
+// Decompressors (some 40 KiB each) are kept for the next value, as
+// compressors are.
 func Inflate(data []byte, max int) ([]byte, error) {
-	r, err := zlib.NewReader(bytes.NewReader(data))
+	var r io.ReadCloser
+	var err error
+	if old, _ := inflaters.Get().(io.ReadCloser); old != nil {
+		r, err = old, old.(zlib.Resetter).Reset(bytes.NewReader(data), nil)
+	} else {
+		r, err = zlib.NewReader(bytes.NewReader(data))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: not a zlib stream: %v", ErrDecode, err)
 	}
-	defer r.Close()
+	defer func() { r.Close(); inflaters.Put(r) }()
 	out, err := io.ReadAll(io.LimitReader(r, int64(max)+1))
 	if err != nil {
 		return nil, fmt.Errorf("%w: corrupt zlib stream: %v", ErrDecode, err)
@@ -32,13 +41,27 @@ func Inflate(data []byte, max int) ([]byte, error) {
 // Deflate compresses data as a zlib stream at level 6 (Python's default).
 // Go's compressor does not produce the same bytes as C zlib, but every
 // zlib reader (Python's included) inflates it to the same data.
+// A compressor is some 600 KiB of tables and windows: one per value made a
+// file-cache set-many spend a sixth of its time allocating and clearing
+// them, so finished ones are kept for the next value.
 func Deflate(data []byte) []byte {
 	var b bytes.Buffer
-	w, _ := zlib.NewWriterLevel(&b, 6)
+	w, _ := deflaters.Get().(*zlib.Writer)
+	if w == nil {
+		w, _ = zlib.NewWriterLevel(&b, 6)
+	} else {
+		w.Reset(&b)
+	}
 	w.Write(data)
 	w.Close()
+	deflaters.Put(w)
 	return b.Bytes()
 }
+
+var (
+	deflaters sync.Pool // of *zlib.Writer at level 6
+	inflaters sync.Pool // of zlib readers (io.ReadCloser and zlib.Resetter)
+)
 
 // ParsePyInt parses b with Python's int() rules: optional surrounding
 // ASCII whitespace, a sign, single underscores between digits, any size

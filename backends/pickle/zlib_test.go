@@ -55,6 +55,44 @@ func TestInflate(t *testing.T) {
 	}
 }
 
+// Compressors and decompressors are reused: one that failed on a corrupt
+// stream must read the next good one, and values deflated in turn must not
+// share bytes.
+func TestZlibReuse(t *testing.T) {
+	a, b := pickle.Deflate([]byte("first value")), pickle.Deflate([]byte("second"))
+	for i := 0; i < 3; i++ {
+		if _, err := pickle.Inflate(a[:len(a)-3], 100); err == nil {
+			t.Fatal("truncated stream inflated")
+		}
+		if _, err := pickle.Inflate([]byte("\x80\x05N."), 100); err == nil {
+			t.Fatal("a pickle inflated")
+		}
+		for want, z := range map[string][]byte{"first value": a, "second": b} {
+			if got, err := pickle.Inflate(z, 100); err != nil || string(got) != want {
+				t.Errorf("round %d: Inflate = %q, %v; want %q", i, got, err, want)
+			}
+		}
+	}
+}
+
+func BenchmarkDeflateShort(b *testing.B) {
+	v := []byte("\x80\x05\x95\x06\x00\x00\x00\x00\x00\x00\x00\x8c\x02v1\x94.")
+	b.ReportAllocs()
+	for b.Loop() {
+		pickle.Deflate(v)
+	}
+}
+
+func BenchmarkInflateShort(b *testing.B) {
+	z := pickle.Deflate([]byte("\x80\x05\x95\x06\x00\x00\x00\x00\x00\x00\x00\x8c\x02v1\x94."))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := pickle.Inflate(z, 1<<20); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func TestDeflate(t *testing.T) {
 	inputs := [][]byte{nil, []byte("x"), bytes.Repeat([]byte("hello, world "), 5000), unhex(t, vectors(t)[0].Pickle)}
 	for _, in := range inputs {

@@ -84,17 +84,19 @@ func readLimited(r io.Reader, err error) ([]byte, error) {
 var compressors = map[string]compressor{
 	"identity": {name: "identity"},
 	"zlib": {name: "zlib", minLength: 15, compress: func(b []byte) ([]byte, error) {
-		var buf bytes.Buffer
-		w, _ := zlib.NewWriterLevel(&buf, 6)
-		w.Write(b)
-		err := w.Close()
-		return buf.Bytes(), err
+		return pickle.Deflate(b), nil // level 6, compressors reused
 	}, decompress: func(b []byte) ([]byte, error) { return readLimited(zlib.NewReader(bytes.NewReader(b))) }},
 	"gzip": {name: "gzip", minLength: 15, compress: func(b []byte) ([]byte, error) {
 		var buf bytes.Buffer
-		w := gzip.NewWriter(&buf)
+		w, _ := gzipWriters.Get().(*gzip.Writer)
+		if w == nil {
+			w = gzip.NewWriter(&buf)
+		} else {
+			w.Reset(&buf)
+		}
 		w.Write(b)
 		err := w.Close()
+		gzipWriters.Put(w)
 		return buf.Bytes(), err
 	}, decompress: func(b []byte) ([]byte, error) { return readLimited(gzip.NewReader(bytes.NewReader(b))) }},
 	"lzma": {name: "lzma", minLength: 100, compress: func(b []byte) ([]byte, error) {
@@ -139,6 +141,10 @@ var compressors = map[string]compressor{
 		return out, err
 	}},
 }
+
+// gzipWriters keeps finished gzip compressors (some 800 KiB of tables and
+// windows each) for the next value.
+var gzipWriters sync.Pool
 
 // zstdEncoder is one encoder for every value (EncodeAll may run from
 // several goroutines at once).
