@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -31,8 +30,8 @@ var globalFlags = []cli.Flag{
 		Usage: "cache `ALIAS` in the config file's CACHES", Category: "Selecting a cache"},
 	&cli.StringFlag{Name: "django-version", EnvVars: []string{"CACHECTL_DJANGO_VERSION"},
 		Usage: "the site's Django `VERSION` (e.g. 3.2, 5.2, 6.1): picks fragment-key and Vary-hash schemes", Category: "Selecting a cache"},
-	&cli.DurationFlag{Name: "deadline", EnvVars: []string{"CACHECTL_DEADLINE"}, Value: 30 * time.Second,
-		Usage: "bound the whole command, network included (e.g. 2s, 1m)"},
+	&cli.DurationFlag{Name: "deadline", EnvVars: []string{"CACHECTL_DEADLINE"}, Value: defaultDeadline,
+		Usage: "bound the whole command, network included (e.g. 2s, 1m; 0: no bound). Without it, commands over many keys (set-many, get-many, delete-many, keys, delete-pattern, clear, stats, prune-expired, ...) are bounded only per network operation"},
 	&cli.StringFlag{Name: "database", EnvVars: []string{"CACHECTL_DATABASE", "DATABASE_URL"},
 		Usage: "database `URL` (or DATABASES alias) of a dbcache://TABLE cache, e.g. postgres://user@host/db", Category: "Selecting a cache"},
 	&cli.StringFlag{Name: "tls-ca", EnvVars: []string{"CACHECTL_TLS_CA"},

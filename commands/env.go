@@ -40,11 +40,44 @@ func newEnv(c *cli.Context) (*env, error) {
 	}
 	ctx := c.Context
 	var cancel context.CancelFunc = func() {}
-	if d := c.Duration("deadline"); d > 0 {
-		ctx, cancel = context.WithTimeout(ctx, d)
-		cfg.Deadline = d
+	d, explicit := defaultDeadline, c.IsSet("deadline") // IsSet: the flag or CACHECTL_DEADLINE
+	if explicit {
+		d = c.Duration("deadline")
+	}
+	if d > 0 {
+		cfg.Deadline = d // the base of every backend's socket timeouts
+		if explicit || !overManyKeys(c) {
+			ctx, cancel = context.WithTimeout(ctx, d)
+		}
 	}
 	return &env{c: c, ctx: ctx, cfg: cfg, out: c.App.Writer, errw: c.App.ErrWriter, cancel: cancel}, nil
+}
+
+// defaultDeadline bounds a command when --deadline is not given.
+var defaultDeadline = 30 * time.Second
+
+// manyKeys are the commands whose work grows with the input or the cache:
+// streams from stdin, walks over every key or file. The default deadline
+// does not bound them as a whole (a million keys, or a producer that takes
+// its time on stdin, may well need more than 30 s); each network operation
+// is still bounded by the socket timeouts it sets, and an explicit
+// --deadline or CACHECTL_DEADLINE bounds them like any command.
+var manyKeys = map[string]bool{
+	"set-many": true, "get-many": true, "delete-many": true,
+	"keys": true, "delete-pattern": true, "clear": true, "stats": true, "scan-audit": true,
+	"prune-expired": true, "purge-version": true, "incr-version": true, "decr-version": true,
+	"invalidate-page": true, "delete-fragment": true, "sessions": true, "delete-session": true,
+}
+
+// overManyKeys reports whether c's command (or a parent, for subcommands)
+// is one of manyKeys.
+func overManyKeys(c *cli.Context) bool {
+	for _, cc := range c.Lineage() {
+		if cc.Command != nil && manyKeys[cc.Command.Name] {
+			return true
+		}
+	}
+	return false
 }
 
 // errNoCache: neither --cache nor a config file selects a cache.
