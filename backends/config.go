@@ -442,6 +442,11 @@ func (f *File) Cache(alias string) (*Config, error) {
 				case "max_entries", "cull_frequency":
 					// Django int()s these and falls back to the default on failure.
 					if n, ok := toInt(ov); ok {
+						if lk == "cull_frequency" && n < 0 {
+							// Django's cull would fail (a negative sample size);
+							// cachectl refuses it before writing anything.
+							return nil, Configf("cache %q: OPTIONS CULL_FREQUENCY must not be negative (Django fails at its first cull), not %d", alias, n)
+						}
 						if lk == "max_entries" {
 							s.MaxEntries = n
 						} else {

@@ -103,6 +103,21 @@ func TestConfigFile(t *testing.T) {
 	}
 }
 
+// A negative CULL_FREQUENCY would make a cull fail in Django and panic in
+// a slice bound here: the config is refused (exit 2) before any write.
+func TestNegativeCullFrequency(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.json")
+	os.WriteFile(path, []byte(`{"CACHES": {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+	  "LOCATION": "/tmp/fc", "OPTIONS": {"CULL_FREQUENCY": -3, "MAX_ENTRIES": -1}}}}`), 0o600)
+	f, err := backends.LoadFile(path)
+	if err == nil {
+		_, err = f.Cache("default")
+	}
+	if !errors.Is(err, backends.ErrConfig) || !strings.Contains(err.Error(), "CULL_FREQUENCY must not be negative") {
+		t.Errorf("negative CULL_FREQUENCY: %v, want a config error naming it", err)
+	}
+}
+
 func TestRedact(t *testing.T) {
 	tests := map[string]string{
 		"redis://user:s3cret@host:6379/0":          "redis://user:xxxxx@host:6379/0",

@@ -25,8 +25,11 @@ def parse_run(s):
     f = s.split()
     out = {"secs": float(f[0])}
     for kv in f[1:]:
-        k, v = kv.split("=", 1)
-        out[k] = float(v)
+        k, _, v = kv.partition("=")
+        try:
+            out[k] = float(v)
+        except ValueError:
+            out[k] = None  # e.g. "found=" from a helper that got nothing: a failed check, not a crash
     return out
 
 
@@ -48,7 +51,7 @@ def check(targets, metrics):
 
 
 def med(runs, key):
-    vals = [r[key] for r in runs if key in r]
+    vals = [r[key] for r in runs if r.get(key) is not None]
     return round(statistics.median(vals), 4) if vals else None
 
 
@@ -66,7 +69,7 @@ def wrong_runs(checks, side, runs):
         key, want = m.group(2), float(m.group(3))
         for i, r in enumerate(runs):
             if r.get(key) != want:
-                out.append("%s run %d: %s=%s, want %g" % (side, i + 1, key, "missing" if key not in r else "%g" % r[key], want))
+                out.append("%s run %d: %s=%s, want %g" % (side, i + 1, key, "missing" if r.get(key) is None else "%g" % r[key], want))
     return out
 
 

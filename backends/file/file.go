@@ -80,7 +80,7 @@ type Cache struct {
 	// listCost are when the last listing ended and how long it took.
 	mu         sync.Mutex
 	files      int
-	filesKnown bool
+	filesKnown atomic.Bool // false again after a Set: a file SetMany did not count
 	listedAt   time.Time
 	listCost   time.Duration
 }
@@ -209,6 +209,7 @@ func (c *Cache) content(e backends.Entry, t backends.Timeout) ([]byte, error) {
 // final name, so a concurrent Django reader never sees a partial file. It
 // culls first, as Django does.
 func (c *Cache) Set(ctx context.Context, key string, e backends.Entry, t backends.Timeout) error {
+	c.filesKnown.Store(false) // SetMany's count may miss this file: it lists again
 	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
 		return c.fail("set", err)
 	}
@@ -249,8 +250,7 @@ func (c *Cache) SetMany(ctx context.Context, items []backends.Item, t backends.T
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	count, known := c.files, c.filesKnown
-	c.filesKnown = false // until this call ends well
+	count, known := c.files, c.filesKnown.Swap(false) // false until this call ends well
 	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
 		return rest(0), c.fail("set", err)
 	}
@@ -287,7 +287,8 @@ func (c *Cache) SetMany(ctx context.Context, items []backends.Item, t backends.T
 			count++ // a new file; an overwrite leaves the count as it was
 		}
 	}
-	c.files, c.filesKnown = count, true
+	c.files = count
+	c.filesKnown.Store(true)
 	return nil, nil
 }
 

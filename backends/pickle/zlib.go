@@ -41,7 +41,7 @@ func Inflate(data []byte, max int) ([]byte, error) {
 // Deflate compresses data as a zlib stream at level 6 (Python's default).
 // Go's compressor does not produce the same bytes as C zlib, but every
 // zlib reader (Python's included) inflates it to the same data.
-// A compressor is some 600 KiB of tables and windows: one per value made a
+// A compressor is some 800 KiB of tables and windows: one per value made a
 // file-cache set-many spend a sixth of its time allocating and clearing
 // them, so finished ones are kept for the next value.
 func Deflate(data []byte) []byte {
