@@ -77,6 +77,34 @@ func TestParseMetaTTL(t *testing.T) {
 	}
 }
 
+func TestParseValueLine(t *testing.T) {
+	tests := []struct {
+		line  string
+		key   string
+		flags uint32
+		size  int
+		ok    bool
+	}{
+		{"VALUE :1:k 16 5", ":1:k", 16, 5, true},
+		{"VALUE k 0 0 12345", "k", 0, 0, true}, // gets: with the CAS unique
+		{"VALUE k 4294967295 1048576", "k", 4294967295, 1048576, true},
+		{"VALUE k 4294967296 1", "", 0, 0, false}, // flags past 32 bits
+		{"VALUE k 1", "", 0, 0, false},
+		{"VALUE k -1 1", "", 0, 0, false},
+		{"VALUE k 1 2x", "", 0, 0, false},
+		{"VALUE k 1 2 3 4", "", 0, 0, false},
+		{"VALUE  1 2", "", 0, 0, false},
+		{"END", "", 0, 0, false},
+		{"SERVER_ERROR out of memory", "", 0, 0, false},
+	}
+	for _, tc := range tests {
+		key, flags, size, ok := parseValueLine([]byte(tc.line))
+		if ok != tc.ok || (ok && (string(key) != tc.key || flags != tc.flags || size != tc.size)) {
+			t.Errorf("parseValueLine(%q) = %q %d %d %v, want %q %d %d %v", tc.line, key, flags, size, ok, tc.key, tc.flags, tc.size, tc.ok)
+		}
+	}
+}
+
 func TestParseMetadump(t *testing.T) {
 	tests := []struct {
 		line string
