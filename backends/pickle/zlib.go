@@ -27,7 +27,14 @@ func Inflate(data []byte, max int) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: not a zlib stream: %v", ErrDecode, err)
 	}
-	defer func() { r.Close(); inflaters.Put(r) }()
+	defer func() {
+		r.Close()
+		// Point the kept reader at an empty stream, so that the pool does
+		// not keep this value's bytes alive.
+		if r.(zlib.Resetter).Reset(bytes.NewReader(emptyZlib), nil) == nil {
+			inflaters.Put(r)
+		}
+	}()
 	out, err := io.ReadAll(io.LimitReader(r, int64(max)+1))
 	if err != nil {
 		return nil, fmt.Errorf("%w: corrupt zlib stream: %v", ErrDecode, err)
@@ -57,6 +64,9 @@ func Deflate(data []byte) []byte {
 	deflaters.Put(w)
 	return b.Bytes()
 }
+
+// emptyZlib is the zlib stream of no bytes.
+var emptyZlib = []byte{0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01}
 
 var (
 	deflaters sync.Pool // of *zlib.Writer at level 6

@@ -75,6 +75,17 @@ func TestZlibReuse(t *testing.T) {
 	}
 }
 
+func TestEmptyZlibStream(t *testing.T) {
+	r, err := zlib.NewReader(bytes.NewReader(pickle.Deflate(nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	if got, err := pickle.Inflate([]byte{0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01}, 10); err != nil || len(got) != 0 {
+		t.Errorf("the empty stream the pool parks its readers on inflates to %q, %v", got, err)
+	}
+}
+
 func BenchmarkDeflateShort(b *testing.B) {
 	v := []byte("\x80\x05\x95\x06\x00\x00\x00\x00\x00\x00\x00\x8c\x02v1\x94.")
 	b.ReportAllocs()
