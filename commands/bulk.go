@@ -199,7 +199,7 @@ func (e *env) lineOutput(prog *progress) io.Writer {
 // line when stdout is the same terminal as stderr, where the two would
 // overwrite each other. CACHECTL_PROGRESS=always still forces it there;
 // then stdout is wrapped so that the line is erased before the document
-// is written, and not drawn again inside it (documentWriter).
+// is written, and not drawn again inside it (erasingWriter's once).
 func (e *env) documentProgress(label string) *progress {
 	if !oneTerminal(e.out, e.errw) {
 		return e.newProgress(label)
@@ -210,7 +210,7 @@ func (e *env) documentProgress(label string) *progress {
 		return quiet.newProgress(label)
 	}
 	p := e.newProgress(label)
-	e.out = documentWriter{w: e.out, p: p}
+	e.out = erasingWriter{w: e.out, p: p, once: true}
 	return p
 }
 

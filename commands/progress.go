@@ -209,28 +209,22 @@ func (p *progress) beside(out io.Writer, same bool) io.Writer {
 	return erasingWriter{w: out, p: p}
 }
 
-// erasingWriter erases the progress line before each write.
+// erasingWriter erases the progress line before each write, so output and
+// line never share a line. With once (get-many's JSON document, one line
+// without end) the line is erased before the first write and not drawn
+// again, since a redraw would land inside the document's line.
 type erasingWriter struct {
-	w io.Writer
-	p *progress
+	w    io.Writer
+	p    *progress
+	once bool
 }
 
 func (c erasingWriter) Write(b []byte) (int, error) {
-	c.p.clear()
-	return c.w.Write(b)
-}
-
-// documentWriter is erasingWriter for output that is one line without end
-// (get-many's JSON document): the line is erased before the first write,
-// and no longer drawn after it, since a redraw would land inside the
-// document's line.
-type documentWriter struct {
-	w io.Writer
-	p *progress
-}
-
-func (c documentWriter) Write(b []byte) (int, error) {
-	c.p.silence()
+	if c.once {
+		c.p.silence()
+	} else {
+		c.p.clear()
+	}
 	return c.w.Write(b)
 }
 

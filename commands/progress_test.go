@@ -242,13 +242,13 @@ func TestProgressETAWaitsForReports(t *testing.T) {
 	}
 }
 
-// TestDocumentWriter: the progress line is erased before the document
+// TestErasingWriterOnce: for a document (get-many), the progress line is erased before the document
 // is written and never drawn inside it.
-func TestDocumentWriter(t *testing.T) {
+func TestErasingWriterOnce(t *testing.T) {
 	var both bytes.Buffer // one terminal: stdout and stderr interleave in it
 	clk := &fakeClock{t: time.Unix(1_700_000_000, 0)}
 	p := newProgressClock(&both, "get-many", true, clk.now, true)
-	w := documentWriter{w: &both, p: p}
+	w := erasingWriter{w: &both, p: p, once: true}
 	clk.advance(time.Second)
 	p.add(500)
 	w.Write([]byte(`{"a":1,`))

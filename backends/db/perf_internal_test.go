@@ -109,20 +109,7 @@ func TestStatsReadsNoWholeTable(t *testing.T) {
 	ctx := context.Background()
 	pg := testserver.PostgresURL(t)
 	const table, n, expired = "perf_cache", 200_000, 200
-	cfg, err := backends.ParseURL(strings.Replace(pg, "?", "?table="+table+"&", 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Deadline = 30e9
-	b, err := open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := b.(*Cache)
-	defer c.Close()
-	if _, _, err := c.CreateTable(ctx, false); err != nil {
-		t.Fatal(err)
-	}
+	c := tableCache(t, ctx, strings.Replace(pg, "?", "?table="+table+"&", 1))
 	// No autovacuum: the test decides when the table gets statistics.
 	for _, q := range []string{
 		"ALTER TABLE " + table + " SET (autovacuum_enabled = false)",
@@ -237,20 +224,7 @@ func TestStatsEstimateMySQL(t *testing.T) {
 	ctx := context.Background()
 	my, _ := testserver.MySQLURL(t)
 	const table, n = "perf_cache", 20_000
-	cfg, err := backends.ParseURL(my + "?table=" + table)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Deadline = 30e9
-	b, err := open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := b.(*Cache)
-	defer c.Close()
-	if _, _, err := c.CreateTable(ctx, false); err != nil {
-		t.Fatal(err)
-	}
+	c := tableCache(t, ctx, my+"?table="+table)
 	for _, q := range []string{
 		fmt.Sprintf("INSERT INTO %s SELECT CONCAT(':1:k', seq), 'eA==', IF(seq %% 100 = 0, NOW() - INTERVAL 1 HOUR, NOW() + INTERVAL 1 DAY)"+
 			" FROM seq_1_to_%d", table, n),
@@ -281,20 +255,7 @@ func TestListKeyNamesReadsKeysOnly(t *testing.T) {
 	ctx := context.Background()
 	pg := testserver.PostgresURL(t)
 	const table, n = "names_cache", 2500
-	cfg, err := backends.ParseURL(strings.Replace(pg, "?", "?table="+table+"&", 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Deadline = 30e9
-	b, err := open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := b.(*Cache)
-	defer c.Close()
-	if _, _, err := c.CreateTable(ctx, false); err != nil {
-		t.Fatal(err)
-	}
+	c := tableCache(t, ctx, strings.Replace(pg, "?", "?table="+table+"&", 1))
 	q := fmt.Sprintf("INSERT INTO %s SELECT ':1:k' || lpad(g::text, 5, '0'), repeat('x', 10000), now() + interval '1 day'"+
 		" FROM generate_series(1, %d) g UNION ALL SELECT ':2:other', 'eA==', now()", table, n)
 	if _, err := c.db.ExecContext(ctx, q); err != nil {
@@ -325,4 +286,25 @@ func TestListKeyNamesReadsKeysOnly(t *testing.T) {
 			t.Errorf("sent %s, want only %s", s.query, c.st.ListKeysLikeAfter(1000))
 		}
 	}
+}
+
+// tableCache opens the database cache at url (its table in the URL) with a
+// 30 s deadline and creates the table; the cache closes when the test ends.
+func tableCache(t *testing.T, ctx context.Context, url string) *Cache {
+	t.Helper()
+	cfg, err := backends.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Deadline = 30e9
+	b, err := open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := b.(*Cache)
+	t.Cleanup(func() { c.Close() })
+	if _, _, err := c.CreateTable(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
