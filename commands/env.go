@@ -56,24 +56,29 @@ func newEnv(c *cli.Context) (*env, error) {
 // defaultDeadline bounds a command when --deadline is not given.
 var defaultDeadline = 30 * time.Second
 
-// manyKeys are the commands whose work grows with the input or the cache:
-// streams from stdin, walks over every key or file. The default deadline
-// does not bound them as a whole (a million keys, or a producer that takes
-// its time on stdin, may well need more than 30 s); each network operation
-// is still bounded by the socket timeouts it sets, and an explicit
-// --deadline or CACHECTL_DEADLINE bounds them like any command.
-var manyKeys = map[string]bool{
-	"set-many": true, "get-many": true, "delete-many": true,
-	"keys": true, "delete-pattern": true, "clear": true, "stats": true, "scan-audit": true,
-	"prune-expired": true, "purge-version": true, "incr-version": true, "decr-version": true,
-	"invalidate-page": true, "delete-fragment": true, "sessions": true, "delete-session": true,
+// manyKeys reports the commands whose work grows with the input or the
+// cache: streams from stdin, walks over every key or file. The default
+// deadline does not bound them as a whole (a million keys, or a producer
+// that takes its time on stdin, may well need more than 30 s); each network
+// operation is still bounded by the socket timeouts it sets, and an explicit
+// --deadline or CACHECTL_DEADLINE bounds them like any command. (A switch,
+// not a map: nothing to build at start-up.)
+func manyKeys(name string) bool {
+	switch name {
+	case "set-many", "get-many", "delete-many",
+		"keys", "delete-pattern", "clear", "stats", "scan-audit",
+		"prune-expired", "purge-version", "incr-version", "decr-version",
+		"invalidate-page", "delete-fragment", "sessions", "delete-session":
+		return true
+	}
+	return false
 }
 
 // overManyKeys reports whether c's command (or a parent, for subcommands)
 // is one of manyKeys.
 func overManyKeys(c *cli.Context) bool {
 	for _, cc := range c.Lineage() {
-		if cc.Command != nil && manyKeys[cc.Command.Name] {
+		if cc.Command != nil && manyKeys(cc.Command.Name) {
 			return true
 		}
 	}
