@@ -213,7 +213,7 @@ func (c *Cache) Set(ctx context.Context, key string, e backends.Entry, t backend
 	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
 		return c.fail("set", err)
 	}
-	if err := c.cull(ctx); err != nil {
+	if _, err := c.cull(ctx); err != nil {
 		return err
 	}
 	data, err := c.content(e, t)
@@ -266,13 +266,11 @@ func (c *Cache) SetMany(ctx context.Context, items []backends.Item, t backends.T
 			return rest(i), err
 		}
 		if count >= c.MaxEntries {
-			if err := c.cull(ctx); err != nil {
-				return rest(i), err
-			}
 			var err error
-			if count, err = c.countFiles(ctx); err != nil {
+			if count, err = c.cull(ctx); err != nil { // its listing counts afresh
 				return rest(i), err
 			}
+			c.listedAt = time.Now()
 		}
 		data, err := c.content(it.Entry, t)
 		if err != nil {
@@ -574,8 +572,9 @@ func (c *Cache) DescribeClear(ctx context.Context) (backends.ClearPlan, error) {
 
 // cull applies MAX_ENTRIES/CULL_FREQUENCY before a write, as Django does:
 // at count >= MAX_ENTRIES, delete a random int(count/CULL_FREQUENCY) files,
-// or everything when CULL_FREQUENCY is 0.
-func (c *Cache) cull(ctx context.Context) error {
+// or everything when CULL_FREQUENCY is 0. It returns the number of cache
+// files its listing found, less those it removed.
+func (c *Cache) cull(ctx context.Context) (left int, err error) {
 	// Reservoir-sample while streaming so 100k files need not be held.
 	count := 0
 	var names []string
@@ -586,13 +585,13 @@ func (c *Cache) cull(ctx context.Context) error {
 		}
 		return nil
 	}); err != nil {
-		return err
+		return 0, err
 	}
 	if count < c.MaxEntries {
-		return nil
+		return count, nil
 	}
 	if c.CullFrequency == 0 {
-		return c.Clear(ctx)
+		return 0, c.Clear(ctx)
 	}
 	k := count / c.CullFrequency
 	if count > len(names) {
@@ -608,20 +607,21 @@ func (c *Cache) cull(ctx context.Context) error {
 			}
 			return nil
 		}); err != nil {
-			return err
+			return 0, err
 		}
+		count = seen
 	} else {
 		rand.Shuffle(len(names), func(i, j int) { names[i], names[j] = names[j], names[i] })
 		if k < len(names) {
 			names = names[:k]
 		}
 	}
-	for _, n := range names {
+	for i, n := range names {
 		if err := os.Remove(filepath.Join(c.Dir, n)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return c.fail("cull", err)
+			return count - i, c.fail("cull", err)
 		}
 	}
-	return nil
+	return count - len(names), nil
 }
 
 // Stats walks the directory in parallel and reads only each file's header.
