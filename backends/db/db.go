@@ -631,21 +631,29 @@ func (c *Cache) Clear(ctx context.Context) error {
 // DescribeClear says how many rows go: the vendor's estimate where it
 // has one (see rowCount), else a count.
 func (c *Cache) DescribeClear(ctx context.Context) (backends.ClearPlan, error) {
-	var size []backends.StatsField
-	if c.target.dialect != sqlgen.SQLite {
-		size = c.sizeFields(ctx)
-	}
-	n, method, err := c.rowCount(ctx, size, false)
+	n, method, err := c.rowCount(ctx, c.estimateFields(ctx), false)
 	if err != nil {
 		return backends.ClearPlan{}, err
 	}
-	done := func(int) string {
-		return fmt.Sprintf("all rows of table %q deleted in %s (every KEY_PREFIX and version)", c.table, c.target.display)
-	}
+	rows := fmt.Sprint(n)
 	if method != rowsCounted {
-		return backends.ClearPlan{Ask: fmt.Sprintf("delete all (about %d, %s) row(s) of table %q in %s (every KEY_PREFIX and version)", n, method, c.table, c.target.display), Done: done}, nil
+		rows = fmt.Sprintf("(about %d, %s)", n, method)
 	}
-	return backends.ClearPlan{Ask: fmt.Sprintf("delete all %d row(s) of table %q in %s (every KEY_PREFIX and version)", n, c.table, c.target.display), Done: done}, nil
+	return backends.ClearPlan{
+		Ask: fmt.Sprintf("delete all %s row(s) of table %q in %s (every KEY_PREFIX and version)", rows, c.table, c.target.display),
+		Done: func(int) string {
+			return fmt.Sprintf("all rows of table %q deleted in %s (every KEY_PREFIX and version)", c.table, c.target.display)
+		}}, nil
+}
+
+// estimateFields is sizeFields where the vendor has a row estimate for
+// rowCount, and nothing elsewhere: on SQLite the size query (dbstat) reads
+// every page, and a count is needed anyway.
+func (c *Cache) estimateFields(ctx context.Context) []backends.StatsField {
+	if _, ok := rowEstimateSources[c.target.dialect]; !ok {
+		return nil
+	}
+	return c.sizeFields(ctx)
 }
 
 // rowsCounted is the rows_method of an exact count.
@@ -906,7 +914,7 @@ func (c *Cache) CountExpired(ctx context.Context) (int64, error) {
 // every KEY_PREFIX count, expired ones too, so for a narrower glob it is
 // an upper bound.
 func (c *Cache) EstimateKeys(ctx context.Context, glob string) (backends.Estimate, error) {
-	n, method, err := c.rowCount(ctx, c.sizeFields(ctx), false)
+	n, method, err := c.rowCount(ctx, c.estimateFields(ctx), false)
 	if err != nil {
 		return backends.UnknownEstimate, err
 	}
