@@ -132,6 +132,9 @@ type ClearDescriber interface {
 type ClearPlan struct {
 	Ask  string
 	Done func(n int) string
+	// Total is what the description counted or estimated, when it did: the
+	// progress total of the clear, so that nothing is counted twice.
+	Total *Estimate
 }
 
 // Pinger checks that the cache answers.

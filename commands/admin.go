@@ -89,7 +89,12 @@ func cmdClear(e *env) error {
 		return err
 	}
 	prog := e.newProgress("clearing")
-	n, err := backends.ClearProgress(e.ctx, b, prog.report())
+	r := prog.report()
+	if plan.Total != nil && r.Estimate != nil { // counted for the prompt already
+		r.Estimate(*plan.Total)
+		r.Estimate = nil
+	}
+	n, err := backends.ClearProgress(e.ctx, b, r)
 	prog.finish()
 	if err != nil {
 		err = e.stopCause(err)

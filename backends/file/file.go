@@ -560,7 +560,8 @@ func (c *Cache) DescribeClear(ctx context.Context) (backends.ClearPlan, error) {
 		return backends.ClearPlan{}, err
 	}
 	return backends.ClearPlan{
-		Ask: fmt.Sprintf("delete %d .djcache file(s) in %s", n, c.Dir),
+		Total: &backends.Estimate{N: int64(n)},
+		Ask:   fmt.Sprintf("delete %d .djcache file(s) in %s", n, c.Dir),
 		Done: func(removed int) string {
 			if removed < 0 {
 				removed = n
