@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -266,6 +265,8 @@ func deleteFragmentsFromStdin(e *env, name string) error {
 // pyStr is str() of a JSON value (decoded with UseNumber) as Python's
 // json.loads gives it to the template: 1 is the int 1, 1.0 and 1e3 are
 // floats ("1.0", "1000.0"), lists and dicts print their items' repr().
+// (Not pickle.FromJSON and pickle.Repr: that JSON reads {"$py": ...}
+// objects as tagged Python types, which json.loads does not.)
 func pyStr(v any) string {
 	if s, ok := v.(string); ok {
 		return s
@@ -306,24 +307,6 @@ func pyRepr(b *strings.Builder, v any) {
 			pyRepr(b, e)
 		}
 		b.WriteByte(']')
-	case map[string]any:
-		// Not reached with ordered input: decodeVaryLine keeps objects as
-		// orderedObject. Kept for completeness (keys sorted).
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		b.WriteByte('{')
-		for i, k := range keys {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(keyfunc.PyRepr(k))
-			b.WriteString(": ")
-			pyRepr(b, x[k])
-		}
-		b.WriteByte('}')
 	case orderedObject:
 		b.WriteByte('{')
 		for i, kv := range x {
