@@ -2,6 +2,7 @@ package commands
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -23,13 +24,22 @@ func fragmentCommands() []*cli.Command {
 				"backend key after KEY_PREFIX, VERSION and the key function. Needs no server.",
 			Flags: keyFlags(&cli.BoolFlag{Name: "final", Usage: "also print the final backend key"}),
 			Action: func(c *cli.Context) error {
+				err := action(cmdMakeFragmentKey)(c)
 				// Without --final the cache does not shape the key: no cache
 				// needs to be selected (the Django version comes from
 				// --django-version, or the default).
-				if !c.Bool("final") && c.String("cache") == "" && c.String("config") == "" && !fileExists("cachectl.json") {
-					return makeFragmentKey(c.App.Writer, c.Args().Slice(), c.String("django-version"), c.Command.Name)
+				if errors.Is(err, errNoCache) && !c.Bool("final") {
+					a, aerr := args(c, 1, -1, "NAME [VARY...]")
+					if aerr != nil {
+						return aerr
+					}
+					k, kerr := fragmentKey(a, c.String("django-version"))
+					if kerr == nil {
+						fmt.Fprintln(c.App.Writer, k)
+					}
+					return kerr
 				}
-				return action(cmdMakeFragmentKey)(c)
+				return err
 			},
 		},
 		{
@@ -69,30 +79,17 @@ func (e *env) fragmentSchemes() ([]keyfunc.FragmentScheme, bool, error) {
 	return []keyfunc.FragmentScheme{keyfunc.FragmentNetstring, keyfunc.FragmentColon, keyfunc.FragmentLegacy}, false, nil
 }
 
-// mustScheme is the fragment scheme of a version makeFragmentKey accepted.
-func mustScheme(v string) keyfunc.FragmentScheme {
-	if v == "" {
-		v = backends.DefaultDjangoVersion
-	}
-	s, _ := keyfunc.FragmentSchemeFor(v)
-	return s
-}
-
-// makeFragmentKey prints the fragment key of NAME [VARY...] with the
-// scheme of Django version v ("" for the default).
-func makeFragmentKey(out io.Writer, a []string, v, cmd string) error {
-	if len(a) < 1 {
-		return usagef("%s: usage: cachectl %s NAME [VARY...]", cmd, cmd)
-	}
+// fragmentKey is the fragment key of NAME [VARY...] (a) with the scheme
+// of Django version v ("" for the default).
+func fragmentKey(a []string, v string) (string, error) {
 	if v == "" {
 		v = backends.DefaultDjangoVersion
 	}
 	s, err := keyfunc.FragmentSchemeFor(v)
 	if err != nil {
-		return backends.Configf("%v", err)
+		return "", backends.Configf("%v", err)
 	}
-	fmt.Fprintln(out, keyfunc.FragmentKey(s, a[0], a[1:]))
-	return nil
+	return keyfunc.FragmentKey(s, a[0], a[1:]), nil
 }
 
 func cmdMakeFragmentKey(e *env) error {
@@ -100,11 +97,12 @@ func cmdMakeFragmentKey(e *env) error {
 	if err != nil {
 		return err
 	}
-	if err := makeFragmentKey(e.out, a, e.cfg.Settings.DjangoVersion, e.c.Command.Name); err != nil {
+	fk, err := fragmentKey(a, e.cfg.Settings.DjangoVersion)
+	if err != nil {
 		return err
 	}
+	fmt.Fprintln(e.out, fk)
 	if e.c.Bool("final") {
-		fk := keyfunc.FragmentKey(mustScheme(e.cfg.Settings.DjangoVersion), a[0], a[1:])
 		final, err := e.key(fk)
 		if err != nil {
 			return err
