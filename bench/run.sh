@@ -111,6 +111,12 @@ if wanted redis redis-bulk redis-scan && command -v redis-server >/dev/null && c
   flush() { rcli -n "$1" flushdb >/dev/null; }
   rload() { flush "$1"; rcli -n "$1" --pipe < "$2" >/dev/null; } # DB FILE, not timed
   rkeys() { echo "keys=$(rcli -n "$1" dbsize)"; }  # DB: the keys a run left there
+  # srv TIMED-RUN...: the run's line plus srv_s=, the CPU seconds (user + sys,
+  # from INFO cpu) redis-server spent meanwhile. The server is single-threaded,
+  # so no client can finish that work in less wall time: bench/report.py turns
+  # the peer's time over cachectl's srv_s into the case's server-bound ceiling.
+  rcpu() { rcli info cpu | awk -F: '/^used_cpu_(user|sys):/ { s += $2 } END { printf "%.6f", s }'; }
+  srv() { local a b out; a=$(rcpu); out=$("$@"); b=$(rcpu); echo "$out srv_s=$(python3 -c "print(round($b - $a, 3))")"; }
   if ! $C -C "$R" set --timeout none k v >/dev/null 2>&1; then
     echo "redis: backend not available in this build; skipped"
   else
@@ -142,35 +148,35 @@ if wanted redis redis-bulk redis-scan && command -v redis-server >/dev/null && c
     if section redis-bulk; then
       # set-many: the peer pipes the same SETs with the same pickled values
       # and expiry (RedisCache: EX 300, protocol 5; django-redis: PX, protocol 4).
-      c_rset() { flush 2; echo "$(rtimed "$L" $C -C "redis://127.0.0.1:$rp/2" set-many -) $(rkeys 2)"; }
-      p_rset() { flush 4; echo "$(timed "$RC" rcli -n 4 --pipe) $(rkeys 4)"; }
+      c_rset() { flush 2; echo "$(srv rtimed "$L" $C -C "redis://127.0.0.1:$rp/2" set-many -) $(rkeys 2)"; }
+      p_rset() { flush 4; echo "$(srv timed "$RC" rcli -n 4 --pipe) $(rkeys 4)"; }
       bench "redis set-many $N" "redis-cli --pipe SET (pickled)" "throughput>=0.5" c_rset p_rset "keys==$N"
       memcase "redis set-many $N" c_rset
-      c_drset() { flush 3; echo "$(rtimed "$L" $C -C "redis://127.0.0.1:$rp/3?backend=django-redis" set-many -) $(rkeys 3)"; }
-      p_drset() { flush 4; echo "$(timed "$DR" rcli -n 4 --pipe) $(rkeys 4)"; }
+      c_drset() { flush 3; echo "$(srv rtimed "$L" $C -C "redis://127.0.0.1:$rp/3?backend=django-redis" set-many -) $(rkeys 3)"; }
+      p_drset() { flush 4; echo "$(srv timed "$DR" rcli -n 4 --pipe) $(rkeys 4)"; }
       bench "django-redis set-many $N" "redis-cli --pipe SET PX (pickled)" "throughput>=0.5" c_drset p_drset "keys==$N"
       rload 2 "$RC"  # the memory run above left N/10 keys in database 2
-      c_rgetm() { local OUTFILE="$work/out"; echo "$(rtimed "$K" $C -C "redis://127.0.0.1:$rp/2" get-many -) $(cfound)"; }
-      p_rgetm() { local OUTFILE="$work/out"; echo "$(timed "$GETS" rcli -n 2 --pipe) $(pfound)"; }
+      c_rgetm() { local OUTFILE="$work/out"; echo "$(srv rtimed "$K" $C -C "redis://127.0.0.1:$rp/2" get-many -) $(cfound)"; }
+      p_rgetm() { local OUTFILE="$work/out"; echo "$(srv timed "$GETS" rcli -n 2 --pipe) $(pfound)"; }
       # Only cachectl's count is a check: redis-cli --pipe counts nil replies too
       # (the peer reads the same database).
       bench "redis get-many $N" "redis-cli --pipe GET" "throughput>=0.5" c_rgetm p_rgetm "c.found==$N"
       memcase "redis get-many $N" c_rgetm
-      c_rdelm() { rload 2 "$RC"; echo "$(rtimed "$K" $C -C "redis://127.0.0.1:$rp/2" delete-many -) $(rkeys 2)"; }
-      p_rdelm() { rload 4 "$RC"; echo "$(timed "$RDEL" rcli -n 4 --pipe) $(rkeys 4)"; }
+      c_rdelm() { rload 2 "$RC"; echo "$(srv rtimed "$K" $C -C "redis://127.0.0.1:$rp/2" delete-many -) $(rkeys 2)"; }
+      p_rdelm() { rload 4 "$RC"; echo "$(srv timed "$RDEL" rcli -n 4 --pipe) $(rkeys 4)"; }
       bench "redis delete-many $N" "redis-cli --pipe DEL" "throughput>=0.5" c_rdelm p_rdelm "keys==0"
       memcase "redis delete-many $N" c_rdelm
       if /usr/bin/python3 -c 'import django_redis' 2>/dev/null; then
         # Django (django-redis, database 1) against cachectl's django-redis
         # backend (database 3): the same keys and values, each writer into an
         # empty database, each reader what it wrote, each delete of N loaded keys.
-        p_djset() { flush 1; echo "$(timed /dev/null /usr/bin/python3 bench/django_bulk.py set redis "$rp" "$N") $(rkeys 1)"; }
+        p_djset() { flush 1; echo "$(srv timed /dev/null /usr/bin/python3 bench/django_bulk.py set redis "$rp" "$N") $(rkeys 1)"; }
         bench "django-redis set-many $N vs Django" "django set_many" "speedup>=5" c_drset p_djset "keys==$N"
-        c_drgetm() { local OUTFILE="$work/out"; echo "$(rtimed "$K" $C -C "redis://127.0.0.1:$rp/3?backend=django-redis" get-many -) $(cfound)"; }
-        p_djgetm() { local OUTFILE="$work/out"; echo "$(timed /dev/null /usr/bin/python3 bench/django_bulk.py get redis "$rp" "$N") $(pfound)"; }
+        c_drgetm() { local OUTFILE="$work/out"; echo "$(srv rtimed "$K" $C -C "redis://127.0.0.1:$rp/3?backend=django-redis" get-many -) $(cfound)"; }
+        p_djgetm() { local OUTFILE="$work/out"; echo "$(srv timed /dev/null /usr/bin/python3 bench/django_bulk.py get redis "$rp" "$N") $(pfound)"; }
         bench "django-redis get-many $N vs Django" "django get_many" "speedup>=5" c_drgetm p_djgetm "found==$N"
-        c_drdelm() { rload 3 "$DR"; echo "$(rtimed "$K" $C -C "redis://127.0.0.1:$rp/3?backend=django-redis" delete-many -) $(rkeys 3)"; }
-        p_djdelm() { rload 1 "$DR"; echo "$(timed /dev/null /usr/bin/python3 bench/django_bulk.py delete redis "$rp" "$N") $(rkeys 1)"; }
+        c_drdelm() { rload 3 "$DR"; echo "$(srv rtimed "$K" $C -C "redis://127.0.0.1:$rp/3?backend=django-redis" delete-many -) $(rkeys 3)"; }
+        p_djdelm() { rload 1 "$DR"; echo "$(srv timed /dev/null /usr/bin/python3 bench/django_bulk.py delete redis "$rp" "$N") $(rkeys 1)"; }
         bench "django-redis delete-many $N vs Django" "django delete_many" "speedup>=5" c_drdelm p_djdelm "keys==0"
       fi
     fi
