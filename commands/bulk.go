@@ -511,9 +511,10 @@ func cmdSetMany(e *env) error {
 	// A batch: the items to store and the user key of each (what the
 	// failed keys are listed as, so they can be given again).
 	type batch struct {
-		items []backends.Item
-		users []string
-		keys  map[uint64]struct{} // nil with one lane
+		items  []backends.Item
+		users  []string
+		keys   map[uint64]struct{} // nil with one lane
+		hashes []uint64            // the keys' hashes, to look up in other batches' keys
 	}
 	write := func(bt *batch) {
 		// A batch not yet begun when an earlier one failed (without
@@ -580,14 +581,17 @@ func cmdSetMany(e *env) error {
 		bt := &batch{items: items, users: users}
 		if lanes > 1 {
 			bt.keys = make(map[uint64]struct{}, len(items))
-			for _, it := range items {
-				bt.keys[maphash.String(seed, it.Key)] = struct{}{}
+			bt.hashes = make([]uint64, len(items))
+			for i, it := range items {
+				h := maphash.String(seed, it.Key)
+				bt.hashes[i] = h
+				bt.keys[h] = struct{}{}
 			}
 			flyingMu.Lock()
 			repeats := false
 		check:
 			for other := range flying {
-				for h := range bt.keys {
+				for _, h := range bt.hashes {
 					if _, ok := other.keys[h]; ok {
 						repeats = true
 						break check
@@ -875,12 +879,16 @@ func fastLine(line []byte) (key string, raw json.RawMessage, ok bool) {
 		return "", nil, false
 	}
 	k := rest[1 : 1+end]
+	ascii := true
 	for _, c := range k {
 		if c == '\\' || c < 0x20 {
 			return "", nil, false
 		}
+		if c >= 0x80 {
+			ascii = false
+		}
 	}
-	if !utf8.Valid(k) {
+	if !ascii && !utf8.Valid(k) {
 		return "", nil, false
 	}
 	rest = bytes.TrimLeft(rest[2+end:], " ")

@@ -11,7 +11,6 @@ import (
 	"math"
 	"math/big"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -266,7 +265,17 @@ func (c *Cache) Describe() []backends.StatsField {
 	return out
 }
 
-func (c *Cache) server(key string) selector.Server { return c.servers[c.sel.Pick(key)] }
+func (c *Cache) server(key string) selector.Server { return c.servers[c.pick(key)] }
+
+// pick is the index of the server holding key. Every client puts every key
+// on the only server there is, so one server skips the hashing (pymemcache's
+// murmur3 over each key was a twentieth of a set-many's client CPU).
+func (c *Cache) pick(key string) int {
+	if len(c.servers) == 1 {
+		return 0
+	}
+	return c.sel.Pick(key)
+}
 
 // ServerFor names the server holding key (shown by inspect).
 func (c *Cache) ServerFor(key string) string { return c.server(key).String() }
@@ -443,7 +452,7 @@ func (c *Cache) GetMany(ctx context.Context, keys []string) (map[string]backends
 		return out, err
 	}
 	groups := c.byServer(keys)
-	idx := sortedIdx(groups)
+	idx := nonEmpty(groups)
 	var (
 		mu   sync.Mutex
 		wg   sync.WaitGroup
@@ -472,13 +481,17 @@ func (c *Cache) GetMany(ctx context.Context, keys []string) (map[string]backends
 	return out, errors.Join(errs...)
 }
 
-func (c *Cache) byServer(keys []string) map[int][]string {
-	m := map[int][]string{}
-	for _, k := range keys {
-		i := c.sel.Pick(k)
-		m[i] = append(m[i], k)
+// byServer groups keys by server, indexed as c.servers.
+func (c *Cache) byServer(keys []string) [][]string {
+	if len(c.servers) == 1 {
+		return [][]string{keys}
 	}
-	return m
+	g := make([][]string, len(c.servers))
+	for _, k := range keys {
+		i := c.pick(k)
+		g[i] = append(g[i], k)
+	}
+	return g
 }
 
 // use runs fn on a connection to server i: a kept one when there is one
@@ -541,12 +554,15 @@ func (c *Cache) allIdx() []int {
 	return idx
 }
 
-func sortedIdx[T any](m map[int]T) []int {
-	idx := make([]int, 0, len(m))
-	for i := range m {
-		idx = append(idx, i)
+// nonEmpty lists the servers (indexes into groups) that have something
+// to do, in order.
+func nonEmpty[T any](groups [][]T) []int {
+	idx := make([]int, 0, len(groups))
+	for i, g := range groups {
+		if len(g) > 0 {
+			idx = append(idx, i)
+		}
 	}
-	sort.Ints(idx)
 	return idx
 }
 
@@ -593,23 +609,37 @@ func pipeline(ctx context.Context, cn *conn, n int, write func(i int), reply fun
 // STORED (refused, or on a server that failed) are returned as failed.
 func (c *Cache) SetMany(ctx context.Context, items []backends.Item, t backends.Timeout) ([]string, error) {
 	exp := c.exp(t)
-	groups := map[int][]backends.Item{}
-	for _, it := range items {
-		i := c.sel.Pick(it.Key)
-		groups[i] = append(groups[i], it)
+	groups := [][]backends.Item{items}
+	if len(c.servers) > 1 {
+		groups = make([][]backends.Item, len(c.servers))
+		for _, it := range items {
+			i := c.pick(it.Key)
+			groups[i] = append(groups[i], it)
+		}
 	}
-	stored := map[int][]bool{}
+	stored := make([][]bool, len(groups))
 	for i, g := range groups {
 		stored[i] = make([]bool, len(g))
 	}
-	idx := sortedIdx(groups)
+	idx := nonEmpty(groups)
 	var reasonMu sync.Mutex
 	reason := "" // the first refusal's reply, with its server
 	err := c.each(ctx, idx, func(i int, cn *conn) error {
 		g, ok := groups[i], stored[i]
 		return pipeline(ctx, cn, len(g), func(j int) {
 			it := g[j]
-			fmt.Fprintf(cn.w, "set %s %d %d %d\r\n", it.Key, it.Entry.Flags, exp, len(it.Entry.Data))
+			// "set KEY FLAGS EXPTIME BYTES", appended in place (fmt's
+			// Fprintf was a tenth of a million-key set-many's client CPU).
+			b := append(cn.w.AvailableBuffer(), "set "...)
+			b = append(b, it.Key...)
+			b = append(b, ' ')
+			b = strconv.AppendUint(b, uint64(it.Entry.Flags), 10)
+			b = append(b, ' ')
+			b = strconv.AppendInt(b, int64(exp), 10)
+			b = append(b, ' ')
+			b = strconv.AppendInt(b, int64(len(it.Entry.Data)), 10)
+			b = append(b, "\r\n"...)
+			cn.w.Write(b)
 			cn.w.Write(it.Entry.Data)
 			cn.w.WriteString("\r\n")
 		}, func(j int, line string) {
@@ -642,9 +672,13 @@ func (c *Cache) DeleteMany(ctx context.Context, keys []string) (int, error) {
 	groups := c.byServer(keys)
 	var mu sync.Mutex
 	n := 0
-	err := c.each(ctx, sortedIdx(groups), func(i int, cn *conn) error {
+	err := c.each(ctx, nonEmpty(groups), func(i int, cn *conn) error {
 		g := groups[i]
-		return pipeline(ctx, cn, len(g), func(j int) { fmt.Fprintf(cn.w, "delete %s\r\n", g[j]) },
+		return pipeline(ctx, cn, len(g), func(j int) {
+			cn.w.WriteString("delete ")
+			cn.w.WriteString(g[j])
+			cn.w.WriteString("\r\n")
+		},
 			func(_ int, line string) {
 				if line == "DELETED" {
 					mu.Lock()
@@ -661,7 +695,7 @@ func (c *Cache) DeleteMany(ctx context.Context, keys []string) (int, error) {
 // seconds, or t-1 for an item that never expires. Older servers answer
 // ERROR, reported as ErrUnsupported.
 func (c *Cache) TTL(ctx context.Context, key string) (backends.Timeout, error) {
-	i := c.sel.Pick(key)
+	i := c.pick(key)
 	s := c.servers[i]
 	var line string
 	_, err := c.use(ctx, i, func(cn *conn) error {

@@ -532,16 +532,19 @@ func PlainJSONString(t []byte) ([]byte, bool) {
 }
 
 func FromJSON(data []byte) (Value, error) {
+	t := bytes.TrimSpace(data)
+	// The str a bulk load is made of first: valid UTF-8 without escapes,
+	// which leaves checkJSONText nothing to refuse.
+	if s, ok := PlainJSONString(t); ok {
+		return string(s), nil
+	}
 	if err := checkJSONText(data); err != nil {
 		return nil, err
 	}
-	// Fast paths for the scalars bulk loads are made of.
-	if t := bytes.TrimSpace(data); len(t) > 0 {
+	// Fast paths for the other scalars.
+	if len(t) > 0 {
 		switch {
 		case t[0] == '"':
-			if s, ok := PlainJSONString(t); ok {
-				return string(s), nil
-			}
 			var s string
 			if json.Unmarshal(t, &s) == nil {
 				return s, nil
