@@ -23,13 +23,13 @@ func adminCommands() []*cli.Command {
 			Flags: []cli.Flag{yesFlag, dryRun,
 				&cli.BoolFlag{Name: "prefix", Usage: "delete only keys under this cache's KEY_PREFIX (every version)"},
 				&cli.IntFlag{Name: "rate", Usage: "with --prefix: delete at most `N` keys per second"}},
-			Action: action(cmdClear),
+			Action: actionMany(cmdClear),
 		},
 		{
 			Name: "stats", Usage: "print statistics of the cache (per server and in total)",
 			Flags: append(reportFormatFlags(), &cli.BoolFlag{Name: "exact",
 				Usage: "count what is otherwise estimated (database rows, Redis keys under KEY_PREFIX), reading the whole table or keyspace"}),
-			Action: action(cmdStats),
+			Action: actionMany(cmdStats),
 		},
 		{
 			Name: "ping", Usage: "check that the cache answers (exit 3 if not)",

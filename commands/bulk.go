@@ -34,7 +34,7 @@ func bulkCommands() []*cli.Command {
 			Description: "Fetches the keys in batches (multi-get where the backend has it). Missing keys are left\n" +
 				"out, as Django's get_many does. --format repr prints a Python dict instead. - reads keys from stdin.",
 			Flags:  keyFlags(valueFormatFlags()...),
-			Action: action(cmdGetMany),
+			Action: actionMany(cmdGetMany),
 		},
 		{
 			Name: "set-many", Usage: "store many values from JSON lines or one JSON object", ArgsUsage: "-|FILE",
@@ -43,12 +43,12 @@ func bulkCommands() []*cli.Command {
 				"understood, see docs/value-formats.md). Streams in batches; prints a summary on stderr and the\n" +
 				"keys that failed on stdout, as the input gave them (exit 3 if any failed).",
 			Flags:  keyFlags(timeoutFlag, keepGoingFlag),
-			Action: action(cmdSetMany),
+			Action: actionMany(cmdSetMany),
 		},
 		{
 			Name: "delete-many", Usage: "delete the given KEYs (- reads keys from stdin, one per line)", ArgsUsage: "KEY...|-",
 			Flags:  keyFlags(dryRun, keepGoing),
-			Action: action(cmdDeleteMany),
+			Action: actionMany(cmdDeleteMany),
 		},
 	}
 }

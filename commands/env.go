@@ -32,8 +32,9 @@ type env struct {
 	ver    *int // --version, looked up once: urfave/cli's IsSet is slow for bulk loops
 }
 
-// newEnv resolves the cache configuration without dialing anything.
-func newEnv(c *cli.Context) (*env, error) {
+// newEnv resolves the cache configuration without dialing anything. many
+// is set for the commands of actionMany.
+func newEnv(c *cli.Context, many bool) (*env, error) {
 	cfg, err := resolveConfig(c)
 	if err != nil {
 		return nil, err
@@ -46,7 +47,7 @@ func newEnv(c *cli.Context) (*env, error) {
 	}
 	if d > 0 {
 		cfg.Deadline = d // the base of every backend's socket timeouts
-		if explicit || !overManyKeys(c) {
+		if explicit || !many {
 			ctx, cancel = context.WithTimeout(ctx, d)
 		}
 	}
@@ -55,35 +56,6 @@ func newEnv(c *cli.Context) (*env, error) {
 
 // defaultDeadline bounds a command when --deadline is not given.
 var defaultDeadline = 30 * time.Second
-
-// manyKeys reports the commands whose work grows with the input or the
-// cache: streams from stdin, walks over every key or file. The default
-// deadline does not bound them as a whole (a million keys, or a producer
-// that takes its time on stdin, may well need more than 30 s); each network
-// operation is still bounded by the socket timeouts it sets, and an explicit
-// --deadline or CACHECTL_DEADLINE bounds them like any command. (A switch,
-// not a map: nothing to build at start-up.)
-func manyKeys(name string) bool {
-	switch name {
-	case "set-many", "get-many", "delete-many",
-		"keys", "delete-pattern", "clear", "stats", "scan-audit",
-		"prune-expired", "purge-version", "incr-version", "decr-version",
-		"invalidate-page", "delete-fragment", "sessions", "delete-session":
-		return true
-	}
-	return false
-}
-
-// overManyKeys reports whether c's command (or a parent, for subcommands)
-// is one of manyKeys.
-func overManyKeys(c *cli.Context) bool {
-	for _, cc := range c.Lineage() {
-		if cc.Command != nil && manyKeys(cc.Command.Name) {
-			return true
-		}
-	}
-	return false
-}
 
 // errNoCache: neither --cache nor a config file selects a cache.
 var errNoCache = backends.Configf("no cache selected: give --cache URL (or CACHECTL_CACHE), or --config FILE (or ./cachectl.json)")
@@ -262,10 +234,22 @@ func (e *env) timeout() (backends.Timeout, error) {
 	return e.cfg.Settings.Timeout, nil
 }
 
-// action wraps an Action body with env setup and cleanup.
-func action(fn func(e *env) error) cli.ActionFunc {
+// action wraps an Action body with env setup and cleanup. The command as
+// a whole is bounded by --deadline, 30 s by default.
+func action(fn func(e *env) error) cli.ActionFunc { return envAction(fn, false) }
+
+// actionMany is action for the commands whose work grows with the input or
+// the cache: they stream from stdin, or walk over every key or file. The
+// default deadline does not bound them as a whole (a million keys, or a
+// producer that takes its time on stdin, may well need more than 30 s);
+// each network operation is still bounded by the socket timeouts it sets,
+// and an explicit --deadline or CACHECTL_DEADLINE bounds them like any
+// command.
+func actionMany(fn func(e *env) error) cli.ActionFunc { return envAction(fn, true) }
+
+func envAction(fn func(e *env) error, many bool) cli.ActionFunc {
 	return func(c *cli.Context) error {
-		e, err := newEnv(c)
+		e, err := newEnv(c, many)
 		if err != nil {
 			return err
 		}

@@ -50,7 +50,7 @@ func fragmentCommands() []*cli.Command {
 			Flags: keyFlags(
 				&cli.BoolFlag{Name: "stdin", Usage: "read one vary list per line (a JSON array, or tab-separated values) and delete each fragment"},
 				&cli.BoolFlag{Name: "check", Usage: "only report whether the fragment is cached, and near misses when it is not"}),
-			Action: action(cmdDeleteFragment),
+			Action: actionMany(cmdDeleteFragment),
 		},
 	}
 }

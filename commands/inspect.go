@@ -129,7 +129,7 @@ func inspectCommands() []*cli.Command {
 		{
 			Name: "scan-audit", Usage: "audit every listed key's pickle for unsafe callables (backends that list keys)", ArgsUsage: "[GLOB]",
 			Flags:  keyFlags(&cli.BoolFlag{Name: "all-versions", Usage: "every VERSION"}, &cli.BoolFlag{Name: "raw-keys", Usage: "match GLOB against stored keys"}),
-			Action: action(cmdScanAudit),
+			Action: actionMany(cmdScanAudit),
 		},
 	}
 }

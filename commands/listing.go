@@ -22,13 +22,13 @@ func listCommands() []*cli.Command {
 			Flags: append(keyFlags(allVersions, &cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print bare keys only"},
 				&cli.BoolFlag{Name: "raw-keys", Usage: "match GLOB against the stored keys, ignoring KEY_PREFIX/VERSION"}),
 				reportFormatFlags()...),
-			Action: action(cmdKeys),
+			Action: actionMany(cmdKeys),
 		},
 		{
 			Name: "delete-pattern", Usage: "delete every key matching GLOB (asks, or needs --yes)", ArgsUsage: "GLOB",
 			Flags: keyFlags(allVersions, yesFlag, dryRun, keepGoing,
 				&cli.IntFlag{Name: "rate", Usage: "delete at most `N` keys per second (0 = no limit)"}),
-			Action: action(cmdDeletePattern),
+			Action: actionMany(cmdDeletePattern),
 		},
 	}
 }

@@ -51,7 +51,7 @@ func pageCommands() []*cli.Command {
 				&cli.StringFlag{Name: "prefix-of", Usage: "only invalidate the given URLs that start with `URL` (e.g. https://example.com/blog/)"},
 				&cli.BoolFlag{Name: "all", Usage: "delete every cached page and header list (backends that list keys)"},
 				yesFlag, dryRun),
-			Action: action(cmdInvalidatePage),
+			Action: actionMany(cmdInvalidatePage),
 		},
 	}
 }

@@ -29,17 +29,17 @@ func sessionCommands() []*cli.Command {
 		},
 		{
 			Name: "delete-session", Usage: "delete cached sessions (logs them out)", ArgsUsage: "SESSION_KEY...",
-			Flags: keyFlags(engineFlag), Action: action(cmdDeleteSession),
+			Flags: keyFlags(engineFlag), Action: actionMany(cmdDeleteSession),
 		},
 		{
 			Name: "sessions", Usage: "list or delete the cached sessions (backends that can list keys)",
 			Subcommands: []*cli.Command{
 				{Name: "list", Usage: "list cached sessions, optionally of one user", Flags: keyFlags(engineFlag,
 					&cli.StringFlag{Name: "user", Usage: "only sessions whose _auth_user_id is `ID`"}),
-					Action: action(cmdSessionsList)},
+					Action: actionMany(cmdSessionsList)},
 				{Name: "delete", Usage: "delete every cached session of a user (log out everywhere)", Flags: keyFlags(engineFlag,
 					&cli.StringFlag{Name: "user", Required: true, Usage: "the user's `ID` (_auth_user_id)"}, yesFlag, dryRun),
-					Action: action(cmdSessionsDelete)},
+					Action: actionMany(cmdSessionsDelete)},
 			},
 		},
 	}

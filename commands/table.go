@@ -38,7 +38,7 @@ func tableCommands() []*cli.Command {
 			Flags: []cli.Flag{
 				&cli.IntFlag{Name: "batch", Value: 5000, Usage: "rows per DELETE, so the table is never locked for long (`N`)"},
 			},
-			Action: action(cmdPruneExpired),
+			Action: actionMany(cmdPruneExpired),
 		},
 	}
 }

@@ -18,15 +18,15 @@ func versionCommands() []*cli.Command {
 		"Prints the new version; a missing key exits 1."
 	return []*cli.Command{
 		{Name: "incr-version", Usage: "move KEYs to the next key version", ArgsUsage: "KEY...|--stdin", Description: desc,
-			Flags: keyFlags(deltaFlag, stdinKeysFlag), Action: action(func(e *env) error { return cmdIncrVersion(e, 1) })},
+			Flags: keyFlags(deltaFlag, stdinKeysFlag), Action: actionMany(func(e *env) error { return cmdIncrVersion(e, 1) })},
 		{Name: "decr-version", Usage: "move KEYs to the previous key version", ArgsUsage: "KEY...|--stdin", Description: desc,
-			Flags: keyFlags(deltaFlag, stdinKeysFlag), Action: action(func(e *env) error { return cmdIncrVersion(e, -1) })},
+			Flags: keyFlags(deltaFlag, stdinKeysFlag), Action: actionMany(func(e *env) error { return cmdIncrVersion(e, -1) })},
 		{Name: "purge-version", Usage: "delete every key of an old VERSION (backends that list keys)", ArgsUsage: "N",
 			Description: "After a site-wide VERSION bump the old keys are never read again; purge-version N deletes\n" +
 				"the keys stored under version N and KEY_PREFIX, in batches, with a summary. Asks on a\n" +
 				"terminal, otherwise needs --yes; --dry-run lists them.",
 			Flags:  []cli.Flag{yesFlag, dryRun, &cli.IntFlag{Name: "rate", Usage: "delete at most `N` keys per second"}},
-			Action: action(cmdPurgeVersion)},
+			Action: actionMany(cmdPurgeVersion)},
 	}
 }
 
