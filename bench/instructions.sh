@@ -74,6 +74,12 @@ if /usr/bin/python3 -c 'import django_redis' 2>/dev/null; then
   p=$(ir /usr/bin/python3 bench/django_bulk.py get redis "$rp" "$N")
   record "django-redis get-many $N vs Django" "$c" "django get_many" "$p"
 fi
+if [ -n "${mp:-}" ] && /usr/bin/python3 -c 'import django, pymemcache' 2>/dev/null; then
+  # The same writes through PyMemcacheCache (overwrites cost the client the same).
+  c=$(irgo bin/cachectl.bench -C "pymemcache://127.0.0.1:$mp" set-many - < "$work/lines.jsonl")
+  p=$(ir /usr/bin/python3 bench/django_bulk.py set memcached "$mp" "$N")
+  record "memcached set-many $N vs Django" "$c" "django set_many" "$p"
+fi
 bin/cachectl.bench -C "redis://127.0.0.1:$rp/0" set-many - < "$work/lines.jsonl" >/dev/null 2>&1
 c=$(irgo bin/cachectl.bench -C "redis://127.0.0.1:$rp/0" get-many - < "$work/keys.txt")
 p=$(ir redis-cli -p "$rp" --pipe < "$work/gets.txt")
