@@ -106,3 +106,80 @@ func TestInterruptSetMany(t *testing.T) {
 		t.Errorf("no partial summary: %s", errb.String())
 	}
 }
+
+// TestKillRedisDuringDeleteMany kills the real redis-server between two
+// parts of delete-many's input (stdin held open in between): the keys of
+// the first part are deleted and counted, the batch that meets the dead
+// server fails, and no batch after it is sent (two lanes run the batches;
+// the first failure stops them and the reading), so the command exits 3
+// and its summary accounts for what it read.
+func TestKillRedisDuringDeleteMany(t *testing.T) {
+	port, _ := testserver.FreePort()
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	proc, err := testserver.Start("tcp", addr, "redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	if err != nil {
+		testserver.Missing(t, "redis-server: "+err.Error())
+	}
+	const first, n = 20000, 60000
+	ctx := context.Background()
+	rc := goredis.NewClient(&goredis.Options{Addr: addr})
+	defer rc.Close()
+	pipe := rc.Pipeline()
+	for i := 0; i < n; i++ {
+		pipe.Set(ctx, fmt.Sprintf(":1:k%d", i), "v", 0)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pr, pw := io.Pipe()
+	done := make(chan int)
+	var out, errb bytes.Buffer
+	go func() {
+		done <- commands.Run(ctx, []string{"cachectl", "-C", "redis://" + addr + "/0", "--deadline", "60s", "delete-many", "-"}, pr, &out, &errb)
+	}()
+	for i := 0; i < first; i++ {
+		fmt.Fprintf(pw, "k%d\n", i)
+	}
+	// first is a whole number of batches: wait until the server has them all.
+	for i := 0; ; i++ {
+		size, err := rc.DBSize(ctx).Result()
+		if err == nil && size == n-first {
+			break
+		}
+		if i == 2000 {
+			t.Fatalf("the first %d deletes never reached the server (DBSIZE %d, %v)", first, size, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	proc.Stop()
+	go func() {
+		for i := first; i < n; i++ {
+			if _, err := fmt.Fprintf(pw, "k%d\n", i); err != nil {
+				return // the command stopped reading
+			}
+		}
+		pw.Close()
+	}()
+	code := <-done
+	pr.Close()
+	if code != 3 {
+		t.Fatalf("exit %d after the server died, want 3; stderr %s", code, errb.String())
+	}
+	var deleted, requested, notAttempted int
+	summary := errb.String()
+	at := strings.Index(summary, "delete-many: ")
+	if at < 0 {
+		t.Fatalf("no summary: %s", summary)
+	}
+	fmt.Sscanf(summary[at:], "delete-many: %d of %d key(s) deleted, %d not attempted", &deleted, &requested, &notAttempted)
+	if deleted != first {
+		t.Errorf("summary says %d deleted, want the %d the server had deleted before it died: %s", deleted, first, summary)
+	}
+	// At most the two lanes' batches meet the dead server; none is sent after the failure.
+	if requested < first+1 || requested > first+2*500 {
+		t.Errorf("%d keys requested, want %d plus one or two failing batches: %s", requested, first, summary)
+	}
+	if requested+notAttempted > n {
+		t.Errorf("summary accounts for %d+%d keys, more than the %d given", requested, notAttempted, n)
+	}
+}

@@ -256,6 +256,42 @@ func (bt *batcher) done() error {
 	return err
 }
 
+// lanes runs the bulk calls of a command in goroutines of their own, at
+// most n at a time (the backend's BulkLanes), so that the next batch is
+// sent while the replies of the last are read and decoded.
+type lanes struct {
+	slots chan struct{}
+	wg    sync.WaitGroup
+}
+
+func newLanes(n int) *lanes { return &lanes{slots: make(chan struct{}, max(n, 1))} }
+
+// errLanesStopped: lanes.start gave up because its stop channel closed.
+var errLanesStopped = errors.New("bulk lanes stopped")
+
+// start waits for a free lane and runs fn in it. It gives up if ctx ends
+// first (returning ctx's error: fn never ran) or stop is closed first
+// (errLanesStopped; a nil stop never is).
+func (l *lanes) start(ctx context.Context, stop <-chan struct{}, fn func()) error {
+	select {
+	case l.slots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-stop:
+		return errLanesStopped
+	}
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		defer func() { <-l.slots }()
+		fn()
+	}()
+	return nil
+}
+
+// wait returns when every fn started has returned.
+func (l *lanes) wait() { l.wg.Wait() }
+
 func cmdGetMany(e *env) error {
 	a, err := args(e.c, 1, -1, "KEY...|-")
 	if err != nil {
@@ -304,9 +340,9 @@ func cmdGetMany(e *env) error {
 		got           map[string]backends.Entry
 		err           error
 	}
-	lanes := backends.BulkLanes(b)
-	results := make(chan chan fetched, lanes) // in input order
-	inFlight := make(chan struct{}, lanes)
+	n := backends.BulkLanes(b)
+	results := make(chan chan fetched, n) // in input order
+	fetches := newLanes(n)
 	stop := make(chan struct{})
 	notStarted := 0 // keys read whose fetch never started (the reader's; read once results is closed)
 	go func() {
@@ -316,20 +352,16 @@ func cmdGetMany(e *env) error {
 				notStarted += len(finals)
 				return err
 			}
-			select {
-			case inFlight <- struct{}{}:
-			case <-stop:
-				return context.Canceled
-			case <-e.ctx.Done():
-				notStarted += len(finals)
-				return e.ctx.Err()
-			}
 			r := make(chan fetched, 1)
-			go func() {
+			if err := fetches.start(e.ctx, stop, func() {
 				got, err := backends.GetMany(e.ctx, b, finals)
-				<-inFlight
 				r <- fetched{finals, users, got, err}
-			}()
+			}); err != nil {
+				if err != errLanesStopped {
+					notStarted += len(finals)
+				}
+				return err
+			}
 			select {
 			case results <- r:
 			case <-stop:
@@ -553,7 +585,8 @@ func cmdSetMany(e *env) error {
 			}
 		}
 	}
-	lanes := backends.BulkLanes(b)
+	n := backends.BulkLanes(b)
+	writers := newLanes(n)
 	// Key hashes of the batches being written: a batch that repeats a key of
 	// one of them waits until everything in flight is written, so the
 	// writes of a repeated key reach the server in input order and the last
@@ -561,25 +594,10 @@ func cmdSetMany(e *env) error {
 	// pass it; two keys with equal hashes only cost that wait.)
 	var flyingMu sync.Mutex
 	flying := map[*batch]struct{}{}
-	work := make(chan *batch) // a batch is taken by an idle writer
-	var inFlight, writers sync.WaitGroup
-	for range lanes {
-		writers.Add(1)
-		go func() {
-			defer writers.Done()
-			for bt := range work {
-				write(bt)
-				flyingMu.Lock()
-				delete(flying, bt)
-				flyingMu.Unlock()
-				inFlight.Done()
-			}
-		}()
-	}
 	seed := maphash.MakeSeed()
 	send := func(items []backends.Item, users []string) {
 		bt := &batch{items: items, users: users}
-		if lanes > 1 {
+		if n > 1 {
 			bt.keys = make(map[uint64]struct{}, len(items))
 			bt.hashes = make([]uint64, len(items))
 			for i, it := range items {
@@ -600,14 +618,20 @@ func cmdSetMany(e *env) error {
 			}
 			flyingMu.Unlock()
 			if repeats {
-				inFlight.Wait()
+				writers.wait()
 			}
 			flyingMu.Lock()
 			flying[bt] = struct{}{}
 			flyingMu.Unlock()
 		}
-		inFlight.Add(1)
-		work <- bt
+		// A batch always starts: write counts it as skipped once the
+		// command is stopping.
+		writers.start(context.Background(), nil, func() {
+			write(bt)
+			flyingMu.Lock()
+			delete(flying, bt)
+			flyingMu.Unlock()
+		})
 	}
 	items := make([]backends.Item, 0, batchSize)
 	users := make([]string, 0, batchSize)
@@ -648,8 +672,7 @@ func cmdSetMany(e *env) error {
 	default:
 		send(items, users)
 	}
-	close(work)
-	writers.Wait()
+	writers.wait()
 	if err == nil && lastErr != nil && e.atDeadline(lastErr) {
 		err = lastErr // a batch failed at --deadline: the summary says so
 	}
@@ -967,16 +990,22 @@ func cmdDeleteMany(e *env) error {
 	// neither.
 	requested, deleted, failedBatches, notAttempted := 0, 0, 0, 0
 	var lastErr error
+	var failure error // the first failed batch's error (without --keep-going)
 	unknown := false
-	var mu sync.Mutex // the counters and lastErr, shared by the lanes
+	var mu sync.Mutex // the counters, lastErr and failure, shared by the lanes
+	// run sends one batch, unless the command is stopping: interrupted, or
+	// an earlier batch failed.
 	run := func(finals []string) error {
-		if err := e.ctx.Err(); err != nil {
-			mu.Lock()
+		mu.Lock()
+		err := e.ctx.Err()
+		if err == nil {
+			err = failure
+		}
+		if err != nil {
 			notAttempted += len(finals)
 			mu.Unlock()
 			return err
 		}
-		mu.Lock()
 		requested += len(finals)
 		mu.Unlock()
 		if b == nil {
@@ -999,47 +1028,33 @@ func cmdDeleteMany(e *env) error {
 			lastErr = err
 			return nil
 		}
+		if err != nil && failure == nil {
+			failure = err
+		}
 		return err
 	}
 	// With several bulk lanes (Redis, memcached) the next batch is sent
 	// while the last one's replies come back. Deletes commute, so batches
 	// may finish in any order; after a failure (without --keep-going) or
 	// an interruption, batches not yet started are not attempted.
-	lanes := 1
+	n := 1
 	if b != nil {
-		lanes = backends.BulkLanes(b)
+		n = backends.BulkLanes(b)
 	}
-	var inFlight sync.WaitGroup
-	slots := make(chan struct{}, lanes)
-	var laneErr error // the first error of a batch run in the background
+	deletes := newLanes(n)
 	bt := newBatcher(func(finals, _ []string) error {
-		if lanes == 1 {
+		if n == 1 {
 			return run(finals)
 		}
-		slots <- struct{}{}
-		mu.Lock()
-		failed := laneErr
-		if failed != nil {
+		if err := deletes.start(e.ctx, nil, func() { run(finals) }); err != nil {
+			mu.Lock()
 			notAttempted += len(finals)
+			mu.Unlock()
+			return err
 		}
-		mu.Unlock()
-		if failed != nil {
-			<-slots
-			return failed
-		}
-		inFlight.Add(1)
-		go func() {
-			defer inFlight.Done()
-			defer func() { <-slots }()
-			if err := run(finals); err != nil {
-				mu.Lock()
-				if laneErr == nil {
-					laneErr = err
-				}
-				mu.Unlock()
-			}
-		}()
-		return nil
+		mu.Lock()
+		defer mu.Unlock()
+		return failure // a batch failed in the background: stop reading
 	})
 	err = e.keySource(a, func(user string) error {
 		fk, err := e.key(user)
@@ -1055,9 +1070,9 @@ func cmdDeleteMany(e *env) error {
 		notAttempted += len(bt.finals)
 		mu.Unlock()
 	}
-	inFlight.Wait()
+	deletes.wait()
 	if err == nil {
-		err = laneErr // a batch that failed in the background
+		err = failure // a batch that failed in the background
 	}
 	if cerr := e.ctx.Err(); cerr != nil && err != nil {
 		err = cerr // a read or a batch cut short by the interruption
