@@ -183,37 +183,6 @@ func (cr *cancelReader) Read(p []byte) (int, error) {
 // stop ends the reading goroutine once its current Read returns.
 func (cr *cancelReader) stop() { close(cr.done) }
 
-// lineOutput is where a bulk command whose progress line may be on the same
-// terminal writes its stdout lines: each write first erases prog's line
-// (the next update draws it again under the output), so the two never
-// share a line. Elsewhere it is stdout itself.
-func (e *env) lineOutput(prog *progress) io.Writer {
-	if oneTerminal(e.out, e.errw) {
-		return erasingWriter{w: e.out, p: prog}
-	}
-	return e.out
-}
-
-// documentProgress is newProgress for a command that writes one document
-// (get-many's JSON object, a line without end) to stdout: no progress
-// line when stdout is the same terminal as stderr, where the two would
-// overwrite each other. CACHECTL_PROGRESS=always still forces it there;
-// then stdout is wrapped so that the line is erased before the document
-// is written, and not drawn again inside it (erasingWriter's once).
-func (e *env) documentProgress(label string) *progress {
-	if !oneTerminal(e.out, e.errw) {
-		return e.newProgress(label)
-	}
-	if os.Getenv("CACHECTL_PROGRESS") != "always" {
-		quiet := *e
-		quiet.errw = io.Discard // newProgress is silent off a terminal
-		return quiet.newProgress(label)
-	}
-	p := e.newProgress(label)
-	e.out = erasingWriter{w: e.out, p: p, once: true}
-	return p
-}
-
 // batcher collects distinct final keys, each with the user key it came
 // from (the last one, when two user keys give the same final key), and
 // flushes them in batches. users[i] belongs to finals[i]; flush owns both
@@ -306,7 +275,8 @@ func cmdGetMany(e *env) error {
 		return err
 	}
 	defer lessGC()()
-	prog := e.documentProgress("get-many")
+	prog := e.newProgress("get-many")
+	e.shareTerminal(prog, document)
 	prog.total, prog.estimated = e.keyCount(a)
 	finish := sync.OnceFunc(prog.finish)
 	defer finish()
@@ -528,7 +498,8 @@ func cmdSetMany(e *env) error {
 	// a slow stdin at once.
 	cr := newCancelReader(e.ctx, in)
 	defer cr.stop()
-	out := e.lineOutput(prog)
+	e.shareTerminal(prog, fewLines)
+	out := e.out
 	// Parsing and encoding overlap with the network: each batch is written
 	// by a goroutine of its own while the next is being prepared, with up
 	// to lanes batches in flight on separate connections. Batches start in

@@ -118,7 +118,7 @@ func cmdKeys(e *env) error {
 		return err
 	}
 	prog := e.newProgress("listing")
-	e.out = prog.beside(e.out, oneTerminal(e.out, e.errw))
+	e.shareTerminal(prog, listing)
 	e.estimateKeys(prog, fg)
 	defer prog.finish()
 	quiet := e.c.Bool("quiet")

@@ -182,37 +182,66 @@ func (p *progress) totalText() string {
 
 // clear erases the line, if one is shown, so that the next output starts
 // on a clean line.
-func (p *progress) clear() {
+func (p *progress) clear() { p.erase(false) }
+
+func (p *progress) finish() { p.clear() }
+
+// silence erases the line and draws no more.
+func (p *progress) silence() { p.erase(true) }
+
+func (p *progress) erase(off bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.shown {
 		fmt.Fprint(p.w, "\r\033[K")
 		p.shown = false
 	}
+	if off {
+		p.on = false
+	}
 }
 
-func (p *progress) finish() { p.clear() }
+// sharing is what a command writes to stdout while its progress line may
+// be on the same terminal.
+type sharing int
 
-// beside adapts the progress to a command that also streams to out (keys):
-// when out is the terminal the line is drawn on, the listing scrolling by
-// is progress enough, so the line is off — unless CACHECTL_PROGRESS=always
-// forced it, and then it is erased before every write to out, so a key
-// never lands on the progress line. It returns the writer to use for out.
-func (p *progress) beside(out io.Writer, same bool) io.Writer {
-	if !p.on || !same {
+const (
+	// fewLines: the odd line (set-many's failed keys). The progress line
+	// stays, erased before each write and drawn again under it.
+	fewLines sharing = iota
+	// listing: a line per key (keys). The listing scrolling by is progress
+	// enough, so the line is off unless CACHECTL_PROGRESS=always forced it;
+	// then it is erased before each write.
+	listing
+	// document: one line without end (get-many's JSON object). The line is
+	// off unless forced; then it is erased before the document starts and
+	// not drawn again, since a redraw would land inside the document.
+	document
+)
+
+// share applies the rule of how to out, the stdout of a command whose
+// progress is p; same says whether out is the terminal p draws on. It
+// returns the writer to use for out.
+func (p *progress) share(out io.Writer, same bool, how sharing) io.Writer {
+	switch {
+	case !p.on || !same:
 		return out
-	}
-	if !p.forced {
+	case how == fewLines:
+		return erasingWriter{w: out, p: p}
+	case !p.forced:
 		p.on = false
 		return out
 	}
-	return erasingWriter{w: out, p: p}
+	return erasingWriter{w: out, p: p, once: how == document}
+}
+
+// shareTerminal is share for e's stdout and stderr.
+func (e *env) shareTerminal(p *progress, how sharing) {
+	e.out = p.share(e.out, oneTerminal(e.out, e.errw), how)
 }
 
 // erasingWriter erases the progress line before each write, so output and
-// line never share a line. With once (get-many's JSON document, one line
-// without end) the line is erased before the first write and not drawn
-// again, since a redraw would land inside the document's line.
+// line never share a line; with once, the line is also drawn no more.
 type erasingWriter struct {
 	w    io.Writer
 	p    *progress
@@ -220,23 +249,8 @@ type erasingWriter struct {
 }
 
 func (c erasingWriter) Write(b []byte) (int, error) {
-	if c.once {
-		c.p.silence()
-	} else {
-		c.p.clear()
-	}
+	c.p.erase(c.once)
 	return c.w.Write(b)
-}
-
-// silence erases the line and draws no more.
-func (p *progress) silence() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.shown {
-		fmt.Fprint(p.w, "\r\033[K")
-		p.shown = false
-	}
-	p.on = false
 }
 
 // oneTerminal reports whether a and b are one terminal (stdout and stderr

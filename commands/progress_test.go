@@ -2,6 +2,7 @@ package commands
 
 import (
 	"bytes"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -149,19 +150,20 @@ func TestProgressSummaryTotal(t *testing.T) {
 // TestProgressBeside: beside a listing on the same terminal the line is
 // off, unless forced; then it is erased before every write to stdout.
 func TestProgressBeside(t *testing.T) {
+	beside := func(p *progress, out io.Writer, same bool) io.Writer { return p.share(out, same, listing) }
 	var errw, out bytes.Buffer
 	p := newProgressClock(&errw, "listing", true, time.Now, false)
-	if w := p.beside(&out, true); w != &out || p.on {
+	if w := beside(p, &out, true); w != &out || p.on {
 		t.Errorf("auto progress beside stdout on its terminal: on=%v", p.on)
 	}
 	p = newProgressClock(&errw, "listing", true, time.Now, false)
-	if w := p.beside(&out, false); w != &out || !p.on {
+	if w := beside(p, &out, false); w != &out || !p.on {
 		t.Errorf("progress beside stdout elsewhere: on=%v", p.on)
 	}
 
 	var both bytes.Buffer // one terminal: stdout and stderr interleave in it
 	p = newProgressClock(&both, "listing", true, time.Now, true)
-	w := p.beside(&both, true)
+	w := beside(p, &both, true)
 	p.add(1)
 	w.Write([]byte("key1\n"))
 	w.Write([]byte("key2\n"))
@@ -258,5 +260,44 @@ func TestErasingWriterOnce(t *testing.T) {
 	p.finish()
 	if want := "\rget-many: 500 (500/s)\033[K\r\033[K{\"a\":1,\"b\":2}\n"; both.String() != want {
 		t.Errorf("terminal got %q, want %q", both.String(), want)
+	}
+}
+
+// TestProgressShare: the three ways stdout shares the progress line's
+// terminal. The odd lines keep the line (erased before each); a listing
+// and a document turn it off unless forced; forced, a document's writer
+// also stops the line for good. Off the line's terminal nothing changes.
+func TestProgressShare(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		how          sharing
+		same, forced bool
+		wantOn       bool // the line still drawn after share
+		wantWrap     bool // stdout wrapped in an erasingWriter
+		wantOnAfter  bool // still drawn after a write to stdout
+	}{
+		{"few lines, elsewhere", fewLines, false, false, true, false, true},
+		{"few lines, same terminal", fewLines, true, false, true, true, true},
+		{"listing, same terminal", listing, true, false, false, false, false},
+		{"listing, same terminal, forced", listing, true, true, true, true, true},
+		{"listing, elsewhere", listing, false, false, true, false, true},
+		{"document, same terminal", document, true, false, false, false, false},
+		{"document, same terminal, forced", document, true, true, true, true, false},
+		{"document, elsewhere", document, false, true, true, false, true},
+	} {
+		var errw, out bytes.Buffer
+		p := newProgressClock(&errw, "x", true, time.Now, tc.forced)
+		w := p.share(&out, tc.same, tc.how)
+		_, wrapped := w.(erasingWriter)
+		if p.on != tc.wantOn || wrapped != tc.wantWrap {
+			t.Errorf("%s: on=%v wrapped=%v, want on=%v wrapped=%v", tc.name, p.on, wrapped, tc.wantOn, tc.wantWrap)
+		}
+		io.WriteString(w, "line\n")
+		if p.on != tc.wantOnAfter {
+			t.Errorf("%s: after a write on=%v, want %v", tc.name, p.on, tc.wantOnAfter)
+		}
+		if out.String() != "line\n" {
+			t.Errorf("%s: stdout got %q", tc.name, out.String())
+		}
 	}
 }
