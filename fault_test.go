@@ -20,12 +20,7 @@ import (
 // bulk write: the command must exit 3, and its report (stored count and
 // the failed keys on stdout) must match what the server holds.
 func TestKillRedisDuringSetMany(t *testing.T) {
-	port, _ := testserver.FreePort()
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	proc, err := testserver.Start("tcp", addr, "redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-	if err != nil {
-		testserver.Missing(t, "redis-server: "+err.Error())
-	}
+	addr, proc := testserver.RedisProc(t)
 	var in bytes.Buffer
 	const n = 150000
 	for i := 0; i < n; i++ {
@@ -114,12 +109,7 @@ func TestInterruptSetMany(t *testing.T) {
 // the first failure stops them and the reading), so the command exits 3
 // and its summary accounts for what it read.
 func TestKillRedisDuringDeleteMany(t *testing.T) {
-	port, _ := testserver.FreePort()
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	proc, err := testserver.Start("tcp", addr, "redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-	if err != nil {
-		testserver.Missing(t, "redis-server: "+err.Error())
-	}
+	addr, proc := testserver.RedisProc(t)
 	const first, n = 20000, 60000
 	ctx := context.Background()
 	rc := goredis.NewClient(&goredis.Options{Addr: addr})

@@ -15,6 +15,14 @@ import (
 // redis-server is missing.
 func Redis(t testing.TB, extra ...string) string {
 	t.Helper()
+	addr, _ := RedisProc(t, extra...)
+	return addr
+}
+
+// RedisProc is Redis, and also returns the server's process, for a test
+// that stops it.
+func RedisProc(t testing.TB, extra ...string) (string, *Proc) {
+	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		Missing(t, "redis-server (Debian package redis-server)")
 	}
@@ -28,8 +36,7 @@ func Redis(t testing.TB, extra ...string) string {
 	if err != nil {
 		t.Fatalf("starting redis-server: %v", err)
 	}
-	_ = p
-	return addr
+	return addr, p
 }
 
 var sharedRedis = sync.OnceValues(func() (string, error) {
