@@ -173,3 +173,20 @@ func TestKillRedisDuringDeleteMany(t *testing.T) {
 		t.Errorf("summary accounts for %d+%d keys, more than the %d given", requested, notAttempted, n)
 	}
 }
+
+// TestDeleteManyInterruptedBeforeSending: an interruption that comes
+// before any batch is sent (the keys all read, as from arguments) still
+// ends delete-many as interrupted, with every key counted not attempted,
+// whichever lane the batch would have run in.
+func TestDeleteManyInterruptedBeforeSending(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for i := 0; i < 50; i++ {
+		var out, errb bytes.Buffer
+		// Two bulk lanes (memcached); the server is never reached.
+		code := commands.Run(ctx, []string{"cachectl", "--cache", "pymemcache://127.0.0.1:1", "delete-many", "a", "b", "c"}, strings.NewReader(""), &out, &errb)
+		if code != 130 || !strings.Contains(errb.String(), "3 not attempted (interrupted)") {
+			t.Fatalf("run %d: exit %d, stderr %q; want 130 and 3 keys not attempted (interrupted)", i, code, errb.String())
+		}
+	}
+}

@@ -242,6 +242,9 @@ var errLanesStopped = errors.New("bulk lanes stopped")
 // first (returning ctx's error: fn never ran) or stop is closed first
 // (errLanesStopped; a nil stop never is).
 func (l *lanes) start(ctx context.Context, stop <-chan struct{}, fn func()) error {
+	if err := ctx.Err(); err != nil {
+		return err // select picks at random among ready cases: an ended ctx wins
+	}
 	select {
 	case l.slots <- struct{}{}:
 	case <-ctx.Done():
@@ -310,9 +313,9 @@ func cmdGetMany(e *env) error {
 		got           map[string]backends.Entry
 		err           error
 	}
-	n := backends.BulkLanes(b)
-	results := make(chan chan fetched, n) // in input order
-	fetches := newLanes(n)
+	nLanes := backends.BulkLanes(b)
+	results := make(chan chan fetched, nLanes) // in input order
+	fetches := newLanes(nLanes)
 	stop := make(chan struct{})
 	notStarted := 0 // keys read whose fetch never started (the reader's; read once results is closed)
 	go func() {
@@ -556,8 +559,8 @@ func cmdSetMany(e *env) error {
 			}
 		}
 	}
-	n := backends.BulkLanes(b)
-	writers := newLanes(n)
+	nLanes := backends.BulkLanes(b)
+	writers := newLanes(nLanes)
 	// Key hashes of the batches being written: a batch that repeats a key of
 	// one of them waits until everything in flight is written, so the
 	// writes of a repeated key reach the server in input order and the last
@@ -568,7 +571,7 @@ func cmdSetMany(e *env) error {
 	seed := maphash.MakeSeed()
 	send := func(items []backends.Item, users []string) {
 		bt := &batch{items: items, users: users}
-		if n > 1 {
+		if nLanes > 1 {
 			bt.keys = make(map[uint64]struct{}, len(items))
 			bt.hashes = make([]uint64, len(items))
 			for i, it := range items {
@@ -895,7 +898,7 @@ func fastLine(line []byte) (key string, raw json.RawMessage, ok bool) {
 	if !found || len(rest) < 2 || rest[len(rest)-1] != '}' {
 		return "", nil, false
 	}
-	v := bytes.TrimSpace(rest[:len(rest)-1])
+	v := pickle.TrimJSONSpace(rest[:len(rest)-1])
 	if _, plain := pickle.PlainJSONString(v); !plain && !json.Valid(v) {
 		return "", nil, false
 	}
@@ -913,7 +916,7 @@ func readLines(br *bufio.Reader, fn func(string, json.RawMessage) error) error {
 	n := 0
 	for sc.Scan() {
 		n++
-		line := bytes.TrimSpace(sc.Bytes())
+		line := pickle.TrimJSONSpace(sc.Bytes())
 		if len(line) == 0 {
 			continue
 		}
@@ -1008,16 +1011,24 @@ func cmdDeleteMany(e *env) error {
 	// while the last one's replies come back. Deletes commute, so batches
 	// may finish in any order; after a failure (without --keep-going) or
 	// an interruption, batches not yet started are not attempted.
-	n := 1
+	nLanes := 1
 	if b != nil {
-		n = backends.BulkLanes(b)
+		nLanes = backends.BulkLanes(b)
 	}
-	deletes := newLanes(n)
+	deletes := newLanes(nLanes)
 	bt := newBatcher(func(finals, _ []string) error {
-		if n == 1 {
+		if nLanes == 1 {
 			return run(finals)
 		}
-		if err := deletes.start(e.ctx, nil, func() { run(finals) }); err != nil {
+		if err := deletes.start(e.ctx, nil, func() {
+			if err := run(finals); err != nil {
+				mu.Lock()
+				if failure == nil {
+					failure = err // also an interruption that came before the batch was sent
+				}
+				mu.Unlock()
+			}
+		}); err != nil {
 			mu.Lock()
 			notAttempted += len(finals)
 			mu.Unlock()
