@@ -531,8 +531,22 @@ func PlainJSONString(t []byte) ([]byte, bool) {
 	return body, true
 }
 
+// TrimJSONSpace cuts what JSON counts as whitespace (space, tab, CR, LF;
+// not bytes.TrimSpace's wider set, which json.loads would refuse) from
+// both ends of b.
+func TrimJSONSpace(b []byte) []byte {
+	isSpace := func(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+	for len(b) > 0 && isSpace(b[0]) {
+		b = b[1:]
+	}
+	for len(b) > 0 && isSpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
 func FromJSON(data []byte) (Value, error) {
-	t := bytes.TrimSpace(data)
+	t := TrimJSONSpace(data)
 	// The str a bulk load is made of first: valid UTF-8 without escapes,
 	// which leaves checkJSONText nothing to refuse.
 	if s, ok := PlainJSONString(t); ok {

@@ -107,6 +107,10 @@ func TestFromJSONErrors(t *testing.T) {
 		{"high surrogate without its pair", `{"k": "\ud83d x"}`, "lone surrogate \\ud83d"},
 		{"two high surrogates", `"\ud83d\ud83d"`, "lone surrogate"},
 		{"not UTF-8", "\"\xff\"", "not UTF-8"},
+		// JSON's whitespace is space, tab, CR and LF only (json.loads agrees).
+		{"form feed before a str", "\f\"a\"", "invalid JSON"},
+		{"vertical tab after a str", "\"a\"\v", "invalid"},
+		{"no-break space around a number", "\u00a01\u00a0", "invalid JSON"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
