@@ -3,6 +3,9 @@ package backends
 import (
 	"errors"
 	"fmt"
+	"strings"
+
+	"github.com/cachectl/cachectl/backends/pickle"
 )
 
 var (
@@ -88,7 +91,19 @@ type DecodeError struct {
 }
 
 func (e *DecodeError) Error() string {
-	return fmt.Sprintf("cannot decode the value of %q: %v", e.Key, e.Err)
+	return fmt.Sprintf("cannot decode the value of %q: %s", e.Key, e.Reason())
+}
+
+// Reason is why the value does not decode, without the words of the
+// sentinels the cause wraps for errors.Is, which would only say again what
+// Error says ("backends: cannot decode stored value: pickle: cannot
+// decode: truncated pickle").
+func (e *DecodeError) Reason() string {
+	msg := e.Err.Error()
+	for _, said := range []error{ErrDecode, pickle.ErrDecode} {
+		msg = strings.ReplaceAll(msg, said.Error()+": ", "")
+	}
+	return msg
 }
 
 func (e *DecodeError) Unwrap() error { return e.Err }

@@ -218,7 +218,11 @@ func cmdScanAudit(e *env) error {
 			return nil
 		case errors.Is(err, backends.ErrDecode):
 			undecodable++
-			fmt.Fprintf(e.out, "undecodable: %s: %v\n", ki.Key, err)
+			why := err.Error()
+			if de := (*backends.DecodeError)(nil); errors.As(err, &de) {
+				why = de.Reason() // the line names the key already
+			}
+			fmt.Fprintf(e.out, "undecodable: %s: %s\n", ki.Key, why)
 			return nil
 		case err != nil:
 			return err
