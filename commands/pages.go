@@ -17,7 +17,6 @@ import (
 
 func pageFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "method", Value: "GET", Usage: "request `METHOD` (GET or HEAD)"},
 		&cli.StringSliceFlag{Name: "header", Aliases: []string{"H"}, Usage: "request header `NAME=VALUE` (repeatable), matched against the stored Vary list"},
 		&cli.StringFlag{Name: "key-prefix", Usage: "the cache_page/middleware key_prefix `P` (CACHE_MIDDLEWARE_KEY_PREFIX; not KEY_PREFIX)"},
 		&cli.StringFlag{Name: "lang", Usage: "language suffix `L` (when USE_I18N), e.g. en-us"},
@@ -33,7 +32,9 @@ func pageCommands() []*cli.Command {
 				"depends on the Vary header list Django stored under the header key: cachectl reads it from\n" +
 				"the cache, as get_cache_key does, and hashes the --header values with the Vary-hash scheme\n" +
 				"of the site's Django (django_version, or vary_hash=raw|raw-marker|netstring|netstring-marker).",
-			Flags:  append(pageFlags(), reportFormatFlags()...),
+			// invalidate-page deletes both methods' responses, so only page-key asks.
+			Flags: append(append([]cli.Flag{&cli.StringFlag{Name: "method", Value: "GET", Usage: "request `METHOD`: GET or HEAD (the methods Django caches)"}},
+				pageFlags()...), reportFormatFlags()...),
 			Action: action(cmdPageKey),
 		},
 		{
@@ -149,6 +150,9 @@ func cmdPageKey(e *env) error {
 		return err
 	}
 	method := strings.ToUpper(e.c.String("method"))
+	if method != "GET" && method != "HEAD" {
+		return usagef("--method must be GET or HEAD (Django caches no other method's responses), not %q", e.c.String("method"))
+	}
 	b, err := e.backend()
 	if err != nil {
 		return err
