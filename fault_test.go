@@ -190,3 +190,95 @@ func TestDeleteManyInterruptedBeforeSending(t *testing.T) {
 		}
 	}
 }
+
+// TestKeepGoingRedis: a batch the server refuses while it stays up (an ACL
+// user that may not touch the key x1, in the second batch) fails alone.
+// Without --keep-going the command stops there; with it, set-many,
+// delete-many and delete-pattern carry on with the later batches, report
+// what failed and exit 3.
+func TestKeepGoingRedis(t *testing.T) {
+	addr := testserver.Redis(t)
+	ctx := context.Background()
+	admin := goredis.NewClient(&goredis.Options{Addr: addr})
+	defer admin.Close()
+	// Every command, on the keys of k… only.
+	if err := admin.Do(ctx, "ACL", "SETUSER", "limited", "on", ">pw", "~:1:k*", "+@all").Err(); err != nil {
+		t.Fatal(err)
+	}
+	url := "redis://limited:pw@" + addr + "/0?backend=django-redis"
+	const n = 3000 // six batches of 500; x1 is the second's 201st key
+	keys := func() []string {
+		var l []string
+		for i := 0; i < n; i++ {
+			if i == 700 {
+				l = append(l, "x1")
+				continue
+			}
+			l = append(l, fmt.Sprintf("k%d", i))
+		}
+		return l
+	}()
+	run := func(stdin string, a ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		code := commands.Run(ctx, append([]string{"cachectl", "-C", url}, a...), strings.NewReader(stdin), &out, &errb)
+		return code, out.String(), errb.String()
+	}
+	lines := func(fn func(k string) string) string {
+		var b strings.Builder
+		for _, k := range keys {
+			b.WriteString(fn(k) + "\n")
+		}
+		return b.String()
+	}
+	jsonLines := lines(func(k string) string { return fmt.Sprintf(`{"key": %q, "value": "v"}`, k) })
+	stored := func() int64 { return admin.DBSize(ctx).Val() }
+
+	// Without --keep-going no batch starts once the failure is seen; the
+	// other lane may have run later batches meanwhile, so how many are
+	// stored rather than skipped depends on timing.
+	code, _, errs := run(jsonLines, "set-many", "-")
+	var nStored, nFailed, nSkipped int
+	if at := strings.Index(errs, "set-many: "); at >= 0 {
+		fmt.Sscanf(errs[at:], "set-many: %d stored, %d failed, %d skipped", &nStored, &nFailed, &nSkipped)
+	}
+	if code != 3 || nFailed != 500 || nStored+nSkipped != n-500 || nStored%500 != 0 || nStored == 0 || stored() != int64(nStored) {
+		t.Fatalf("set-many without --keep-going: exit %d, %d keys stored, stderr %q", code, stored(), errs)
+	}
+	admin.FlushDB(ctx)
+	code, out, errs := run(jsonLines, "set-many", "--keep-going", "-")
+	if code != 3 || !strings.Contains(errs, "set-many: 2500 stored, 500 failed, 0 skipped") || !strings.Contains(errs, "500 key(s) could not be stored") {
+		t.Fatalf("set-many --keep-going: exit %d, stderr %q", code, errs)
+	}
+	if stored() != 2500 || strings.Count(out, "\n") != 500 || !strings.Contains(out, "\nx1\n") || !strings.HasPrefix(out, "k500\n") {
+		t.Errorf("set-many --keep-going: %d keys stored, failed keys listed %q…", stored(), out[:min(len(out), 40)])
+	}
+
+	keyLines := lines(func(k string) string { return k })
+	code, _, errs = run(keyLines, "delete-many", "-")
+	var nDeleted, nRequested int
+	if at := strings.Index(errs, "delete-many: "); at >= 0 {
+		fmt.Sscanf(errs[at:], "delete-many: %d of %d key(s) deleted", &nDeleted, &nRequested)
+	}
+	if code != 3 || nDeleted%500 != 0 || nDeleted == 0 || nRequested != nDeleted+500 || stored() != int64(2500-nDeleted) {
+		t.Fatalf("delete-many without --keep-going: exit %d, %d keys left, stderr %q", code, stored(), errs)
+	}
+	run(jsonLines, "set-many", "--keep-going", "-")
+	code, _, errs = run(keyLines, "delete-many", "--keep-going", "-")
+	// (The second batch's keys were never stored: set-many's failed too.)
+	if code != 3 || !strings.Contains(errs, "delete-many: 2500 of 3000 key(s) deleted") || !strings.Contains(errs, "1 batch(es) failed") || stored() != 0 {
+		t.Fatalf("delete-many --keep-going: exit %d, %d keys left, stderr %q", code, stored(), errs)
+	}
+
+	// delete-pattern: the limited user's UNLINK of the batch holding :1:x1
+	// fails, the other batches' keys go.
+	pipe := admin.Pipeline()
+	for i := 0; i < n; i++ {
+		pipe.Set(ctx, fmt.Sprintf(":1:k%d", i), "v", 0)
+	}
+	pipe.Set(ctx, ":1:x1", "v", 0)
+	pipe.Exec(ctx)
+	code, _, errs = run("", "delete-pattern", "*", "--yes", "--keep-going")
+	if left := stored(); code != 3 || left == 0 || left > 500 || admin.Exists(ctx, ":1:x1").Val() != 1 {
+		t.Fatalf("delete-pattern --keep-going: exit %d, %d keys left, stderr %q", code, stored(), errs)
+	}
+}
