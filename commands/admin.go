@@ -57,6 +57,10 @@ func cmdClear(e *env) error {
 	if _, err := args(e.c, 0, 0, ""); err != nil {
 		return err
 	}
+	if e.c.IsSet("rate") && !e.c.Bool("prefix") {
+		// A whole clear is one call (FLUSHDB, flush_all, DELETE, the directory): nothing to pace.
+		return usagef("clear: --rate needs --prefix (a whole clear is one call to the backend)")
+	}
 	if e.c.Bool("prefix") {
 		s := e.cfg.Settings
 		if s.KeyFunction == "newcache" {
