@@ -105,15 +105,23 @@ func cmdCreateCacheTable(c *cli.Context) error {
 		return err
 	}
 	out := c.App.Writer
+	// Only Oracle's SQL differs (Django 3.2 truncated long names there).
+	errDjango32 := usagef("createcachetable: --django32 goes with --dialect oracle")
 	if d := c.String("dialect"); d != "" {
 		dialect, err := sqlgen.ParseDialect(d)
 		if err != nil {
 			return usagef("%v", err)
 		}
+		if c.Bool("django32") && dialect != sqlgen.Oracle {
+			return errDjango32
+		}
 		for _, cfg := range targets {
 			fmt.Fprint(out, sqlgen.DryRunText(dialect, tableName(cfg), sqlgen.Options{Django32: c.Bool("django32")}))
 		}
 		return nil
+	}
+	if c.Bool("django32") {
+		return errDjango32
 	}
 	db := c.String("database")
 	for _, cfg := range targets {
