@@ -191,3 +191,34 @@ for line in open(sys.argv[1]):
 		t.Fatalf("only %d vector values checked", n)
 	}
 }
+
+// TestBMemcachedDescribeClear: the prompt and the report of a clear name
+// every server, since flush wipes more than this cache's keys; the clear
+// empties each one.
+func TestBMemcachedDescribeClear(t *testing.T) {
+	a := testserver.MemcachedSASL(t, "alice", "s3cret")
+	b2 := testserver.MemcachedSASL(t, "alice", "s3cret")
+	ctx := context.Background()
+	c := open(t, "bmemcached://alice:s3cret@"+a+";"+b2)
+	plan, err := c.(backends.ClearDescriber).DescribeClear(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{a, b2} {
+		if !strings.Contains(plan.Ask, s) || !strings.Contains(plan.Done(0), s) {
+			t.Errorf("prompt %q / report %q does not name %s", plan.Ask, plan.Done(0), s)
+		}
+	}
+	if !strings.Contains(plan.Ask, "2 server(s)") || !strings.Contains(plan.Ask, "not only this cache's keys") {
+		t.Errorf("prompt %q", plan.Ask)
+	}
+	backends.Set(ctx, c, ":1:x", "v", backends.Timeout{Seconds: 100})
+	if err := c.(backends.Clearer).Clear(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{a, b2} {
+		if _, err := backends.Get(ctx, open(t, "bmemcached://alice:s3cret@"+s), ":1:x"); !errors.Is(err, backends.ErrCacheMiss) {
+			t.Errorf("server %s after clear: %v, want a miss", s, err)
+		}
+	}
+}
