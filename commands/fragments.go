@@ -118,6 +118,12 @@ func cmdDeleteFragment(e *env) error {
 		return err
 	}
 	if e.c.Bool("stdin") {
+		switch {
+		case e.c.Bool("check"):
+			return usagef("delete-fragment: --check reports on one fragment, given as NAME [VARY...]; it does not go with --stdin")
+		case len(a) > 1:
+			return usagef("delete-fragment: with --stdin the vary lists come from stdin; give only NAME (got %d VARY argument(s))", len(a)-1)
+		}
 		return deleteFragmentsFromStdin(e, a[0])
 	}
 	if e.c.Bool("check") {
@@ -253,9 +259,10 @@ func deleteFragmentsFromStdin(e *env, name string) error {
 	if len(by) > 0 {
 		detail = " (" + strings.Join(by, ", ") + ")"
 	}
-	fmt.Fprintf(e.errw, "delete-fragment: %d vary list(s) read, %d cached fragment(s) deleted%s\n", lines, deleted, detail)
-	if err == nil && deleted == 0 && lines > 0 {
-		return miss("")
+	err = e.stopCause(err)
+	fmt.Fprintf(e.errw, "delete-fragment: %d vary list(s) read, %d cached fragment(s) deleted%s%s\n", lines, deleted, detail, stopNote(err))
+	if err == nil && deleted == 0 {
+		return miss("") // nothing was cached (or nothing was read)
 	}
 	return err
 }
