@@ -752,9 +752,15 @@ func readPairs(r io.Reader, fn func(string, json.RawMessage) error) error {
 	if isJSONLines(br) {
 		return readLines(br, fn)
 	}
+	// The JSON decoder reads what the line reader cannot: objects spread
+	// over lines, or one mapping. An object whose first member is "key" or
+	// "value" is a line and holds those two only (a "timeout" beside them
+	// is refused, never stored as a key of a mapping); any other object is
+	// the mapping, streamed member by member, and comes alone.
 	dec := json.NewDecoder(br)
 	dec.UseNumber()
-	for {
+	lines, mapping := 0, false
+	for n := 1; ; n++ {
 		tok, err := dec.Token()
 		if errors.Is(err, io.EOF) {
 			return nil
@@ -765,12 +771,13 @@ func readPairs(r io.Reader, fn func(string, json.RawMessage) error) error {
 		if tok != json.Delim('{') {
 			return usagef("set-many: expected a JSON object, found %v", tok)
 		}
-		// Read the object's members, deciding on the way whether it is a
-		// {"key":..,"value":..} line or a whole mapping.
-		var pending []string
-		var raws []json.RawMessage
-		mapping := false
-		for dec.More() {
+		if mapping {
+			return usagef("set-many: object %d follows a {K: V, ...} mapping: give JSON lines {\"key\": K, \"value\": V} or one mapping", n)
+		}
+		var key string
+		var val json.RawMessage
+		haveKey, haveVal := false, false
+		for first := true; dec.More(); first = false {
 			kt, err := dec.Token()
 			if err != nil {
 				return usagef("set-many: invalid JSON input: %v", err)
@@ -780,20 +787,22 @@ func readPairs(r io.Reader, fn func(string, json.RawMessage) error) error {
 			if err := dec.Decode(&raw); err != nil {
 				return usagef("set-many: invalid JSON input: %v", err)
 			}
-			if mapping {
+			isLine := lines > 0 || haveKey || haveVal || (first && (name == "key" || name == "value"))
+			switch {
+			case !isLine:
+				mapping = true
 				if err := fn(name, raw); err != nil {
 					return err
 				}
-				continue
-			}
-			pending, raws = append(pending, name), append(raws, raw)
-			if name != "key" && name != "value" {
-				mapping = true
-				for i := range pending {
-					if err := fn(pending[i], raws[i]); err != nil {
-						return err
-					}
+			case name == "key" && !haveKey:
+				if err := json.Unmarshal(raw, &key); err != nil {
+					return usagef("set-many: object %d: \"key\" must be a string", n)
 				}
+				haveKey = true
+			case name == "value" && !haveVal:
+				val, haveVal = raw, true
+			default:
+				return usagef("set-many: object %d: a line holds \"key\" and \"value\" once each, not %q (nothing of it was stored)", n, name)
 			}
 		}
 		if _, err := dec.Token(); err != nil { // closing brace
@@ -802,22 +811,14 @@ func readPairs(r io.Reader, fn func(string, json.RawMessage) error) error {
 		if mapping {
 			continue
 		}
-		var key string
-		var val json.RawMessage
-		haveKey, haveVal := false, false
-		for i, n := range pending {
-			if n == "key" {
-				if err := json.Unmarshal(raws[i], &key); err != nil {
-					return usagef("set-many: \"key\" must be a string")
-				}
-				haveKey = true
-			} else {
-				val, haveVal = raws[i], true
-			}
-		}
 		if !haveKey || !haveVal {
-			return usagef("set-many: each line needs \"key\" and \"value\"")
+			if !haveKey && !haveVal && lines == 0 {
+				mapping = true // {}: an empty mapping
+				continue
+			}
+			return usagef("set-many: object %d: each line needs \"key\" and \"value\"", n)
 		}
+		lines++
 		if err := fn(key, val); err != nil {
 			return err
 		}
@@ -927,7 +928,16 @@ func readLines(br *bufio.Reader, fn func(string, json.RawMessage) error) error {
 			continue
 		}
 		var l jsonLine
-		if err := json.Unmarshal(line, &l); err != nil {
+		d := json.NewDecoder(bytes.NewReader(line))
+		d.DisallowUnknownFields() // a "timeout" beside the value is refused, not dropped
+		err := d.Decode(&l)
+		if err == nil && d.InputOffset() != int64(len(line)) {
+			err = errors.New("data after the object")
+		}
+		if err != nil {
+			if strings.HasPrefix(err.Error(), "json: unknown field ") {
+				return usagef("set-many: line %d: a line holds \"key\" and \"value\" only, not %s", n, strings.TrimPrefix(err.Error(), "json: unknown field "))
+			}
 			return usagef("set-many: line %d: invalid JSON: %v", n, err)
 		}
 		if l.Key == nil || l.Value == nil {
