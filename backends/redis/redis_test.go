@@ -915,3 +915,38 @@ func TestStatsExactCountsPrefixKeys(t *testing.T) {
 		t.Errorf("exact: prefix_keys %v (%v), want %d counted", field(secs, "prefix_keys"), field(secs, "prefix_keys_method"), mine)
 	}
 }
+
+// TestGlobLikeMatchGlob: a listing on a real Redis matches exactly the keys
+// backends.MatchGlob (the glob the docs describe, the other backends' rule)
+// matches, negated classes written the shell's way ("[!x]") included:
+// SCAN MATCH negates with "[^" only and took "[!_]" as a class of "!"
+// and "_", so delete-pattern 'a[!_]b' deleted a_b, the key it meant to keep.
+func TestGlobLikeMatchGlob(t *testing.T) {
+	addr := testserver.Redis(t)
+	c := open(t, "redis://"+addr+"/0")
+	ctx := context.Background()
+	names := []string{"a_b", "axb", "a!b", "a^b", "ab", "a[b", "a]b", "a\\b", "b_b", "abc", "a-b"}
+	for _, n := range names {
+		if err := backends.Set(ctx, c, ":1:"+n, "v", backends.Timeout{Forever: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, glob := range []string{"a[!_]b", "a[^_]b", "a[!_x]b", "a[!a-z]b", "a[_!]b", "a[!]]b", "a\\[!_]b", "[!a]_b", "a[!\\]]b", "*[!b]", "a?b", "a*"} {
+		want := map[string]bool{}
+		for _, n := range names {
+			if backends.MatchGlob(glob, n) {
+				want[":1:"+n] = true
+			}
+		}
+		got := map[string]bool{}
+		if err := c.(backends.Lister).List(ctx, ":1:"+glob, func(ki backends.KeyInfo) error {
+			got[ki.Key] = true
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("glob %q: Redis listed %v, MatchGlob matches %v", glob, got, want)
+		}
+	}
+}
