@@ -45,7 +45,15 @@ func cmdIncrVersion(e *env, sign int) error {
 		return err
 	}
 	if e.c.Bool("stdin") {
+		if len(a) > 0 {
+			return usagef("with --stdin the keys come from stdin; give no KEY arguments (got %d)", len(a))
+		}
 		a = []string{"-"}
+	}
+	if e.c.Int64("delta") == 0 {
+		// Django's incr_version(delta=0) sets the key at its own version and
+		// then deletes it: the value is lost.
+		return usagef("--delta 0 would move each key onto its own version and then delete it; give a non-zero --delta")
 	}
 	v := e.keyVersion()
 	nv := v + sign*int(e.c.Int64("delta"))
