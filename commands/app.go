@@ -81,7 +81,7 @@ func New() *cli.App {
 	cmds = append(cmds, inspectCommands()...)  // inspect.go
 	cmds = append(cmds, adminCommands()...)    // admin.go
 	for _, cmd := range cmds {
-		setUsageHandler(cmd)
+		setUsageHandler(cmd, cmd.Name)
 	}
 	app.Commands = cmds
 	// Without these, urfave/cli answers an unknown command with "No help
@@ -109,13 +109,16 @@ func unknownCommand(c *cli.Context, parent string, cmds []*cli.Command) error {
 	return &usageError{msg: msg}
 }
 
-func setUsageHandler(cmd *cli.Command) {
+// setUsageHandler prepares cmd, named path ("sessions delete"), and its
+// subcommands.
+func setUsageHandler(cmd *cli.Command, path string) {
 	cmd.Flags = withNames(cmd.Flags)
+	checkRequired(cmd, path)
 	cmd.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
 		return &usageError{msg: cmd.Name + ": " + err.Error()}
 	}
 	for _, sub := range cmd.Subcommands {
-		setUsageHandler(sub)
+		setUsageHandler(sub, path+" "+sub.Name)
 	}
 	if len(cmd.Subcommands) > 0 && cmd.Action == nil {
 		cmd.Action = func(c *cli.Context) error {
@@ -124,6 +127,40 @@ func setUsageHandler(cmd *cli.Command) {
 			}
 			return cli.ShowSubcommandHelp(c)
 		}
+	}
+}
+
+// checkRequired takes over the check of cmd's Required flags: urfave/cli
+// prints the command's whole help to stdout for a missing one and returns
+// an error that maps to no exit code of ours (it came out as 3, "the cache
+// could not be reached"). Here it is one usage line, exit 2.
+func checkRequired(cmd *cli.Command, path string) {
+	var names []string
+	for _, f := range cmd.Flags {
+		var sf *cli.StringFlag
+		switch t := f.(type) {
+		case *cli.StringFlag:
+			sf = t
+		case *stringFlag: // withNames' wrapper
+			sf = t.StringFlag
+		}
+		if sf != nil && sf.Required {
+			sf.Required = false
+			sf.Usage += " (required)"
+			names = append(names, sf.Name)
+		}
+	}
+	if len(names) == 0 || cmd.Action == nil {
+		return
+	}
+	act := cmd.Action
+	cmd.Action = func(c *cli.Context) error {
+		for _, n := range names {
+			if !c.IsSet(n) {
+				return usagef("%s: --%s is required (see cachectl %s --help)", path, n, path)
+			}
+		}
+		return act(c)
 	}
 }
 
