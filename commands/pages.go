@@ -282,6 +282,13 @@ func (e *env) invalidateAllPages() error {
 	if len(e.c.Args().Slice()) > 0 || e.c.Bool("stdin") || e.c.String("prefix-of") != "" {
 		return usagef("--all takes no URLs (and no --stdin or --prefix-of)")
 	}
+	for _, f := range []string{"lang", "tz", "header"} {
+		if e.c.IsSet(f) {
+			// Refused rather than ignored: --all never narrows to one
+			// language, zone or Vary value.
+			return usagef("--all deletes the pages of every language, time zone and Vary value; it takes no --%s", f)
+		}
+	}
 	kp, anyPrefix := e.c.String("key-prefix"), !e.c.IsSet("key-prefix")
 	glob := "views.decorators.cache.cache_*"
 	if !anyPrefix {
