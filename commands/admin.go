@@ -112,6 +112,9 @@ func cmdClear(e *env) error {
 }
 
 func cmdStats(e *env) error {
+	if _, err := args(e.c, 0, 0, ""); err != nil {
+		return err
+	}
 	f, err := format(e.c, "table", "json")
 	if err != nil {
 		return err
@@ -130,6 +133,9 @@ func cmdStats(e *env) error {
 }
 
 func cmdPing(e *env) error {
+	if _, err := args(e.c, 0, 0, ""); err != nil {
+		return err
+	}
 	b, err := e.backend()
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -51,6 +52,15 @@ func bulkCommands() []*cli.Command {
 			Action: actionMany(cmdDeleteMany),
 		},
 	}
+}
+
+// dashAlone refuses "-" (the keys from stdin) beside KEY arguments, which
+// read it as a key named "-" and never read stdin.
+func dashAlone(a []string) error {
+	if len(a) > 1 && slices.Contains(a, "-") {
+		return usagef("- (the keys from stdin) goes alone, not beside KEY arguments")
+	}
+	return nil
 }
 
 // keySource yields user keys from the arguments, or stdin lines for "-".
@@ -266,6 +276,9 @@ func (l *lanes) wait() { l.wg.Wait() }
 
 func cmdGetMany(e *env) error {
 	a, err := args(e.c, 1, -1, "KEY...|-")
+	if err == nil {
+		err = dashAlone(a)
+	}
 	if err != nil {
 		return err
 	}
@@ -955,6 +968,9 @@ func readLines(br *bufio.Reader, fn func(string, json.RawMessage) error) error {
 
 func cmdDeleteMany(e *env) error {
 	a, err := args(e.c, 1, -1, "KEY...|-")
+	if err == nil {
+		err = dashAlone(a)
+	}
 	if err != nil {
 		return err
 	}

@@ -330,7 +330,22 @@ func (e *env) stopCause(err error) error {
 func args(c *cli.Context, min, max int, usage string) ([]string, error) {
 	a := c.Args().Slice()
 	if len(a) < min || (max >= 0 && len(a) > max) {
-		return nil, usagef("%s: usage: cachectl %s %s", c.Command.Name, c.Command.Name, usage)
+		name := commandPath(c)
+		if max == 0 && len(a) > 0 {
+			return nil, usagef("%s: takes no arguments (got %q)", name, a[0])
+		}
+		return nil, usagef("%s: usage: cachectl %s %s", name, name, usage)
 	}
 	return a, nil
+}
+
+// commandPath is the command's name with its parents' ("sessions list").
+func commandPath(c *cli.Context) string {
+	var names []string
+	for _, cc := range c.Lineage() {
+		if cc.Command != nil && cc.Command.Name != "" && cc.Command.Name != c.App.Name { // not the app itself
+			names = append([]string{cc.Command.Name}, names...)
+		}
+	}
+	return strings.Join(names, " ")
 }

@@ -24,6 +24,10 @@ func fragmentCommands() []*cli.Command {
 				"backend key after KEY_PREFIX, VERSION and the key function. Needs no server.",
 			Flags: keyFlags(&cli.BoolFlag{Name: "final", Usage: "also print the final backend key"}),
 			Action: func(c *cli.Context) error {
+				if c.IsSet("version") && !c.Bool("final") {
+					// The fragment key holds no VERSION; only --final's does.
+					return usagef("make-fragment-key: --version shapes only the key --final prints; add --final")
+				}
 				err := action(cmdMakeFragmentKey)(c)
 				// Without --final the cache does not shape the key: no cache
 				// needs to be selected (the Django version comes from

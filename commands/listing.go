@@ -50,6 +50,13 @@ func escapeGlob(s string) string {
 
 // finalGlob turns a user-key glob into a glob over stored keys.
 func (e *env) finalGlob(glob string) (string, error) {
+	// Flags the glob would otherwise silently drop.
+	switch raw, all, ver := e.c.Bool("raw-keys"), e.c.Bool("all-versions"), e.c.IsSet("version"); {
+	case raw && (all || ver):
+		return "", usagef("--raw-keys matches GLOB against stored keys as they are (prefix and version included); it takes no --all-versions or --version")
+	case all && ver:
+		return "", usagef("--all-versions takes every VERSION; it takes no --version")
+	}
 	if e.c.Bool("raw-keys") {
 		return glob, nil
 	}
@@ -122,6 +129,9 @@ func cmdKeys(e *env) error {
 	e.estimateKeys(prog, fg)
 	defer prog.finish()
 	quiet := e.c.Bool("quiet")
+	if quiet && f == "json" {
+		return usagef("keys: --quiet prints bare names; it takes no --json (or --format json)")
+	}
 	if quiet {
 		l = backends.NamesOnly(l) // no expiry or size to print
 	}
@@ -188,6 +198,9 @@ func (e *env) deleteMatching(glob, what string) error {
 // deleteMatchingFunc is deleteMatching for the listed keys that keep also
 // accepts (every key when keep is nil).
 func (e *env) deleteMatchingFunc(glob, what string, keep func(stored string) bool) error {
+	if e.c.Int("rate") < 0 {
+		return usagef("--rate must be a number of keys per second, 0 for no limit (not %d)", e.c.Int("rate"))
+	}
 	l, err := e.lister()
 	if err != nil {
 		return err

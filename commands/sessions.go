@@ -187,6 +187,9 @@ func (e *env) walkSessions(user string, fn func(sk, final string, v pickle.Value
 }
 
 func cmdSessionsList(e *env) error {
+	if _, err := args(e.c, 0, 0, ""); err != nil {
+		return err
+	}
 	n := 0
 	err := e.walkSessions(e.c.String("user"), func(sk, final string, v pickle.Value) error {
 		n++
@@ -204,6 +207,9 @@ func cmdSessionsList(e *env) error {
 }
 
 func cmdSessionsDelete(e *env) error {
+	if _, err := args(e.c, 0, 0, "--user ID"); err != nil {
+		return err
+	}
 	user := e.c.String("user")
 	var finals []string
 	if err := e.walkSessions(user, func(_, final string, _ pickle.Value) error {

@@ -159,6 +159,12 @@ func cmdCreateCacheTable(c *cli.Context) error {
 func rootDuration(c *cli.Context, name string) time.Duration { return c.Duration(name) }
 
 func cmdPruneExpired(e *env) error {
+	if _, err := args(e.c, 0, 0, ""); err != nil {
+		return err
+	}
+	if e.c.Int("batch") < 1 {
+		return usagef("prune-expired: --batch is the rows per DELETE, at least 1 (not %d)", e.c.Int("batch"))
+	}
 	b, err := e.backend()
 	if err != nil {
 		return err
