@@ -34,7 +34,7 @@ func bulkCommands() []*cli.Command {
 			Name: "get-many", Usage: "print one JSON object of the KEYs present", ArgsUsage: "KEY...|-",
 			Description: "Fetches the keys in batches (multi-get where the backend has it). Missing keys are left\n" +
 				"out, as Django's get_many does. --format repr prints a Python dict instead. - reads keys from stdin.",
-			Flags:  keyFlags(valueFormatFlags()...),
+			Flags:  keyFlags(documentFormatFlags()...),
 			Action: actionMany(cmdGetMany),
 		},
 		{
@@ -388,6 +388,14 @@ func cmdGetMany(e *env) error {
 			notFetched += len(r.finals) // drained: fetched too late or not at all
 			continue
 		}
+		// A value that cannot be decoded ends the command, after the keys
+		// before it (a backend may report it for the batch, beside the
+		// entries it could read).
+		var undecodable error
+		badKey := ""
+		if de := (*backends.DecodeError)(nil); r.err != nil && errors.As(r.err, &de) && e.ctx.Err() == nil {
+			undecodable, badKey, r.err = r.err, de.Key, nil
+		}
 		if r.err != nil {
 			if e.ctx.Err() == nil && !e.atDeadline(r.err) {
 				return r.err
@@ -401,6 +409,9 @@ func cmdGetMany(e *env) error {
 		}
 		open()
 		for i, fk := range r.finals {
+			if undecodable != nil && fk == badKey {
+				return undecodable
+			}
 			ent, ok := r.got[fk]
 			if !ok {
 				continue
@@ -432,6 +443,9 @@ func cmdGetMany(e *env) error {
 				return err
 			}
 			w.Write(bytes.TrimRight(vb.Bytes(), "\n"))
+		}
+		if undecodable != nil {
+			return undecodable
 		}
 		asked += len(r.finals)
 		prog.add(len(r.finals))

@@ -26,6 +26,16 @@ func valueFormatFlags() []cli.Flag {
 	}
 }
 
+// documentFormatFlags is --format for get-many's one document of every
+// key found (a stored value's raw bytes have no place in it).
+func documentFormatFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text",
+			Usage: "output `FORMAT`: text or json (a JSON object of the keys found), or repr (a Python dict)"},
+		&cli.BoolFlag{Name: "json", Usage: "shorthand for --format json"},
+	}
+}
+
 // reportFormatFlags is --format for reports (stats, config show, keys).
 func reportFormatFlags() []cli.Flag {
 	return []cli.Flag{

@@ -97,7 +97,8 @@ func cmdGet(e *env) error {
 	}
 	if errors.Is(err, backends.ErrCacheMiss) {
 		if e.c.IsSet("default") {
-			return writeValue(e.out, "text", e.c.String("default"), []byte(e.c.String("default")))
+			// The default is a str, printed in the --format asked for.
+			return writeValue(e.out, f, e.c.String("default"), []byte(e.c.String("default")))
 		}
 		return miss("")
 	}

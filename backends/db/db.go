@@ -259,9 +259,14 @@ func placeholdersArgs(keys []string) []any {
 
 // GetMany selects the keys in batches, drops expired rows and deletes them
 // (reading writes, as in Django).
+//
+// A row that cannot be read (an expiry or a value column that is not
+// Django's) does not lose the others: the rest are returned with the first
+// such row's DecodeError, so get-many can show the keys before it.
 func (c *Cache) GetMany(ctx context.Context, keys []string) (map[string]backends.Entry, error) {
 	out := make(map[string]backends.Entry, len(keys))
 	now := c.nowTime()
+	var bad error // the first row that cannot be read
 	for i := 0; i < len(keys); i += 500 {
 		batch := keys[i:min(i+500, len(keys))]
 		rows, err := c.db.QueryContext(ctx, c.st.SelectMany(len(batch)), placeholdersArgs(batch)...)
@@ -278,8 +283,10 @@ func (c *Cache) GetMany(ctx context.Context, keys []string) (map[string]backends
 			}
 			t, forever, err := c.readExpires(exp)
 			if err != nil {
-				rows.Close()
-				return out, &backends.DecodeError{Key: key, Err: fmt.Errorf("%w: %v", backends.ErrDecode, err)}
+				if bad == nil {
+					bad = &backends.DecodeError{Key: key, Err: fmt.Errorf("%w: %v", backends.ErrDecode, err)}
+				}
+				continue
 			}
 			if !forever && t.Before(now) {
 				expired = append(expired, key)
@@ -287,9 +294,13 @@ func (c *Cache) GetMany(ctx context.Context, keys []string) (map[string]backends
 			}
 			data, err := decodeValue(value)
 			if err != nil {
-				rows.Close()
-				out[key] = backends.Entry{Data: []byte(value)} // the column as stored, for get --format raw
-				return out, &backends.DecodeError{Key: key, Err: err}
+				if len(keys) == 1 {
+					out[key] = backends.Entry{Data: []byte(value)} // Get: the column as stored, for get --format raw
+				}
+				if bad == nil {
+					bad = &backends.DecodeError{Key: key, Err: err}
+				}
+				continue
 			}
 			out[key] = backends.Entry{Data: data}
 		}
@@ -303,7 +314,7 @@ func (c *Cache) GetMany(ctx context.Context, keys []string) (map[string]backends
 			}
 		}
 	}
-	return out, nil
+	return out, bad
 }
 
 // Get is GetMany of one key.
