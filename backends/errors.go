@@ -12,7 +12,7 @@ var (
 	// ErrCacheMiss means the key is absent or expired.
 	ErrCacheMiss = errors.New("backends: cache miss")
 	// ErrNotInteger means a native increment found a value it cannot add to.
-	ErrNotInteger = errors.New("backends: stored value is not an integer")
+	ErrNotInteger = errors.New("the stored value is not an integer")
 	// ErrDecode wraps every failure to decode a stored value.
 	ErrDecode = errors.New("backends: cannot decode stored value")
 	// ErrUnsupported means the backend cannot do the operation; it also

@@ -29,7 +29,7 @@ const exitCodesHelp = `EXIT CODES:
    1    miss or False (get miss, add refused, has-key false, delete/touch of a missing key)
    2    usage or configuration error (bad flag, URL, config, invalid key)
    3    the cache could not be reached, timed out or failed
-   4    a stored value could not be decoded
+   4    a stored value could not be decoded (or is not an integer, for incr)
    5    not supported by this backend
    6    refused (destructive command without --yes, failed precondition)
    130  interrupted`
@@ -77,8 +77,8 @@ func ExitCode(err error) int {
 		return ExitUsage
 	case errors.As(err, &r), errors.Is(err, backends.ErrRefused):
 		return ExitRefused
-	case errors.Is(err, backends.ErrDecode):
-		return ExitDecode
+	case errors.Is(err, backends.ErrDecode), errors.Is(err, backends.ErrNotInteger):
+		return ExitDecode // the stored value is not what the command can read
 	case errors.Is(err, backends.ErrUnsupported):
 		return ExitUnsupported
 	case errors.Is(err, backends.ErrCacheMiss):
