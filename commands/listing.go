@@ -154,7 +154,9 @@ func cmdKeys(e *env) error {
 		case quiet:
 			fmt.Fprintln(e.out, user)
 		case f == "json":
-			doc := map[string]any{"key": user, "stored_key": ki.Key, "expires": nil, "size": nil}
+			// Every member always there: null for a key outside KEY_PREFIX
+			// (no version to read) or a size the backend does not report.
+			doc := map[string]any{"key": user, "stored_key": ki.Key, "version": nil, "expires": nil, "size": nil}
 			if ver != "" {
 				if v, err := strconv.Atoi(ver); err == nil {
 					doc["version"] = v
