@@ -97,6 +97,9 @@ func cmdIncrVersion(e *env, sign int) error {
 		fmt.Fprintf(e.errw, "%d key(s) moved from version %d to version %d, %d not found\n", moved, v, nv, missing)
 	}
 	if moved == 0 {
+		if multi {
+			return miss("") // each missing key is named above, then the summary
+		}
 		return miss(fmt.Sprintf("key %q not found at version %d", lastMissing, v))
 	}
 	fmt.Fprintln(e.out, nv)
