@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/big"
 	"net/url"
 	"os"
 	"regexp"
@@ -506,20 +507,47 @@ func NumberText(n json.Number) string {
 func toInt(v any) (int, bool) {
 	switch t := v.(type) {
 	case json.Number:
-		if n, ok := jsonInt(t); ok {
+		if n, ok := clampInt(t.String()); ok {
 			return n, true
 		}
 		// Django int()s the value: a float is truncated.
 		f, err := t.Float64()
-		if err != nil || math.IsInf(f, 0) || math.Abs(f) > math.MaxInt64 {
+		if err != nil || math.IsNaN(f) {
 			return 0, false
 		}
-		return int(f), true
+		return clampFloat(math.Trunc(f)), true
 	case string:
-		n, err := strconv.Atoi(t)
-		return n, err == nil
+		return clampInt(strings.TrimSpace(t)) // int("1000"); int("1.5") fails
 	}
 	return 0, false
+}
+
+// clampInt reads an integer literal of any size as Python's int() does,
+// held in an int: beyond its range, the nearest end (a MAX_ENTRIES of
+// 10**20 never culls, as in Django; it must not wrap round to a negative
+// number, which culls at every write).
+func clampInt(lit string) (int, bool) {
+	b, ok := new(big.Int).SetString(lit, 10)
+	if !ok {
+		return 0, false
+	}
+	switch {
+	case b.IsInt64():
+		return int(b.Int64()), true
+	case b.Sign() > 0:
+		return math.MaxInt, true
+	}
+	return math.MinInt, true
+}
+
+func clampFloat(f float64) int {
+	switch {
+	case f >= math.MaxInt64: // 2^63 as a float: out of range
+		return math.MaxInt
+	case f <= math.MinInt64:
+		return math.MinInt
+	}
+	return int(f)
 }
 
 func optionString(v any) string {

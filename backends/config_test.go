@@ -3,6 +3,7 @@ package backends_test
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -281,5 +282,28 @@ func TestConfigFileNumbers(t *testing.T) {
 	os.WriteFile(path, []byte(`{"CACHES": {}} {}`), 0o600)
 	if _, err := backends.LoadFile(path); err == nil {
 		t.Error("text after the object accepted")
+	}
+}
+
+// TestHugeMaxEntries: a MAX_ENTRIES beyond int64 is int()ed as Django
+// does, a huge number, so nothing is culled; it wrapped round to a
+// negative number (2^63) or fell back to 300 (1e30, "10**20" as text),
+// and every write then culled the cache.
+func TestHugeMaxEntries(t *testing.T) {
+	for _, v := range []string{`9223372036854775808`, `1e30`, `"99999999999999999999"`, `123456789012345678901234567890`} {
+		path := filepath.Join(t.TempDir(), "c.json")
+		os.WriteFile(path, []byte(`{"CACHES": {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+		  "LOCATION": "/tmp/fc", "OPTIONS": {"MAX_ENTRIES": `+v+`}}}}`), 0o600)
+		f, err := backends.LoadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := f.Cache("default")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Settings.MaxEntries != math.MaxInt {
+			t.Errorf("MAX_ENTRIES %s read as %d, want the largest int", v, cfg.Settings.MaxEntries)
+		}
 	}
 }
