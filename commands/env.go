@@ -57,6 +57,35 @@ func newEnv(c *cli.Context, many bool) (*env, error) {
 // defaultDeadline bounds a command when --deadline is not given.
 var defaultDeadline = 30 * time.Second
 
+// envURLAgainstFlags refuses a cache URL from the environment (CACHE_URL,
+// CACHECTL_CACHE) when the command line picks a cache of a config file
+// with --alias, or gives --config for a cache that reads nothing from it
+// (only a dbcache:// URL takes DATABASES from there): the URL would win
+// without a word, and a clear would flush another cache than the one named.
+func envURLAgainstFlags(c *cli.Context, url, path string, cfg *backends.Config) error {
+	env := ""
+	for _, name := range []string{"CACHECTL_CACHE", "CACHE_URL"} {
+		if os.Getenv(name) == url {
+			env = name
+			break
+		}
+	}
+	if env == "" {
+		return nil
+	}
+	given := ""
+	switch {
+	case c.IsSet("alias") && os.Getenv("CACHECTL_ALIAS") != c.String("alias"):
+		given = "--alias " + c.String("alias")
+	case c.IsSet("config") && os.Getenv("CACHECTL_CONFIG") != path && cfg.Info.Name != "db":
+		given = "--config " + path
+	}
+	if given == "" {
+		return nil
+	}
+	return usagef("%s selects a cache of the config file, but %s in the environment selects %s and would win: unset %s, or give the cache with -C", given, env, backends.Redact(url), env)
+}
+
 // errNoCache: neither --cache nor a config file selects a cache.
 var errNoCache = backends.Configf("no cache selected: give --cache URL (or CACHECTL_CACHE), or --config FILE (or ./cachectl.json)")
 
@@ -70,6 +99,9 @@ func resolveConfig(c *cli.Context) (*backends.Config, error) {
 		var err error
 		cfg, err = backends.ParseURL(url)
 		if err != nil {
+			return nil, err
+		}
+		if err := envURLAgainstFlags(c, url, path, cfg); err != nil {
 			return nil, err
 		}
 		if backends.Redact(url) != url && !strings.Contains(url, ":@") && os.Getenv("CACHECTL_CACHE") != url && os.Getenv("CACHE_URL") != url {
