@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -732,7 +733,54 @@ func number(s string) (Value, error) {
 	return f, nil
 }
 
+// tagMembers are the members each tagged type reads, beside "$py"; the
+// first ones listed, up to required, must be there. A member of another
+// name (a typo, "valu" or "hours") is an error rather than dropped: a
+// value would otherwise be stored as b” or timedelta(0) without a word.
+var tagMembers = map[string]struct {
+	names    []string
+	required int
+}{
+	"bytes": {[]string{"value"}, 1}, "bytearray": {[]string{"value"}, 1},
+	"tuple": {[]string{"value"}, 1}, "set": {[]string{"value"}, 1}, "frozenset": {[]string{"value"}, 1},
+	"float": {[]string{"value"}, 1}, "dict": {[]string{"items"}, 1},
+	"datetime.datetime": {[]string{"value", "tz"}, 1}, "datetime.date": {[]string{"value"}, 1},
+	"datetime.time":      {[]string{"value", "tz"}, 1},
+	"datetime.timedelta": {[]string{"days", "seconds", "microseconds"}, 0},
+	"decimal.Decimal":    {[]string{"value"}, 1}, "uuid.UUID": {[]string{"value", "is_safe"}, 1},
+}
+
+func checkTagMembers(t string, d *Dict) error {
+	m, ok := tagMembers[t]
+	if !ok {
+		return nil // an unknown type: untag says so
+	}
+	for _, it := range d.Items {
+		k, _ := it.Key.(string)
+		if k != "$py" && !slices.Contains(m.names, k) {
+			return fmt.Errorf("%s: unknown member %q (it reads %s)", t, k, quotedList(m.names))
+		}
+	}
+	for _, k := range m.names[:m.required] {
+		if _, ok := d.Get(k); !ok {
+			return fmt.Errorf("%s: %q is missing", t, k)
+		}
+	}
+	return nil
+}
+
+func quotedList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, ", ")
+}
+
 func untag(t string, d *Dict) (Value, error) {
+	if err := checkTagMembers(t, d); err != nil {
+		return nil, err
+	}
 	val, _ := d.Get("value")
 	str, _ := val.(string)
 	list := func() ([]Value, error) {
@@ -768,9 +816,18 @@ func untag(t string, d *Dict) (Value, error) {
 		}
 		return FrozenSet{Items: items}, nil
 	case "float":
+		switch n := val.(type) {
+		case float64:
+			return n, nil
+		case int64:
+			return float64(n), nil
+		case string:
+		default:
+			return nil, fmt.Errorf(`float: "value" must be a number or a string such as "1.5", "inf" or "nan"`)
+		}
 		f, err := strconv.ParseFloat(str, 64)
 		if err != nil {
-			return nil, fmt.Errorf("float: %v", err)
+			return nil, fmt.Errorf(`float: "value" %q is not a float (such as "1.5", "inf" or "nan")`, str)
 		}
 		return f, nil
 	case "dict":

@@ -107,6 +107,13 @@ func TestFromJSONErrors(t *testing.T) {
 		{"high surrogate without its pair", `{"k": "\ud83d x"}`, "lone surrogate \\ud83d"},
 		{"two high surrogates", `"\ud83d\ud83d"`, "lone surrogate"},
 		{"not UTF-8", "\"\xff\"", "not UTF-8"},
+		// A misspelt or missing member of a tagged value is refused, never dropped.
+		{"misspelt value", `{"$py": "bytes", "valu": "aGVsbG8="}`, `bytes: unknown member "valu"`},
+		{"timedelta hours", `{"$py": "datetime.timedelta", "hours": 5}`, `unknown member "hours"`},
+		{"tz on a date", `{"$py": "datetime.date", "value": "2024-01-02", "tz": "UTC"}`, `unknown member "tz"`},
+		{"missing value", `{"$py": "uuid.UUID"}`, `uuid.UUID: "value" is missing`},
+		{"missing items", `{"$py": "dict"}`, `dict: "items" is missing`},
+		{"float of a word", `{"$py": "float", "value": "x"}`, `"x" is not a float`},
 		// JSON's whitespace is space, tab, CR and LF only (json.loads agrees).
 		{"form feed before a str", "\f\"a\"", "invalid JSON"},
 		{"vertical tab after a str", "\"a\"\v", "invalid"},
