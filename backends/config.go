@@ -611,6 +611,9 @@ func IsSecretOption(name string) bool {
 // stay out of ps and shell history).
 func Password(cfg *Config) (string, error) {
 	if f := cfg.Params["password_file"]; f != "" {
+		if cfg.Params["password"] != "" {
+			return "", Configf("give password or password_file, not both")
+		}
 		b, err := os.ReadFile(f)
 		if err != nil {
 			return "", Configf("password_file: %v", err)

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -129,8 +130,18 @@ func resolveConfig(c *cli.Context) (*backends.Config, error) {
 	if v := c.String("django-version"); v != "" {
 		cfg.Settings.DjangoVersion = v
 	}
-	if db := c.String("database"); db != "" && cfg.Info.Name == "db" && cfg.Params["database"] == "" {
-		cfg.Params["database"] = db
+	if db := c.String("database"); db != "" && cfg.Info.Name == "db" {
+		fromEnv := os.Getenv("CACHECTL_DATABASE") == db || os.Getenv("DATABASE_URL") == db
+		// A database URL (sqlite://, postgres://, ...) is its own database.
+		named := cfg.Params["database"] != "" || slices.Contains([]string{"sqlite", "postgres", "postgresql", "pgsql", "mysql", "mariadb"}, cfg.Scheme)
+		switch {
+		case !named:
+			cfg.Params["database"] = db
+		case !fromEnv && cfg.Params["database"] != db:
+			// --database would be ignored; a DATABASE_URL in the
+			// environment still gives way to the cache's own.
+			return nil, usagef("--database %s, but the cache names its database already: give one of them", backends.Redact(db))
+		}
 	}
 	if ca := c.String("tls-ca"); ca != "" && strings.Contains(cfg.Info.Name, "redis") && cfg.Params["tls_ca"] == "" {
 		cfg.Params["tls_ca"] = ca

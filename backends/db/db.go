@@ -85,6 +85,9 @@ func open(_ context.Context, cfg *backends.Config) (backends.Backend, error) {
 		if table == "" {
 			return nil, backends.Configf("a database URL used as a cache needs ?table=NAME (the cache's LOCATION)")
 		}
+		if p["database"] != "" {
+			return nil, backends.Configf("a database URL is its own database; ?database= goes with dbcache://TABLE")
+		}
 		raw := cfg.Scheme + "://" + cfg.Locations[0]
 		if pw, err := backends.Password(cfg); err != nil {
 			return nil, err
