@@ -3,6 +3,7 @@ package commands
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -174,8 +175,8 @@ func cmdPageKey(e *env) error {
 		fmt.Fprintf(e.out, "cache_url     %s\ncache_header  %s\n", pi.CacheURL, pi.HeaderKey)
 		if pi.HasHeaderList {
 			fmt.Fprintf(e.out, "header_list   %s\n", strings.Join(pi.HeaderList, ", "))
-			for scheme, pk := range pi.PageKeys {
-				fmt.Fprintf(e.out, "cache_page    %s (vary hash: %s)\n", pk, scheme)
+			for _, scheme := range slices.Sorted(maps.Keys(pi.PageKeys)) { // the same order every run
+				fmt.Fprintf(e.out, "cache_page    %s (vary hash: %s)\n", pi.PageKeys[scheme], scheme)
 			}
 		}
 	}
@@ -240,8 +241,8 @@ func cmdInvalidatePage(e *env) error {
 			if pi.HasHeaderList && method == "GET" {
 				found++
 			}
-			for _, pk := range pi.PageKeys {
-				if !slices.Contains(keys, pk) { // two Vary schemes can hash alike
+			for _, scheme := range slices.Sorted(maps.Keys(pi.PageKeys)) {
+				if pk := pi.PageKeys[scheme]; !slices.Contains(keys, pk) { // two Vary schemes can hash alike
 					keys = append(keys, pk)
 				}
 			}
