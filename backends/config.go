@@ -257,7 +257,10 @@ type File struct {
 	// CacheBackend is Django <= 1.2's single-string CACHE_BACKEND setting;
 	// it stands for the "default" alias when CACHES is absent.
 	CacheBackend string `json:"CACHE_BACKEND"`
-	order        []string
+	// Unknown lists top-level keys cachectl does not read ("DJANGO_VERSON"),
+	// for a warning: they are ignored.
+	Unknown []string `json:"-"`
+	order   []string
 }
 
 // LoadFile reads a config file.
@@ -281,6 +284,17 @@ func LoadFile(path string) (*File, error) {
 		return nil, Configf("config file %s has no CACHES object (or legacy CACHE_BACKEND string)", path)
 	}
 	f.order = objectKeyOrder(data, "CACHES")
+	var top map[string]json.RawMessage
+	if json.Unmarshal(data, &top) == nil {
+		for k := range top {
+			switch k {
+			case "CACHES", "DATABASES", "DJANGO_VERSION", "CACHE_BACKEND", "DJANGO_FILE":
+			default:
+				f.Unknown = append(f.Unknown, k)
+			}
+		}
+		sort.Strings(f.Unknown)
+	}
 	return &f, nil
 }
 

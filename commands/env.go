@@ -188,6 +188,9 @@ func loadConfigFile(path string, errw io.Writer) (*backends.File, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, k := range f.Unknown {
+		fmt.Fprintf(errw, "cachectl: warning: %s: unknown top-level key %q ignored (cachectl reads CACHES, DATABASES, DJANGO_VERSION and CACHE_BACKEND)\n", path, k)
+	}
 	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o004 != 0 && fileHasSecret(path) {
 		fmt.Fprintf(errw, "cachectl: warning: %s holds passwords and is readable by every user (chmod 600 %s)\n", path, path)
 	}
