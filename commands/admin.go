@@ -143,7 +143,11 @@ func cmdPing(e *env) error {
 	if err := backends.Ping(e.ctx, b); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.out, "ok: %s\n", e.location())
+	note := ""
+	if n, ok := b.(interface{ PingNote() string }); ok && n.PingNote() != "" {
+		note = " (" + n.PingNote() + ")"
+	}
+	fmt.Fprintf(e.out, "ok: %s%s\n", e.location(), note)
 	return nil
 }
 

@@ -703,6 +703,16 @@ func (c *Cache) StatsProgress(ctx context.Context, progress func(n int)) ([]back
 }
 
 // Ping checks the directory is there (or can be made) and writable.
+// PingNote is what ping adds to its "ok": a directory that does not exist
+// yet is fine for Django, which makes it at the first write, but may be a
+// mistyped path.
+func (c *Cache) PingNote() string {
+	if _, err := os.Stat(c.Dir); errors.Is(err, fs.ErrNotExist) {
+		return "the directory does not exist yet; Django creates it at the first write"
+	}
+	return ""
+}
+
 func (c *Cache) Ping(context.Context) error {
 	st, err := os.Stat(c.Dir)
 	if errors.Is(err, fs.ErrNotExist) {
