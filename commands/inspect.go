@@ -170,6 +170,9 @@ func cmdInspect(e *env) error {
 		}
 	}
 	v, derr := backends.Decode(b, k, ent)
+	if err != nil {
+		derr = err // the backend could not read what it stored (a value column that is not base64): that is the reason
+	}
 	var found []string
 	if derr != nil {
 		doc["decode_error"] = derr.Error()
