@@ -123,8 +123,11 @@ func cmdConfigImport(c *cli.Context) error {
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
-		return backends.Configf("reading settings %s with %s failed: %s", c.String("settings"), c.String("python"),
-			strings.TrimSpace(lines[len(lines)-1]))
+		why := strings.TrimSpace(lines[len(lines)-1]) // Python's last traceback line
+		if why == "" {
+			why = err.Error() // no Python ran: "exec: ...: no such file or directory"
+		}
+		return backends.Configf("reading settings %s with %s failed: %s", c.String("settings"), c.String("python"), why)
 	}
 	var dump settingsDump
 	if err := json.Unmarshal(stdout.Bytes(), &dump); err != nil {
