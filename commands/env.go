@@ -45,6 +45,9 @@ func newEnv(c *cli.Context, many bool) (*env, error) {
 	d, explicit := defaultDeadline, c.IsSet("deadline") // IsSet: the flag or CACHECTL_DEADLINE
 	if explicit {
 		d = c.Duration("deadline")
+		if d < 0 {
+			return nil, usagef("--deadline must be a duration such as 2s or 1m, or 0 for no bound (not %s)", d)
+		}
 	}
 	if d > 0 {
 		cfg.Deadline = d // the base of every backend's socket timeouts
