@@ -252,20 +252,11 @@ func FuzzConfigFile(f *testing.F) {
 // refused (Django would write "2.0" into keys), exponent floats as plain
 // decimals in parameters, TIMEOUT truncated as int() truncates.
 func TestConfigFileNumbers(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "c.json")
-	os.WriteFile(path, []byte(`{"CACHES": {
+	f, cfg, path := loadCache(t, `{"CACHES": {
   "default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": "/tmp/x",
               "TIMEOUT": 300.9, "VERSION": 12345678901234567,
               "OPTIONS": {"MAX_ENTRIES": 9007199254740993, "CULL_FREQUENCY": 4.0, "big": 123456789012345678901234567890, "exp": 1e3, "f": 2.5}},
-  "floatversion": {"BACKEND": "django.core.cache.backends.dummy.DummyCache", "VERSION": 2.0}}}`), 0o600)
-	f, err := backends.LoadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := f.Cache("default")
-	if err != nil {
-		t.Fatal(err)
-	}
+  "floatversion": {"BACKEND": "django.core.cache.backends.dummy.DummyCache", "VERSION": 2.0}}}`)
 	s := cfg.Settings
 	if s.MaxEntries != 9007199254740993 || s.CullFrequency != 4 || s.Version != 12345678901234567 || s.Timeout.Seconds != 300 {
 		t.Errorf("settings %+v", s)
@@ -291,19 +282,29 @@ func TestConfigFileNumbers(t *testing.T) {
 // and every write then culled the cache.
 func TestHugeMaxEntries(t *testing.T) {
 	for _, v := range []string{`9223372036854775808`, `1e30`, `"99999999999999999999"`, `123456789012345678901234567890`} {
-		path := filepath.Join(t.TempDir(), "c.json")
-		os.WriteFile(path, []byte(`{"CACHES": {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-		  "LOCATION": "/tmp/fc", "OPTIONS": {"MAX_ENTRIES": `+v+`}}}}`), 0o600)
-		f, err := backends.LoadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg, err := f.Cache("default")
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, cfg, _ := loadCache(t, `{"CACHES": {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+		  "LOCATION": "/tmp/fc", "OPTIONS": {"MAX_ENTRIES": `+v+`}}}}`)
 		if cfg.Settings.MaxEntries != math.MaxInt {
 			t.Errorf("MAX_ENTRIES %s read as %d, want the largest int", v, cfg.Settings.MaxEntries)
 		}
 	}
+}
+
+// loadCache writes a config file of text and returns it, its "default"
+// cache and its path.
+func loadCache(t *testing.T, text string) (*backends.File, *backends.Config, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "c.json")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := backends.LoadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := f.Cache("default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, cfg, path
 }
