@@ -185,9 +185,11 @@ func TestSentinel(t *testing.T) {
 	conf := filepath.Join(t.TempDir(), "sentinel.conf")
 	os.WriteFile(conf, []byte(fmt.Sprintf("port %d\nbind 127.0.0.1\nsentinel monitor mymaster %s %s 1\n", port, mhost, mport)), 0o600)
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	if _, err := testserver.Start("tcp", addr, "redis-server", conf, "--sentinel"); err != nil {
+	sproc, err := testserver.Start("tcp", addr, "redis-server", conf, "--sentinel")
+	if err != nil {
 		testserver.Missing(t, "redis-server --sentinel: "+err.Error())
 	}
+	t.Cleanup(sproc.Stop) // before its config file's directory goes: Sentinel rewrites the file
 	// Two sentinels listed, one of them down: the live one answers.
 	dead, _ := testserver.FreePort()
 	b := open(t, "redis+sentinel://"+addr+",127.0.0.1:"+strconv.Itoa(dead)+"/mymaster/0")
@@ -263,9 +265,14 @@ func TestSentinelFailover(t *testing.T) {
 	os.WriteFile(conf, []byte(fmt.Sprintf("port %d\nbind 127.0.0.1\nsentinel monitor mymaster 127.0.0.1 %d 1\n"+
 		"sentinel down-after-milliseconds mymaster 300\nsentinel failover-timeout mymaster 2000\n", sport, mport)), 0o600)
 	saddr := "127.0.0.1:" + strconv.Itoa(sport)
-	if _, err := testserver.Start("tcp", saddr, "redis-server", conf, "--sentinel"); err != nil {
+	sproc, err := testserver.Start("tcp", saddr, "redis-server", conf, "--sentinel")
+	if err != nil {
 		testserver.Missing(t, "redis-server --sentinel: "+err.Error())
 	}
+	// Sentinel rewrites its config file (a failover does): stop it before
+	// the test's directory is removed (cleanups run last-in first-out), or
+	// a rewrite racing the removal fails the test ("directory not empty").
+	t.Cleanup(sproc.Stop)
 	ctx := context.Background()
 	b := open(t, "redis+sentinel://"+saddr+"/mymaster/0")
 	if err := backends.Set(ctx, b, ":1:k", "before", backends.Timeout{Forever: true}); err != nil {
