@@ -228,7 +228,12 @@ func (b *BCache) connect(ctx context.Context, bs *binServer) error {
 		bs.drop()
 		return ctxCause(ctx, err)
 	}
-	if r.status != statusOK {
+	switch r.status {
+	case statusOK:
+	case 0x81: // unknown command: a memcached started without -S
+		bs.drop()
+		return fmt.Errorf("authentication failed: the server does not take SASL (unknown command); it needs memcached -S, or the URL no user name")
+	default:
 		bs.drop()
 		return fmt.Errorf("authentication failed (SASL PLAIN status 0x%02x)", r.status)
 	}

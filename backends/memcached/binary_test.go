@@ -222,3 +222,13 @@ func TestBMemcachedDescribeClear(t *testing.T) {
 		}
 	}
 }
+
+// TestBMemcachedWithoutSASL: credentials for a server started without SASL
+// say so, not only a status code.
+func TestBMemcachedWithoutSASL(t *testing.T) {
+	c := open(t, "bmemcached://alice:s3cret@"+testserver.Memcached(t))
+	_, err := c.Get(context.Background(), ":1:k")
+	if !errors.Is(err, backends.ErrUnavailable) || !strings.Contains(err.Error(), "the server does not take SASL") {
+		t.Errorf("SASL against a server without it: %v", err)
+	}
+}
