@@ -733,48 +733,44 @@ func number(s string) (Value, error) {
 	return f, nil
 }
 
-// tagMembers are the members each tagged type reads, beside "$py"; the
-// first ones listed, up to required, must be there. A member of another
-// name (a typo, "valu" or "hours") is an error rather than dropped: a
-// value would otherwise be stored as b” or timedelta(0) without a word.
-var tagMembers = map[string]struct {
-	names    []string
-	required int
-}{
-	"bytes": {[]string{"value"}, 1}, "bytearray": {[]string{"value"}, 1},
-	"tuple": {[]string{"value"}, 1}, "set": {[]string{"value"}, 1}, "frozenset": {[]string{"value"}, 1},
-	"float": {[]string{"value"}, 1}, "dict": {[]string{"items"}, 1},
-	"datetime.datetime": {[]string{"value", "tz"}, 1}, "datetime.date": {[]string{"value"}, 1},
-	"datetime.time":      {[]string{"value", "tz"}, 1},
-	"datetime.timedelta": {[]string{"days", "seconds", "microseconds"}, 0},
-	"decimal.Decimal":    {[]string{"value"}, 1}, "uuid.UUID": {[]string{"value", "is_safe"}, 1},
+// tagMembers are the members tagged type t reads, beside "$py"; the first
+// required of them must be there (ok is false for a type untag does not
+// know). A member of another name (a typo, "valu" or "hours") is an error
+// rather than dropped: a value would otherwise be stored as b” or
+// timedelta(0) without a word. (A switch: nothing is built at start-up.)
+func tagMembers(t string) (names []string, required int, ok bool) {
+	switch t {
+	case "bytes", "bytearray", "tuple", "set", "frozenset", "float", "datetime.date", "decimal.Decimal":
+		return []string{"value"}, 1, true
+	case "dict":
+		return []string{"items"}, 1, true
+	case "datetime.datetime", "datetime.time":
+		return []string{"value", "tz"}, 1, true
+	case "datetime.timedelta":
+		return []string{"days", "seconds", "microseconds"}, 0, true
+	case "uuid.UUID":
+		return []string{"value", "is_safe"}, 1, true
+	}
+	return nil, 0, false
 }
 
 func checkTagMembers(t string, d *Dict) error {
-	m, ok := tagMembers[t]
+	names, required, ok := tagMembers(t)
 	if !ok {
 		return nil // an unknown type: untag says so
 	}
 	for _, it := range d.Items {
 		k, _ := it.Key.(string)
-		if k != "$py" && !slices.Contains(m.names, k) {
-			return fmt.Errorf("%s: unknown member %q (it reads %s)", t, k, quotedList(m.names))
+		if k != "$py" && !slices.Contains(names, k) {
+			return fmt.Errorf("%s: unknown member %q (it reads %q)", t, k, names)
 		}
 	}
-	for _, k := range m.names[:m.required] {
+	for _, k := range names[:required] {
 		if _, ok := d.Get(k); !ok {
 			return fmt.Errorf("%s: %q is missing", t, k)
 		}
 	}
 	return nil
-}
-
-func quotedList(names []string) string {
-	q := make([]string, len(names))
-	for i, n := range names {
-		q[i] = strconv.Quote(n)
-	}
-	return strings.Join(q, ", ")
 }
 
 func untag(t string, d *Dict) (Value, error) {
