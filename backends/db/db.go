@@ -267,14 +267,21 @@ func placeholdersArgs(keys []string) []any {
 // Django's) does not lose the others: the rest are returned with the first
 // such row's DecodeError, so get-many can show the keys before it.
 func (c *Cache) GetMany(ctx context.Context, keys []string) (map[string]backends.Entry, error) {
-	out := make(map[string]backends.Entry, len(keys))
+	out, _, err := c.getMany(ctx, keys)
+	return out, err
+}
+
+// getMany is GetMany, also returning the value column as stored of the
+// first row that did not decode (for get --format raw).
+func (c *Cache) getMany(ctx context.Context, keys []string) (out map[string]backends.Entry, badRaw []byte, err error) {
+	out = make(map[string]backends.Entry, len(keys))
 	now := c.nowTime()
 	var bad error // the first row that cannot be read
 	for i := 0; i < len(keys); i += 500 {
 		batch := keys[i:min(i+500, len(keys))]
 		rows, err := c.db.QueryContext(ctx, c.st.SelectMany(len(batch)), placeholdersArgs(batch)...)
 		if err != nil {
-			return out, c.fail("get", err)
+			return out, nil, c.fail("get", err)
 		}
 		var expired []string
 		for rows.Next() {
@@ -282,7 +289,7 @@ func (c *Cache) GetMany(ctx context.Context, keys []string) (map[string]backends
 			var exp any
 			if err := rows.Scan(&key, &value, &exp); err != nil {
 				rows.Close()
-				return out, c.fail("get", err)
+				return out, nil, c.fail("get", err)
 			}
 			t, forever, err := c.readExpires(exp)
 			if err != nil {
@@ -297,11 +304,8 @@ func (c *Cache) GetMany(ctx context.Context, keys []string) (map[string]backends
 			}
 			data, err := decodeValue(value)
 			if err != nil {
-				if len(keys) == 1 {
-					out[key] = backends.Entry{Data: []byte(value)} // Get: the column as stored, for get --format raw
-				}
 				if bad == nil {
-					bad = &backends.DecodeError{Key: key, Err: err}
+					bad, badRaw = &backends.DecodeError{Key: key, Err: err}, []byte(value)
 				}
 				continue
 			}
@@ -309,21 +313,25 @@ func (c *Cache) GetMany(ctx context.Context, keys []string) (map[string]backends
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return out, c.fail("get", err)
+			return out, nil, c.fail("get", err)
 		}
 		if len(expired) > 0 {
 			if _, err := c.db.ExecContext(ctx, c.st.DeleteMany(len(expired)), placeholdersArgs(expired)...); err != nil {
-				return out, c.fail("get", err)
+				return out, nil, c.fail("get", err)
 			}
 		}
 	}
-	return out, bad
+	return out, badRaw, bad
 }
 
-// Get is GetMany of one key.
+// Get is GetMany of one key; a value column that does not decode comes
+// back as stored, with the error.
 func (c *Cache) Get(ctx context.Context, key string) (backends.Entry, error) {
-	m, err := c.GetMany(ctx, []string{key})
+	m, raw, err := c.getMany(ctx, []string{key})
 	if err != nil {
+		if raw != nil {
+			return backends.Entry{Data: raw}, err
+		}
 		return m[key], err
 	}
 	e, ok := m[key]
