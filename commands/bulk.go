@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"maps"
 	"os"
 	"runtime/debug"
 	"slices"
@@ -933,11 +934,6 @@ func fastLine(line []byte) (key string, raw json.RawMessage, ok bool) {
 	return string(k), v, true
 }
 
-type jsonLine struct {
-	Key   *string         `json:"key"`
-	Value json.RawMessage `json:"value"`
-}
-
 func readLines(br *bufio.Reader, fn func(string, json.RawMessage) error) error {
 	sc := bufio.NewScanner(br)
 	sc.Buffer(make([]byte, 1<<16), maxStdinValue)
@@ -954,23 +950,25 @@ func readLines(br *bufio.Reader, fn func(string, json.RawMessage) error) error {
 			}
 			continue
 		}
-		var l jsonLine
-		d := json.NewDecoder(bytes.NewReader(line))
-		d.DisallowUnknownFields() // a "timeout" beside the value is refused, not dropped
-		err := d.Decode(&l)
-		if err == nil && d.InputOffset() != int64(len(line)) {
-			err = errors.New("data after the object")
-		}
-		if err != nil {
-			if strings.HasPrefix(err.Error(), "json: unknown field ") {
-				return usagef("set-many: line %d: a line holds \"key\" and \"value\" only, not %s", n, strings.TrimPrefix(err.Error(), "json: unknown field "))
-			}
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(line, &m); err != nil {
 			return usagef("set-many: line %d: invalid JSON: %v", n, err)
 		}
-		if l.Key == nil || l.Value == nil {
+		for _, name := range slices.Sorted(maps.Keys(m)) {
+			if name != "key" && name != "value" { // a "timeout" beside the value is refused, not dropped
+				return usagef("set-many: line %d: a line holds \"key\" and \"value\" only, not %q", n, name)
+			}
+		}
+		kraw, haveKey := m["key"]
+		val, haveVal := m["value"]
+		if !haveKey || !haveVal {
 			return usagef("set-many: each line needs \"key\" and \"value\"")
 		}
-		if err := fn(*l.Key, l.Value); err != nil {
+		var key string
+		if err := json.Unmarshal(kraw, &key); err != nil {
+			return usagef("set-many: line %d: \"key\" must be a string", n)
+		}
+		if err := fn(key, val); err != nil {
 			return err
 		}
 	}

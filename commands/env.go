@@ -58,6 +58,17 @@ func newEnv(c *cli.Context, many bool) (*env, error) {
 	return &env{c: c, ctx: ctx, cfg: cfg, out: c.App.Writer, errw: c.App.ErrWriter, cancel: cancel}, nil
 }
 
+// fromEnv names the first of the environment variables that holds v (a
+// flag's value that came from there rather than the command line), or "".
+func fromEnv(v string, names ...string) string {
+	for _, name := range names {
+		if v != "" && os.Getenv(name) == v {
+			return name
+		}
+	}
+	return ""
+}
+
 // defaultDeadline bounds a command when --deadline is not given.
 var defaultDeadline = 30 * time.Second
 
@@ -67,21 +78,15 @@ var defaultDeadline = 30 * time.Second
 // (only a dbcache:// URL takes DATABASES from there): the URL would win
 // without a word, and a clear would flush another cache than the one named.
 func envURLAgainstFlags(c *cli.Context, url, path string, cfg *backends.Config) error {
-	env := ""
-	for _, name := range []string{"CACHECTL_CACHE", "CACHE_URL"} {
-		if os.Getenv(name) == url {
-			env = name
-			break
-		}
-	}
+	env := fromEnv(url, "CACHECTL_CACHE", "CACHE_URL")
 	if env == "" {
 		return nil
 	}
 	given := ""
 	switch {
-	case c.IsSet("alias") && os.Getenv("CACHECTL_ALIAS") != c.String("alias"):
+	case c.IsSet("alias") && fromEnv(c.String("alias"), "CACHECTL_ALIAS") == "":
 		given = "--alias " + c.String("alias")
-	case c.IsSet("config") && os.Getenv("CACHECTL_CONFIG") != path && cfg.Info.Name != "db":
+	case c.IsSet("config") && fromEnv(path, "CACHECTL_CONFIG") == "" && cfg.Info.Name != "db":
 		given = "--config " + path
 	}
 	if given == "" {
@@ -108,7 +113,7 @@ func resolveConfig(c *cli.Context) (*backends.Config, error) {
 		if err := envURLAgainstFlags(c, url, path, cfg); err != nil {
 			return nil, err
 		}
-		if backends.Redact(url) != url && !strings.Contains(url, ":@") && os.Getenv("CACHECTL_CACHE") != url && os.Getenv("CACHE_URL") != url {
+		if backends.Redact(url) != url && !strings.Contains(url, ":@") && fromEnv(url, "CACHECTL_CACHE", "CACHE_URL") == "" {
 			fmt.Fprintln(c.App.ErrWriter, "cachectl: warning: a password on the command line is visible to other users (ps); use password_file=, REDISCLI_AUTH or CACHECTL_CACHE")
 		}
 		if path != "" || fileExists("cachectl.json") {
@@ -134,13 +139,13 @@ func resolveConfig(c *cli.Context) (*backends.Config, error) {
 		cfg.Settings.DjangoVersion = v
 	}
 	if db := c.String("database"); db != "" && cfg.Info.Name == "db" {
-		fromEnv := os.Getenv("CACHECTL_DATABASE") == db || os.Getenv("DATABASE_URL") == db
+		envDB := fromEnv(db, "CACHECTL_DATABASE", "DATABASE_URL") != ""
 		// A database URL (sqlite://, postgres://, ...) is its own database.
 		named := cfg.Params["database"] != "" || slices.Contains([]string{"sqlite", "postgres", "postgresql", "pgsql", "mysql", "mariadb"}, cfg.Scheme)
 		switch {
 		case !named:
 			cfg.Params["database"] = db
-		case !fromEnv && cfg.Params["database"] != db:
+		case !envDB && cfg.Params["database"] != db:
 			// --database would be ignored; a DATABASE_URL in the
 			// environment still gives way to the cache's own.
 			return nil, usagef("--database %s, but the cache names its database already: give one of them", backends.Redact(db))

@@ -19,27 +19,23 @@ var (
 
 // valueFormat is --format for commands that print cache values.
 func valueFormatFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text",
-			Usage: "output `FORMAT`: text (str as is, bytes raw, numbers as digits, others JSON), json, repr (Python repr) or raw (stored bytes)"},
-		&cli.BoolFlag{Name: "json", Usage: "shorthand for --format json"},
-	}
+	return formatFlags("text", "text (str as is, bytes raw, numbers as digits, others JSON), json, repr (Python repr) or raw (stored bytes)")
 }
 
 // documentFormatFlags is --format for get-many's one document of every
 // key found (a stored value's raw bytes have no place in it).
 func documentFormatFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text",
-			Usage: "output `FORMAT`: text or json (a JSON object of the keys found), or repr (a Python dict)"},
-		&cli.BoolFlag{Name: "json", Usage: "shorthand for --format json"},
-	}
+	return formatFlags("text", "text or json (a JSON object of the keys found), or repr (a Python dict)")
 }
 
 // reportFormatFlags is --format for reports (stats, config show, keys).
-func reportFormatFlags() []cli.Flag {
+func reportFormatFlags() []cli.Flag { return formatFlags("table", "table or json") }
+
+// formatFlags is --format FORMAT (default def; choices describes them) and
+// its --json shorthand.
+func formatFlags(def, choices string) []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", Usage: "output `FORMAT`: table or json"},
+		&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: def, Usage: "output `FORMAT`: " + choices},
 		&cli.BoolFlag{Name: "json", Usage: "shorthand for --format json"},
 	}
 }

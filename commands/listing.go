@@ -120,6 +120,9 @@ func cmdKeys(e *env) error {
 	if err != nil {
 		return err
 	}
+	if e.c.Bool("quiet") && f == "json" {
+		return usagef("keys: --quiet prints bare names; it takes no --json (or --format json)")
+	}
 	fg, l, err := e.listArg(a)
 	if err != nil {
 		return err
@@ -129,9 +132,6 @@ func cmdKeys(e *env) error {
 	e.estimateKeys(prog, fg)
 	defer prog.finish()
 	quiet := e.c.Bool("quiet")
-	if quiet && f == "json" {
-		return usagef("keys: --quiet prints bare names; it takes no --json (or --format json)")
-	}
 	if quiet {
 		l = backends.NamesOnly(l) // no expiry or size to print
 	}

@@ -180,15 +180,11 @@ func (p *progress) totalText() string {
 	return p.qualify(fmt.Sprint(p.total))
 }
 
-// clear erases the line, if one is shown, so that the next output starts
+// finish erases the line, if one is shown, so that the next output starts
 // on a clean line.
-func (p *progress) clear() { p.erase(false) }
+func (p *progress) finish() { p.erase(false) }
 
-func (p *progress) finish() { p.clear() }
-
-// silence erases the line and draws no more.
-func (p *progress) silence() { p.erase(true) }
-
+// erase erases the line, if one is shown; with off, it draws no more.
 func (p *progress) erase(off bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
