@@ -1,8 +1,11 @@
 package backends
 
-// MatchGlob reports whether name matches a shell-style glob as Redis'
-// SCAN MATCH does: * (any run, "/" included), ? (one character), [abc],
-// [a-z], [^a] or [!a], and \ escaping the next character.
+import "strings"
+
+// MatchGlob reports whether name matches a shell-style glob: * (any run,
+// "/" included), ? (one character), [abc], [a-z], [^a] or [!a], and \
+// escaping the next character. Redis' SCAN MATCH reads the same, but for
+// [!a] (RedisGlob writes it as [^a]).
 func MatchGlob(glob, name string) bool {
 	return matchGlob([]rune(glob), []rune(name))
 }
@@ -75,4 +78,38 @@ func matchGlob(p, s []rune) bool {
 		}
 	}
 	return len(s) == 0
+}
+
+// RedisGlob is glob, as MatchGlob reads it, in the form SCAN MATCH reads: Redis negates a class with
+// "[^" only, and takes the shell's "[!" as a class holding "!", so a
+// delete-pattern 'a[!_]b' would have removed the very keys it meant to
+// keep. Escapes (\x) are passed through untouched.
+func RedisGlob(glob string) string {
+	if !strings.Contains(glob, "[!") {
+		return glob
+	}
+	b := []byte(glob)
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++ // the next byte is literal
+		case '[':
+			j := i + 1
+			if j < len(b) && b[j] == '!' {
+				b[j] = '^'
+			}
+			if j < len(b) && b[j] == '^' {
+				j++
+			}
+			// Skip to the class's end, as Redis reads it: a "[!" inside
+			// the class is literal text.
+			for ; j < len(b) && b[j] != ']'; j++ {
+				if b[j] == '\\' {
+					j++
+				}
+			}
+			i = j
+		}
+	}
+	return string(b)
 }

@@ -483,13 +483,19 @@ func (c *Cache) GetMany(ctx context.Context, keys []string) (map[string]backends
 
 // byServer groups keys by server, indexed as c.servers.
 func (c *Cache) byServer(keys []string) [][]string {
+	return groupByServer(c, keys, func(k string) string { return k })
+}
+
+// groupByServer groups xs by the server of each one's key, indexed as
+// c.servers (one server: xs itself, nothing hashed).
+func groupByServer[T any](c *Cache, xs []T, key func(T) string) [][]T {
 	if len(c.servers) == 1 {
-		return [][]string{keys}
+		return [][]T{xs}
 	}
-	g := make([][]string, len(c.servers))
-	for _, k := range keys {
-		i := c.pick(k)
-		g[i] = append(g[i], k)
+	g := make([][]T, len(c.servers))
+	for _, x := range xs {
+		i := c.pick(key(x))
+		g[i] = append(g[i], x)
 	}
 	return g
 }
@@ -609,14 +615,7 @@ func pipeline(ctx context.Context, cn *conn, n int, write func(i int), reply fun
 // STORED (refused, or on a server that failed) are returned as failed.
 func (c *Cache) SetMany(ctx context.Context, items []backends.Item, t backends.Timeout) ([]string, error) {
 	exp := c.exp(t)
-	groups := [][]backends.Item{items}
-	if len(c.servers) > 1 {
-		groups = make([][]backends.Item, len(c.servers))
-		for _, it := range items {
-			i := c.pick(it.Key)
-			groups[i] = append(groups[i], it)
-		}
-	}
+	groups := groupByServer(c, items, func(it backends.Item) string { return it.Key })
 	stored := make([][]bool, len(groups))
 	for i, g := range groups {
 		stored[i] = make([]bool, len(g))

@@ -683,40 +683,6 @@ type scanPage struct {
 	err  error
 }
 
-// redisGlob is glob as SCAN MATCH reads it: Redis negates a class with
-// "[^" only, and takes the shell's "[!" as a class holding "!", so a
-// delete-pattern 'a[!_]b' would have removed the very keys it meant to
-// keep. Escapes (\x) are passed through untouched.
-func redisGlob(glob string) string {
-	if !strings.Contains(glob, "[!") {
-		return glob
-	}
-	b := []byte(glob)
-	for i := 0; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++ // the next byte is literal
-		case '[':
-			j := i + 1
-			if j < len(b) && b[j] == '!' {
-				b[j] = '^'
-			}
-			if j < len(b) && b[j] == '^' {
-				j++
-			}
-			// Skip to the class's end, as Redis reads it: a "[!" inside
-			// the class is literal text.
-			for ; j < len(b) && b[j] != ']'; j++ {
-				if b[j] == '\\' {
-					j++
-				}
-			}
-			i = j
-		}
-	}
-	return string(b)
-}
-
 // scan walks SCAN MATCH glob COUNT 1000 on the leader (every primary of a
 // cluster). The next page is asked for, on another pooled connection, while
 // fn handles the keys of this one: a pattern delete's UNLINK pipelines and
@@ -726,7 +692,7 @@ func (c *Cache) scan(ctx context.Context, glob string, details bool, fn func(bac
 	if glob == "" {
 		glob = "*"
 	}
-	glob = redisGlob(glob)
+	glob = backends.RedisGlob(glob)
 	walk := func(ctx context.Context, node goredis.UniversalClient) error {
 		// A walk that stops early waits for its prefetch, one SCAN, rather
 		// than cancelling it: cancelling a call aborts every connection of
