@@ -1015,6 +1015,9 @@ func cmdDeleteMany(e *env) error {
 		}
 		if err != nil {
 			notAttempted += len(finals)
+			if failure == nil {
+				failure = err // an interruption before the batch was sent ends the command too
+			}
 			mu.Unlock()
 			return err
 		}
@@ -1058,15 +1061,7 @@ func cmdDeleteMany(e *env) error {
 		if nLanes == 1 {
 			return run(finals)
 		}
-		if err := deletes.start(e.ctx, nil, func() {
-			if err := run(finals); err != nil {
-				mu.Lock()
-				if failure == nil {
-					failure = err // also an interruption that came before the batch was sent
-				}
-				mu.Unlock()
-			}
-		}); err != nil {
+		if err := deletes.start(e.ctx, nil, func() { run(finals) }); err != nil {
 			mu.Lock()
 			notAttempted += len(finals)
 			mu.Unlock()
