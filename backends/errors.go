@@ -56,6 +56,18 @@ func Configf(format string, args ...any) error {
 	return &ConfigError{Msg: fmt.Sprintf(format, args...)}
 }
 
+// StallError is a wait that got no answer, with what the wait was for
+// (a TLS handshake that a plaintext server never answers). When --deadline
+// ends the wait, the command's line says Reason, which names the server,
+// after "--deadline reached"; its text is Reason alone.
+type StallError struct {
+	Reason string
+	Err    error
+}
+
+func (e *StallError) Error() string { return e.Reason }
+func (e *StallError) Unwrap() error { return e.Err }
+
 // ServerError is a failure talking to a server. It unwraps to the cause and
 // matches ErrUnavailable with errors.Is.
 type ServerError struct {

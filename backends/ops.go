@@ -20,11 +20,12 @@ import (
 var readRetries = []time.Duration{50 * time.Millisecond, 250 * time.Millisecond}
 
 // retryRead runs fn again (twice at most, with backoff) while it fails
-// with ErrUnavailable and the context has time left.
+// with ErrUnavailable and the context has time left; not after a wait
+// that got no answer (a StallError), which would only wait again.
 func retryRead(ctx context.Context, fn func() error) error {
 	err := fn()
 	for _, pause := range readRetries {
-		if err == nil || !errors.Is(err, ErrUnavailable) || ctx.Err() != nil {
+		if err == nil || !errors.Is(err, ErrUnavailable) || ctx.Err() != nil || errors.As(err, new(*StallError)) {
 			return err
 		}
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < pause {

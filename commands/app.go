@@ -205,7 +205,12 @@ func errorLine(err error) string {
 	var de *deadlineError
 	if errors.As(err, &de) {
 		// Stopped by --deadline; a bulk command has printed its partial
-		// summary, marked, already (--debug shows the cause).
+		// summary, marked, already (--debug shows the cause), unless it
+		// was waiting for an answer that was never coming.
+		var st *backends.StallError
+		if errors.As(de.cause, &st) {
+			return backends.Redact("--deadline reached: " + st.Reason)
+		}
 		return "--deadline reached"
 	}
 	msg := err.Error()

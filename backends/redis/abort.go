@@ -17,7 +17,9 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -35,10 +37,13 @@ type aborter struct {
 	protected int // inFlight calls running: the abort waits for them
 	timeout   time.Duration
 	tls       *tls.Config
+	// handshakes are the TLS handshakes under way or that got no
+	// answer, by address: a timeout while one is there was waiting for it.
+	handshakes map[string]int
 }
 
 func newAborter(dialTimeout time.Duration, conf *tls.Config) *aborter {
-	return &aborter{conns: map[*abortConn]struct{}{}, timeout: dialTimeout, tls: conf}
+	return &aborter{conns: map[*abortConn]struct{}{}, timeout: dialTimeout, tls: conf, handshakes: map[string]int{}}
 }
 
 // dial is go-redis' own dialer (plain or TLS), its connections wrapped.
@@ -49,7 +54,10 @@ func (a *aborter) dial(ctx context.Context, network, addr string) (net.Conn, err
 	if a.tls == nil {
 		c, err = nd.DialContext(ctx, network, addr)
 	} else {
-		c, err = (&tls.Dialer{NetDialer: nd, Config: a.tls}).DialContext(ctx, network, addr)
+		start := time.Now()
+		if c, err = nd.DialContext(ctx, network, addr); err == nil {
+			c, err = a.handshake(ctx, c, addr, start)
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -63,6 +71,76 @@ func (a *aborter) dial(ctx context.Context, network, addr string) (net.Conn, err
 		c.SetDeadline(time.Unix(1, 0))
 	}
 	return ac, nil
+}
+
+// handshake runs the TLS handshake on c within the dial timeout from
+// start, when the dial began. A
+// plaintext Redis never answers a ClientHello (it waits for the end of an
+// inline command that never comes), so a handshake that gets no answer
+// says so, naming the server.
+func (a *aborter) handshake(ctx context.Context, c net.Conn, addr string, start time.Time) (net.Conn, error) {
+	conf := a.tls
+	if conf.ServerName == "" { // as tls.Dialer does: the name from the address
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			host = addr
+		}
+		conf = conf.Clone()
+		conf.ServerName = host
+	}
+	hctx := ctx
+	if a.timeout > 0 {
+		var cancel context.CancelFunc
+		hctx, cancel = context.WithDeadline(ctx, start.Add(a.timeout))
+		defer cancel()
+	}
+	tc := tls.Client(c, conf)
+	a.mu.Lock()
+	a.handshakes[addr]++
+	a.mu.Unlock()
+	err := tc.HandshakeContext(hctx)
+	if err == nil || !isTimeout(err) {
+		a.mu.Lock()
+		if a.handshakes[addr]--; a.handshakes[addr] == 0 {
+			delete(a.handshakes, addr)
+		}
+		a.mu.Unlock()
+	}
+	if err != nil {
+		c.Close()
+		if isTimeout(err) {
+			if a.timeout > 0 && time.Since(start) >= a.timeout-time.Millisecond {
+				// The dial timeout (go-redis' context for the dial ends with
+				// it), not the command's --deadline, which came sooner.
+				err = os.ErrDeadlineExceeded
+			}
+			err = &backends.StallError{Reason: handshakeStall(addr), Err: err}
+		}
+		return nil, err
+	}
+	return tc, nil
+}
+
+// stalled says which TLS handshake a timeout was waiting for, if one is
+// under way or got no answer: go-redis dials in the background, and a call
+// whose context ends first reports only the context's error.
+func (a *aborter) stalled() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for addr := range a.handshakes {
+		return handshakeStall(addr)
+	}
+	return ""
+}
+
+func handshakeStall(addr string) string {
+	return fmt.Sprintf("no answer to the TLS handshake from %s: is it serving TLS on that port? (a plaintext Redis never answers one; use redis://)", addr)
+}
+
+// isTimeout reports a context's or a socket's timeout.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 // start counts a call whose context is done and expires every connection

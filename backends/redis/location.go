@@ -415,8 +415,9 @@ func atoiDB(v string) (int, error) {
 }
 
 // timeouts: each socket read/write is bounded by --deadline (5 s without
-// one), or by socket_timeout; dialing by socket_connect_timeout, else the
-// same. The command's context bounds everything in any case.
+// one), or by socket_timeout; dialing (with the TLS handshake) by
+// socket_connect_timeout, else the same but 10 s at most. The command's
+// context bounds everything in any case.
 func timeouts(cfg *backends.Config, p lookup) (read, dial time.Duration, err error) {
 	read = cfg.Deadline
 	if read <= 0 {
@@ -425,9 +426,14 @@ func timeouts(cfg *backends.Config, p lookup) (read, dial time.Duration, err err
 	if read, err = seconds(p, "socket_timeout", read); err != nil {
 		return 0, 0, err
 	}
-	dial, err = seconds(p, "socket_connect_timeout", read)
+	dial, err = seconds(p, "socket_connect_timeout", min(read, maxDialTimeout))
 	return read, dial, err
 }
+
+// maxDialTimeout bounds a connection and its TLS handshake unless
+// socket_connect_timeout says otherwise: one that takes longer is not
+// going to work (a plaintext server answering rediss:// never does).
+const maxDialTimeout = 10 * time.Second
 
 func seconds(p lookup, name string, def time.Duration) (time.Duration, error) {
 	v := strings.TrimSpace(p.get(name))
@@ -613,30 +619,31 @@ func tlsConfig(scheme string, p lookup) (*tls.Config, string, error) {
 }
 
 // newClient builds the go-redis client for ep without connecting. Retries
-// are off: a write must never be sent twice, and ops retries reads.
-func newClient(ep endpoint) (goredis.UniversalClient, *goredis.ClusterClient) {
-	ab := newAborter(ep.dialTimeout, ep.tls)
+// are off, dials included: a write must never be sent twice, and ops
+// retries reads (go-redis' five dials per call under ops' three tries
+// made a refused connection take 1.5 s).
+func newClient(ep endpoint, ab *aborter) (goredis.UniversalClient, *goredis.ClusterClient) {
 	switch ep.kind {
 	case kindSentinel:
 		fc := goredis.NewFailoverClient(&goredis.FailoverOptions{MasterName: ep.service, SentinelAddrs: ep.addrs,
 			SentinelUsername: ep.sentinelUser, SentinelPassword: ep.sentinelPassword, ReplicaOnly: ep.replicaOnly,
 			Username: ep.username, Password: ep.password, DB: ep.db, DialTimeout: ep.dialTimeout,
 			ReadTimeout: ep.readTimeout, WriteTimeout: ep.readTimeout, ContextTimeoutEnabled: true, MaxRetries: -1,
-			TLSConfig: ep.tls, Protocol: 2, DisableIdentity: true, PoolSize: 8, Dialer: ab.dial})
+			TLSConfig: ep.tls, Protocol: 2, DisableIdentity: true, PoolSize: 8, Dialer: ab.dial, DialerRetries: 1})
 		fc.AddHook(ab.hook())
 		return fc, nil
 	case kindCluster:
 		cc := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: ep.addrs, Username: ep.username,
 			Password: ep.password, DialTimeout: ep.dialTimeout, ReadTimeout: ep.readTimeout, WriteTimeout: ep.readTimeout,
 			ContextTimeoutEnabled: true, MaxRetries: -1, MaxRedirects: 3, TLSConfig: ep.tls, Protocol: 2,
-			DisableIdentity: true, PoolSize: 8, Dialer: ab.dial})
+			DisableIdentity: true, PoolSize: 8, Dialer: ab.dial, DialerRetries: 1})
 		cc.AddHook(ab.hook())
 		return cc, cc
 	}
 	o := &goredis.Options{Addr: ep.addrs[0], Username: ep.username, Password: ep.password, DB: ep.db,
 		DialTimeout: ep.dialTimeout, ReadTimeout: ep.readTimeout, WriteTimeout: ep.readTimeout,
 		ContextTimeoutEnabled: true, MaxRetries: -1, PoolSize: 8, Protocol: 2, DisableIdentity: true, TLSConfig: ep.tls,
-		Dialer: ab.dial}
+		Dialer: ab.dial, DialerRetries: 1}
 	if ep.kind == kindUnix {
 		o.Network = "unix"
 	}

@@ -56,6 +56,7 @@ type Cache struct {
 	codec     backends.Codec
 	keyPrefix string
 	db        int
+	aborters  []*aborter // one per endpoint
 }
 
 var (
@@ -118,7 +119,9 @@ func open(_ context.Context, cfg *backends.Config, djRedis bool) (backends.Backe
 	c := &Cache{djRedis: djRedis, codec: codec, keyPrefix: cfg.Settings.KeyPrefix, eps: eps,
 		loc: strings.Join(shown, ","), db: eps[0].db}
 	for i, ep := range eps {
-		client, cluster := newClient(ep)
+		ab := newAborter(ep.dialTimeout, ep.tls)
+		c.aborters = append(c.aborters, ab)
+		client, cluster := newClient(ep, ab)
 		if i == 0 {
 			c.leader, c.cluster = client, cluster
 		} else {
@@ -241,6 +244,16 @@ func (c *Cache) fail(op string, err error) error {
 	case errors.As(err, &cerr) || errors.As(err, &herr) || errors.As(err, &ierr) || strings.Contains(msg, "tls:") || strings.Contains(msg, "x509:"):
 		err = fmt.Errorf("TLS failure: %s", msg)
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &nerr) && nerr.Timeout()):
+		if !errors.As(err, new(*backends.StallError)) {
+			// go-redis dials in the background and returns the call's
+			// own context error: say what the wait was for.
+			for _, ab := range c.aborters {
+				if reason := ab.stalled(); reason != "" {
+					err = &backends.StallError{Reason: reason, Err: err}
+					break
+				}
+			}
+		}
 		err = fmt.Errorf("timed out: %w", err)
 	case c.eps[0].tls != nil && (errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, syscall.EPIPE)):
 		// TLS 1.3 servers refuse a missing client certificate after the

@@ -236,6 +236,43 @@ func TestTimeout(t *testing.T) {
 	}
 }
 
+// TestTLSToPlaintext: rediss:// to a plaintext Redis, which never answers
+// the handshake, fails once the dial timeout is up, naming the server and
+// the likely cause; the read is not retried.
+func TestTLSToPlaintext(t *testing.T) {
+	addr := testserver.Redis(t)
+	rc := goredis.NewClient(&goredis.Options{Addr: addr})
+	defer rc.Close()
+	accepted := func() int {
+		info, err := rc.Info(context.Background(), "stats").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(info, "\r\n") {
+			if v, ok := strings.CutPrefix(line, "total_connections_received:"); ok {
+				n, _ := strconv.Atoi(v)
+				return n
+			}
+		}
+		t.Fatal("INFO stats has no total_connections_received")
+		return 0
+	}
+	before := accepted()
+	b := open(t, "rediss://"+addr+"/0?socket_connect_timeout=0.3")
+	_, err := backends.Get(context.Background(), b, "k")
+	if n := accepted() - before; n != 1 {
+		t.Errorf("the server accepted %d connections, want 1 (no retry after a handshake got no answer)", n)
+	}
+	want := "no answer to the TLS handshake from " + addr + ": is it serving TLS on that port?"
+	if !errors.Is(err, backends.ErrUnavailable) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error = %v, want it to contain %q", err, want)
+	}
+	var st *backends.StallError
+	if !errors.As(err, &st) {
+		t.Errorf("error = %#v, want a StallError in its chain", err)
+	}
+}
+
 func TestUnixSocket(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "redis.sock")
 	if _, err := testserver.Start("unix", sock, "redis-server", "--port", "0", "--unixsocket", sock, "--save", "", "--appendonly", "no"); err != nil {
