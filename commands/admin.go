@@ -244,8 +244,11 @@ func cmdConfigShow(e *env) error {
 	if e.cfg.Database != "" {
 		doc["database"] = e.cfg.Database
 	}
-	// What the backend chose (client, sharding, flags); opening dials nothing.
-	if b, err := e.backend(); err == nil {
+	// What the backend chose (client, sharding, flags); opening dials
+	// nothing. A configuration the backend refuses is shown as far as it
+	// was resolved, and the command then fails as every other would.
+	b, openErr := e.backend()
+	if openErr == nil {
 		if d, ok := b.(backends.Describer); ok {
 			for _, f := range d.Describe() {
 				doc[f.Name] = f.Value
@@ -253,7 +256,15 @@ func cmdConfigShow(e *env) error {
 		}
 	}
 	if f == "json" {
-		return writeJSONIndent(e.out, doc)
+		if s.Timeout.Forever { // as Django's TIMEOUT: None or a number of seconds
+			doc["timeout"] = nil
+		} else {
+			doc["timeout"] = s.Timeout.Seconds
+		}
+		if err := writeJSONIndent(e.out, doc); err != nil {
+			return err
+		}
+		return openErr
 	}
 	names := make([]string, 0, len(doc))
 	for k := range doc {
@@ -280,5 +291,5 @@ func cmdConfigShow(e *env) error {
 		rows = append(rows, []string{k, text})
 	}
 	writeTable(e.out, []string{"SETTING", "VALUE"}, rows)
-	return nil
+	return openErr
 }

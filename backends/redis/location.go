@@ -197,6 +197,16 @@ func parseEndpoints(cfg *backends.Config, djRedis bool) ([]endpoint, error) {
 	return eps, nil
 }
 
+// shown is the endpoint for config show: its URL, and the db it uses
+// when the URL's path does not say it (redis://h/0?db=3 uses db 3, as
+// redis-py does; unix:// and ?db= URLs have no db path).
+func (ep endpoint) shown() string {
+	if ep.kind == kindCluster || strings.HasSuffix(ep.display, "/"+strconv.Itoa(ep.db)) {
+		return ep.display
+	}
+	return fmt.Sprintf("%s (db %d)", ep.display, ep.db)
+}
+
 // hasUserinfo reports whether any location carries credentials (user:pass@).
 func hasUserinfo(locs []string) bool {
 	for _, l := range locs {

@@ -850,16 +850,16 @@ func (c *Cache) Describe() []backends.StatsField {
 		{Name: "client", Value: client},
 		{Name: "encoding", Value: encoding},
 		{Name: "mode", Value: mode},
-		{Name: "writes", Value: ep.display},
+		{Name: "writes", Value: ep.shown()},
 	}
-	reads := ep.display
+	reads := ep.shown()
 	if len(c.eps) > 1 {
 		var rs []string
 		for _, r := range c.eps[1:] {
 			if r.replicaOnly {
 				rs = append(rs, "a replica of "+r.service+" (from the sentinels)")
 			} else {
-				rs = append(rs, r.display)
+				rs = append(rs, r.shown())
 			}
 		}
 		reads = "one at random of: " + strings.Join(rs, ", ")
