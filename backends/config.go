@@ -407,8 +407,9 @@ func (f *File) Cache(alias string) (*Config, error) {
 					s.Timeout = Timeout{Seconds: math.Trunc(f)}
 				}
 			case string:
-				if n, err := strconv.Atoi(strings.TrimSpace(t)); err == nil {
-					s.Timeout = Timeout{Seconds: float64(n)}
+				if b, ok := pyIntText(t); ok { // int("300"), of any size
+					f, _ := new(big.Float).SetInt(b).Float64()
+					s.Timeout = Timeout{Seconds: f}
 				}
 			}
 		case "KEY_PREFIX":
@@ -531,17 +532,30 @@ func toInt(v any) (int, bool) {
 		}
 		return clampFloat(math.Trunc(f)), true
 	case string:
-		return clampInt(strings.TrimSpace(t)) // int("1000"); int("1.5") fails
+		return clampInt(t) // int("1000"); int("1.5") fails
 	}
 	return 0, false
 }
 
-// clampInt reads an integer literal of any size as Python's int() does,
-// held in an int: beyond its range, the nearest end (a MAX_ENTRIES of
-// 10**20 never culls, as in Django; it must not wrap round to a negative
-// number, which culls at every write).
+// pyIntText reads text as Python's int(str) does: spaces around it, an
+// optional sign, decimal digits with single underscores between them
+// ("1_000"), any size. A leading 0 is still decimal ("010" is 10).
+func pyIntText(text string) (*big.Int, bool) {
+	lit := strings.TrimSpace(text)
+	digits := strings.TrimLeft(lit, "+-")
+	if len(lit)-len(digits) > 1 || digits == "" || digits[0] == '_' || digits[len(digits)-1] == '_' || strings.Contains(digits, "__") {
+		return nil, false
+	}
+	return new(big.Int).SetString(strings.ReplaceAll(lit, "_", ""), 10)
+}
+
+// clampInt reads an integer of any size as Python's int() does (a JSON
+// literal, or text as pyIntText reads it), held in an int: beyond its
+// range, the nearest end (a MAX_ENTRIES of 10**20 never culls, as in
+// Django; it must not wrap round to a negative number, which culls at
+// every write).
 func clampInt(lit string) (int, bool) {
-	b, ok := new(big.Int).SetString(lit, 10)
+	b, ok := pyIntText(lit)
 	if !ok {
 		return 0, false
 	}
