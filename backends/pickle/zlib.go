@@ -3,6 +3,7 @@ package pickle
 import (
 	"bytes"
 	"compress/zlib"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -11,8 +12,11 @@ import (
 	"sync"
 )
 
+// ErrTooLarge is a value that decompresses to more than the limit given.
+var ErrTooLarge = errors.New("decompressed value too large")
+
 // Inflate decompresses a zlib stream, refusing output larger than max (a
-// decompression bomb) and ignoring bytes after the end of the stream, as
+// decompression bomb, ErrTooLarge) and ignoring bytes after the end of the stream, as
 // Python's zlib.decompress does.
 // Decompressors (some 40 KiB each) are kept for the next value, as
 // compressors are.
@@ -40,7 +44,7 @@ func Inflate(data []byte, max int) ([]byte, error) {
 		return nil, fmt.Errorf("%w: corrupt zlib stream: %v", ErrDecode, err)
 	}
 	if len(out) > max {
-		return nil, fmt.Errorf("%w: decompressed value exceeds %d bytes (the decompression limit)", ErrDecode, max)
+		return nil, fmt.Errorf("%w: %w: exceeds %d bytes (the decompression limit)", ErrDecode, ErrTooLarge, max)
 	}
 	return out, nil
 }

@@ -3,7 +3,6 @@ package redis
 import (
 	"bytes"
 	"compress/gzip"
-	"compress/zlib"
 	"errors"
 	"fmt"
 	"io"
@@ -85,7 +84,13 @@ var compressors = map[string]compressor{
 	"identity": {name: "identity"},
 	"zlib": {name: "zlib", minLength: 15, compress: func(b []byte) ([]byte, error) {
 		return pickle.Deflate(b), nil // level 6, compressors reused
-	}, decompress: func(b []byte) ([]byte, error) { return readLimited(zlib.NewReader(bytes.NewReader(b))) }},
+	}, decompress: func(b []byte) ([]byte, error) {
+		out, err := pickle.Inflate(b, maxValue) // decompressors reused
+		if errors.Is(err, pickle.ErrTooLarge) {
+			return nil, errTooBig
+		}
+		return out, err
+	}},
 	"gzip": {name: "gzip", minLength: 15, compress: func(b []byte) ([]byte, error) {
 		var buf bytes.Buffer
 		w, _ := gzipWriters.Get().(*gzip.Writer)
