@@ -244,6 +244,11 @@ func TestKeepGoingRedis(t *testing.T) {
 	if code != 3 || nFailed != 500 || nStored+nSkipped != n-500 || nStored%500 != 0 || nStored == 0 || stored() != int64(nStored) {
 		t.Fatalf("set-many without --keep-going: exit %d, %d keys stored, stderr %q", code, stored(), errs)
 	}
+	// The reason is the server's refusal of the one key, not only the
+	// EXECABORT that discarded its batch.
+	if !strings.Contains(errs, "permission denied by the server's ACL: NOPERM") || !strings.Contains(errs, "whole batch was discarded: EXECABORT") {
+		t.Errorf("set-many's error does not say the ACL refused a key: %q", errs)
+	}
 	admin.FlushDB(ctx)
 	code, out, errs := run(jsonLines, "set-many", "--keep-going", "-")
 	if code != 3 || !strings.Contains(errs, "set-many: 2500 stored, 500 failed, 0 skipped") || !strings.Contains(errs, "500 key(s) could not be stored") {

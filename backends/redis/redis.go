@@ -563,7 +563,22 @@ func (c *Cache) SetMany(ctx context.Context, items []backends.Item, t backends.T
 	} else {
 		failed = keysOfItems(items)
 	}
-	return failed, c.fail("set_many", err)
+	return failed, c.fail("set_many", queuedCause(err, cmds))
+}
+
+// queuedCause is a refused transaction's reason: the server answers EXEC
+// with EXECABORT when it refused a command while queueing it (NOPERM from
+// an ACL, say), and that refusal is kept on the command.
+func queuedCause(err error, cmds []goredis.Cmder) error {
+	if !strings.HasPrefix(err.Error(), "EXECABORT") {
+		return err
+	}
+	for _, cmd := range cmds {
+		if e := cmd.Err(); e != nil && isReply(e) && !strings.HasPrefix(e.Error(), "EXECABORT") {
+			return fmt.Errorf("%w (so the whole batch was discarded: %v)", e, err)
+		}
+	}
+	return err
 }
 
 func keysOfItems(items []backends.Item) []string {
