@@ -66,7 +66,19 @@ type Config struct {
 	Database  string                    // the cache's DATABASE alias
 	// Deadline bounds each network operation the backend performs.
 	Deadline time.Duration
+	// Warnings are what opening the backend found worth saying (a
+	// parameter the chosen client does not read, TLS verification off);
+	// the command prints them once the backend is open.
+	Warnings []string
 	explicit url.Values
+}
+
+// Warn adds a warning about the configuration, once.
+func (c *Config) Warn(format string, args ...any) {
+	w := fmt.Sprintf(format, args...)
+	if !slices.Contains(c.Warnings, w) {
+		c.Warnings = append(c.Warnings, w)
+	}
 }
 
 // CommonParams are the query parameters every scheme accepts.

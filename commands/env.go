@@ -157,8 +157,12 @@ func resolveConfig(c *cli.Context) (*backends.Config, error) {
 	if c.Bool("tls-insecure") && strings.Contains(cfg.Info.Name, "redis") {
 		cfg.Params["ssl_cert_reqs"] = "none"
 	}
-	if cfg.Params["ssl_cert_reqs"] == "none" {
-		fmt.Fprintln(c.App.ErrWriter, "cachectl: warning: TLS certificate verification is OFF (ssl_cert_reqs=none): anyone on the path can read and change cache traffic")
+	if cfg.Settings.KeyFunction != "newcache" {
+		for _, name := range []string{"flavor", "hash"} {
+			if cfg.Explicit(name) {
+				fmt.Fprintf(c.App.ErrWriter, "cachectl: warning: %s has no effect: it is django-newcache's, read with key_function=newcache (or a newcache:// URL)\n", name)
+			}
+		}
 	}
 	// A user with an empty password (user:@host) on a terminal: ask for it.
 	if cfg.Params["password"] == "" && cfg.Params["password_file"] == "" && strings.Contains(url, ":@") && isTerminal(c.App.Reader) {
@@ -226,6 +230,9 @@ func (e *env) backend() (backends.Backend, error) {
 	b, err := backends.Open(e.ctx, e.cfg)
 	if err != nil {
 		return nil, err
+	}
+	for _, w := range e.cfg.Warnings {
+		fmt.Fprintf(e.errw, "cachectl: warning: %s\n", backends.Redact(w))
 	}
 	e.b = b
 	return b, nil

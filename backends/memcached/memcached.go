@@ -138,6 +138,16 @@ func open(cfg *backends.Config, client Client) (backends.Backend, error) {
 	default:
 		return nil, backends.Configf("client must be pymemcache, pylibmc or python-memcached, not %q", cfg.Params["client"])
 	}
+	if client != PyLibMC {
+		for _, name := range []string{"ketama", "ketama_weighted", "behaviors", "binary", "username", "password", "password_file"} {
+			if cfg.Params[name] != "" && (name != "binary" || cfg.Params["newcache"] == "") { // newcache's binary chose the client
+				cfg.Warn("%s has no effect with %s: only pylibmc reads it (client=pylibmc, or a pylibmc:// URL)", name, clientNames[client])
+			}
+		}
+	}
+	if cfg.Params["herd"] != "" && cfg.Params["newcache"] == "" {
+		cfg.Warn("herd has no effect: it is django-newcache's (a newcache:// URL)")
+	}
 	if client == PyLibMC && (truthy(cfg.Params["binary"]) || cfg.Params["username"] != "") {
 		return openBinaryPyLibMC(cfg)
 	}

@@ -351,6 +351,14 @@ func parseEndpoint(raw string, cfg *backends.Config, password string, sentinelCl
 	}
 
 	ep.tls, ep.tlsDesc, err = tlsConfig(scheme, p)
+	if err == nil && ep.tls != nil && !strings.HasPrefix(ep.tlsDesc, "verified") {
+		cfg.Warn("TLS certificate verification is OFF (ssl_cert_reqs=none): anyone on the path can read and change cache traffic")
+	}
+	for _, name := range []string{"ssl_cert_reqs", "ssl_check_hostname"} {
+		if err == nil && ep.tls == nil && p.get(name) != "" {
+			cfg.Warn("%s has no effect on %s, a plaintext connection: TLS needs rediss:// (or ssl=true)", name, ep.display)
+		}
+	}
 	return ep, err
 }
 
