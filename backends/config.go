@@ -263,50 +263,65 @@ func (t Timeout) String() string {
 
 // File is the JSON config file: Django's CACHES and DATABASES settings.
 type File struct {
-	Caches        map[string]map[string]any `json:"CACHES"`
-	Databases     map[string]map[string]any `json:"DATABASES"`
-	DjangoVersion string                    `json:"DJANGO_VERSION"`
+	Caches        map[string]map[string]any // CACHES
+	Databases     map[string]map[string]any // DATABASES
+	DjangoVersion string                    // DJANGO_VERSION
 	// CacheBackend is Django <= 1.2's single-string CACHE_BACKEND setting;
 	// it stands for the "default" alias when CACHES is absent.
-	CacheBackend string `json:"CACHE_BACKEND"`
+	CacheBackend string
 	// Unknown lists top-level keys cachectl does not read ("DJANGO_VERSON"),
 	// for a warning: they are ignored.
-	Unknown []string `json:"-"`
+	Unknown []string
 	order   []string
 }
 
-// LoadFile reads a config file.
+// TopLevelKeys are the config file's keys that cachectl reads.
+var TopLevelKeys = []string{"CACHES", "DATABASES", "DJANGO_VERSION", "CACHE_BACKEND"}
+
+// recordedKeys are top-level keys that config import writes for people
+// (the settings module it read), ignored without a warning.
+var recordedKeys = []string{"DJANGO_FILE"}
+
+// LoadFile reads a config file. The top level is read once, as raw
+// members: each known one is decoded into its field, the order of CACHES'
+// aliases is kept (encoding/json maps lose it; Django's CACHES keeps it),
+// and the others are listed in Unknown.
 func LoadFile(path string) (*File, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, Configf("cannot read config file: %v", err)
 	}
-	// Numbers stay json.Number: an integer above 2^53 (a MAX_ENTRIES, a
-	// port in OPTIONS) keeps its digits, as Python's json keeps them.
-	var f File
+	var top map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if err := dec.Decode(&f); err != nil {
+	if err := dec.Decode(&top); err != nil {
 		return nil, Configf("config file %s is not valid JSON: %v", path, err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, Configf("config file %s is not valid JSON: text after the top-level object", path)
 	}
+	var f File
+	fields := map[string]any{"CACHES": &f.Caches, "DATABASES": &f.Databases, "DJANGO_VERSION": &f.DjangoVersion, "CACHE_BACKEND": &f.CacheBackend}
+	for k, raw := range top {
+		field, ok := fields[k]
+		if !ok {
+			if !slices.Contains(recordedKeys, k) {
+				f.Unknown = append(f.Unknown, k)
+			}
+			continue
+		}
+		// Numbers stay json.Number: an integer above 2^53 (a MAX_ENTRIES,
+		// a port in OPTIONS) keeps its digits, as Python's json keeps them.
+		fd := json.NewDecoder(bytes.NewReader(raw))
+		fd.UseNumber()
+		if err := fd.Decode(field); err != nil {
+			return nil, Configf("config file %s is not valid: %s: %v", path, k, err)
+		}
+	}
+	sort.Strings(f.Unknown)
 	if f.Caches == nil && f.CacheBackend == "" {
 		return nil, Configf("config file %s has no CACHES object (or legacy CACHE_BACKEND string)", path)
 	}
-	f.order = objectKeyOrder(data, "CACHES")
-	var top map[string]json.RawMessage
-	if json.Unmarshal(data, &top) == nil {
-		for k := range top {
-			switch k {
-			case "CACHES", "DATABASES", "DJANGO_VERSION", "CACHE_BACKEND", "DJANGO_FILE":
-			default:
-				f.Unknown = append(f.Unknown, k)
-			}
-		}
-		sort.Strings(f.Unknown)
-	}
+	f.order = objectKeyOrder(top["CACHES"])
 	return &f, nil
 }
 
@@ -326,18 +341,13 @@ func (f *File) Aliases() []string {
 	return out
 }
 
-// objectKeyOrder returns the keys of the object at top-level field name in
-// document order (encoding/json maps lose it; Django's CACHES keeps it).
-func objectKeyOrder(data []byte, field string) []string {
-	var top map[string]json.RawMessage
-	if json.Unmarshal(data, &top) != nil {
+// objectKeyOrder returns the keys of the JSON object raw in document
+// order, or nil when raw is not an object.
+func objectKeyOrder(raw json.RawMessage) []string {
+	if raw == nil {
 		return nil
 	}
-	raw, ok := top[field]
-	if !ok {
-		return nil
-	}
-	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 		return nil
 	}
