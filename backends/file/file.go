@@ -255,9 +255,19 @@ func (c *Cache) SetMany(ctx context.Context, items []backends.Item, t backends.T
 		return rest(0), c.fail("set", err)
 	}
 	near := c.MaxEntries - c.MaxEntries/10 - len(items)
+	culled := false // the first item's cull is done
 	if !known || count >= near || time.Since(c.listedAt) > 10*c.listCost {
 		var err error
-		if count, err = c.countFiles(ctx); err != nil {
+		if c.MaxEntries <= cullListingMax {
+			// The first item's cull lists the directory anyway: its
+			// listing is the count too, so a directory already at
+			// MAX_ENTRIES is not listed twice.
+			count, err = c.timedListing(ctx, c.cull)
+			culled = true
+		} else {
+			count, err = c.timedListing(ctx, c.Count)
+		}
+		if err != nil {
 			return rest(0), err
 		}
 	}
@@ -265,7 +275,7 @@ func (c *Cache) SetMany(ctx context.Context, items []backends.Item, t backends.T
 		if err := ctx.Err(); err != nil {
 			return rest(i), err
 		}
-		if count >= c.MaxEntries {
+		if count >= c.MaxEntries && !(i == 0 && culled) {
 			var err error
 			if count, err = c.cull(ctx); err != nil { // its listing counts afresh
 				return rest(i), err
@@ -290,11 +300,16 @@ func (c *Cache) SetMany(ctx context.Context, items []backends.Item, t backends.T
 	return nil, nil
 }
 
-// countFiles is Count for SetMany, noting when the listing ended and how
-// long it took.
-func (c *Cache) countFiles(ctx context.Context) (int, error) {
+// cullListingMax is the largest MAX_ENTRIES for which SetMany counts the
+// files with cull's listing, which keeps up to MAX_ENTRIES+1 names (some
+// 6 MB at this size); above it, a count that keeps none.
+const cullListingMax = 100_000
+
+// timedListing runs list (Count, or cull), the count of cache files
+// SetMany goes on from, noting when it ended and how long it took.
+func (c *Cache) timedListing(ctx context.Context, list func(context.Context) (int, error)) (int, error) {
 	start := time.Now()
-	n, err := c.Count(ctx)
+	n, err := list(ctx)
 	c.listedAt = time.Now()
 	c.listCost = c.listedAt.Sub(start)
 	return n, err

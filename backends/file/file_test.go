@@ -167,6 +167,32 @@ func TestSetManyCullsAsSets(t *testing.T) {
 		t.Errorf("after 95 files and 10 more with MAX_ENTRIES 100: %d files, want 55", n)
 	}
 
+	// A directory already past MAX_ENTRIES when the first call starts (20
+	// files, MAX_ENTRIES 10, CULL_FREQUENCY 3): the first item culls once,
+	// as Django's set does (20 - 6 = 14 files, even though that is still
+	// above MAX_ENTRIES), then it is written: 15. The second item culls
+	// again (15 - 5 = 10) and makes 11.
+	dir := t.TempDir()
+	other := file.New(dir, 1000, 3)
+	for _, it := range items(1000, 1020) {
+		if err := other.Set(ctx, it.Key, it.Entry, forever); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c = file.New(dir, 10, 3)
+	if _, err := c.SetMany(ctx, items(0, 1), forever); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := c.Count(ctx); n != 15 {
+		t.Errorf("one item into 20 files with MAX_ENTRIES 10, CULL_FREQUENCY 3: %d files, want 15 (one cull)", n)
+	}
+	if _, err := c.SetMany(ctx, items(1, 2), forever); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := c.Count(ctx); n != 11 {
+		t.Errorf("a second item: %d files, want 11", n)
+	}
+
 	// An overwrite adds no file: 6 keys, the same 6 again and 3 more make 9
 	// files, under MAX_ENTRIES 10, so nothing is culled.
 	c = file.New(t.TempDir(), 10, 2)
