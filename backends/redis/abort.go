@@ -99,9 +99,14 @@ func (a *aborter) handshake(ctx context.Context, c net.Conn, addr string, start 
 	a.handshakes[addr]++
 	a.mu.Unlock()
 	err := tc.HandshakeContext(hctx)
-	if err == nil || !isTimeout(err) {
+	switch {
+	case err == nil: // the server speaks TLS: earlier stalls were something else
 		a.mu.Lock()
-		if a.handshakes[addr]--; a.handshakes[addr] == 0 {
+		delete(a.handshakes, addr)
+		a.mu.Unlock()
+	case !isTimeout(err):
+		a.mu.Lock()
+		if a.handshakes[addr]--; a.handshakes[addr] <= 0 {
 			delete(a.handshakes, addr)
 		}
 		a.mu.Unlock()
