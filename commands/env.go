@@ -315,7 +315,15 @@ func envAction(fn func(e *env) error, many bool) cli.ActionFunc {
 			return err
 		}
 		defer e.close()
-		return e.stopCause(fn(e))
+		err = fn(e)
+		var u *usageError
+		if errors.As(err, &u) {
+			// Every usage line names its command, once.
+			if path := commandPath(c); path != "" && !strings.HasPrefix(u.msg, path+":") {
+				u.msg = path + ": " + u.msg
+			}
+		}
+		return e.stopCause(err)
 	}
 }
 
