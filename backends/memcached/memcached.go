@@ -463,29 +463,41 @@ func (c *Cache) GetMany(ctx context.Context, keys []string) (map[string]backends
 	}
 	groups := c.byServer(keys)
 	idx := nonEmpty(groups)
+	// One server's group is read on this goroutine, with no lock; several
+	// are read at once, their hits stored under a mutex (merging maps of
+	// their own afterwards would cost a second insert per hit).
+	var mu sync.Mutex
+	fetch := func(i int, add func(key string, e backends.Entry)) error {
+		_, err := c.use(ctx, i, func(cn *conn) error {
+			return cn.getMulti(groups[i], func(key string, e backends.Entry) {
+				if c.client == PythonMemcached && c.storedNone(e) {
+					return
+				}
+				add(key, e)
+			})
+		})
+		if err != nil {
+			return c.fail("get_many", c.servers[i], ctxCause(ctx, err))
+		}
+		return nil
+	}
+	if len(idx) == 1 {
+		return out, fetch(idx[0], func(key string, e backends.Entry) { out[key] = e })
+	}
 	var (
-		mu   sync.Mutex
 		wg   sync.WaitGroup
 		errs = make([]error, len(idx))
 	)
 	for j, i := range idx {
 		wg.Add(1)
-		go func(j, i int) {
+		go func() {
 			defer wg.Done()
-			_, err := c.use(ctx, i, func(cn *conn) error {
-				return cn.getMulti(groups[i], func(key string, e backends.Entry) {
-					if c.client == PythonMemcached && c.storedNone(e) {
-						return
-					}
-					mu.Lock()
-					out[key] = e
-					mu.Unlock()
-				})
+			errs[j] = fetch(i, func(key string, e backends.Entry) {
+				mu.Lock()
+				out[key] = e
+				mu.Unlock()
 			})
-			if err != nil {
-				errs[j] = c.fail("get_many", c.servers[i], ctxCause(ctx, err))
-			}
-		}(j, i)
+		}()
 	}
 	wg.Wait()
 	return out, errors.Join(errs...)
