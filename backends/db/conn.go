@@ -58,7 +58,12 @@ func targetFromURL(raw string, timeout time.Duration) (dbTarget, error) {
 			return dbTarget{}, backends.Configf("invalid MySQL URL %q: %v", backends.Redact(raw), err)
 		}
 		pw, _ := u.User.Password()
-		return mysqlTarget(u.User.Username(), pw, u.Hostname(), u.Port(), strings.TrimPrefix(u.Path, "/"), timeout, backends.Redact(raw))
+		t, err := mysqlTarget(u.User.Username(), pw, u.Hostname(), u.Port(), strings.TrimPrefix(u.Path, "/"), timeout, backends.Redact(raw))
+		if err != nil {
+			return t, err
+		}
+		q, _ := url.ParseQuery(query)
+		return mysqlQuery(t, q)
 	}
 	return dbTarget{}, backends.Configf("unsupported database URL scheme %q (use sqlite://, postgres:// or mysql://)", scheme)
 }
@@ -85,6 +90,39 @@ func mysqlTarget(user, pass, host, port, name string, timeout time.Duration, dis
 	c.Timeout, c.ReadTimeout, c.WriteTimeout = timeout, timeout, timeout
 	c.Params = map[string]string{"time_zone": "'+00:00'"}
 	return dbTarget{dialect: sqlgen.MySQL, driver: "mysql", dsn: c.FormatDSN(), display: display}, nil
+}
+
+// mysqlQuery applies a MySQL URL's connect_timeout (seconds) and sslmode,
+// read with libpq's meanings as dj-database-url users write them: disable
+// and allow are plaintext; prefer tries TLS and falls back; require uses TLS
+// without checking the certificate; verify-ca and verify-full check it and
+// the name (go-sql-driver has no chain-only check, so verify-ca is checked
+// as strictly as verify-full). A server without TLS then refuses require.
+func mysqlQuery(t dbTarget, q url.Values) (dbTarget, error) {
+	c, err := mysql.ParseDSN(t.dsn)
+	if err != nil {
+		return t, backends.Configf("MySQL settings: %v", err)
+	}
+	if v := q.Get("connect_timeout"); v != "" {
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(n > 0) || n > 1e6 {
+			return t, backends.Configf("connect_timeout must be a positive number of seconds, not %q", v)
+		}
+		c.Timeout = time.Duration(n * float64(time.Second))
+	}
+	switch v := q.Get("sslmode"); v {
+	case "", "disable", "allow":
+	case "prefer":
+		c.TLSConfig = "preferred"
+	case "require":
+		c.TLSConfig = "skip-verify"
+	case "verify-ca", "verify-full":
+		c.TLSConfig = "true"
+	default:
+		return t, backends.Configf("sslmode must be disable, allow, prefer, require, verify-ca or verify-full, not %q", v)
+	}
+	t.dsn = c.FormatDSN()
+	return t, nil
 }
 
 // targetFromSettings reads one DATABASES entry in Django's form.

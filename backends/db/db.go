@@ -110,6 +110,13 @@ func open(_ context.Context, cfg *backends.Config) (backends.Backend, error) {
 	if err != nil {
 		return nil, err
 	}
+	if target.dialect == sqlgen.SQLite {
+		for _, k := range []string{"sslmode", "connect_timeout"} {
+			if p[k] != "" {
+				cfg.Warn("%s has no effect on SQLite, a file with no connection", k)
+			}
+		}
+	}
 	useTZ := true
 	if v := p["use_tz"]; v != "" {
 		switch strings.ToLower(v) {

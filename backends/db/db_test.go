@@ -536,3 +536,46 @@ func TestEstimates(t *testing.T) {
 		})
 	}
 }
+
+// TestMySQLSSLMode: a MySQL URL's sslmode is honoured, not dropped. With a
+// server that has no TLS (the machine's MariaDB, as its have_ssl says),
+// require and verify-full fail with the driver's reason instead of
+// connecting in plaintext, and prefer falls back; with one that has TLS,
+// require connects encrypted. An unknown mode is a configuration error.
+func TestMySQLSSLMode(t *testing.T) {
+	ctx := context.Background()
+	my, myName := testserver.MySQLURL(t)
+	admin, err := sql.Open("mysql", "root@tcp(127.0.0.1:3306)/"+myName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	var name, haveSSL string
+	if err := admin.QueryRow("SHOW VARIABLES LIKE 'have_ssl'").Scan(&name, &haveSSL); err != nil {
+		t.Fatal(err)
+	}
+	tls := haveSSL == "YES"
+	for _, mode := range []string{"require", "verify-full"} {
+		b := open(t, my+"?table=ssl_cache&sslmode="+mode, 100)
+		_, err := backends.Get(ctx, b, "k")
+		switch {
+		case !tls && (err == nil || !strings.Contains(err.Error(), "TLS requested but server does not support TLS")):
+			t.Errorf("sslmode=%s against a server without TLS: %v, want a refusal", mode, err)
+		case tls && mode == "require" && err != nil && !strings.Contains(err.Error(), "does not exist"):
+			t.Errorf("sslmode=require against a server with TLS: %v", err)
+		}
+	}
+	b := open(t, my+"?table=ssl_cache&sslmode=prefer", 100)
+	create(t, b)
+	if err := backends.Set(ctx, b, "k", "v", backends.Timeout{Seconds: 60}); err != nil {
+		t.Errorf("sslmode=prefer: %v", err)
+	}
+	cfg, _ := backends.ParseURL(my + "?table=ssl_cache&sslmode=sometimes")
+	if _, err := backends.Open(ctx, cfg); !errors.Is(err, backends.ErrConfig) {
+		t.Errorf("sslmode=sometimes: %v, want a configuration error", err)
+	}
+	cfg, _ = backends.ParseURL(my + "?table=ssl_cache&connect_timeout=-1")
+	if _, err := backends.Open(ctx, cfg); !errors.Is(err, backends.ErrConfig) {
+		t.Errorf("connect_timeout=-1: %v, want a configuration error", err)
+	}
+}
