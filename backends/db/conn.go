@@ -1,12 +1,16 @@
 package db
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -125,8 +129,34 @@ func mysqlQuery(t dbTarget, q url.Values) (dbTarget, error) {
 	return t, nil
 }
 
-// targetFromSettings reads one DATABASES entry in Django's form.
-func targetFromSettings(alias string, d map[string]any, timeout time.Duration) (dbTarget, error) {
+// pgOptions are the DATABASES OPTIONS of a PostgreSQL entry that are
+// read: libpq's connection keywords (Django hands OPTIONS to psycopg as
+// such), passed to pgx as URL parameters. Django's own (isolation_level,
+// server_side_binding, assume_role, pool) concern its sessions only.
+var pgOptions = []string{"sslmode", "sslrootcert", "sslcert", "sslkey", "sslpassword", "sslsni", "connect_timeout",
+	"application_name", "options", "target_session_attrs", "passfile", "service"}
+
+// djangoPGOptions are Django's own OPTIONS for PostgreSQL, not libpq's.
+var djangoPGOptions = []string{"isolation_level", "server_side_binding", "assume_role", "pool"}
+
+// optionText is an OPTIONS value as the text libpq or a URL takes.
+func optionText(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case json.Number:
+		return backends.NumberText(x)
+	case bool:
+		return strconv.FormatBool(x)
+	}
+	return fmt.Sprint(v)
+}
+
+// targetFromSettings reads one DATABASES entry in Django's form, and the
+// OPTIONS that choose how it is reached (TLS, the connect timeout); warn
+// gets the ones that are not read.
+func targetFromSettings(alias string, d map[string]any, timeout time.Duration, warn func(format string, args ...any)) (dbTarget, error) {
+	opts, _ := d["OPTIONS"].(map[string]any)
 	str := func(k string) string {
 		switch v := d[k].(type) {
 		case string:
@@ -149,11 +179,108 @@ func targetFromSettings(alias string, d map[string]any, timeout time.Duration) (
 		if str("USER") != "" {
 			u.User = url.UserPassword(str("USER"), str("PASSWORD"))
 		}
+		q := url.Values{}
+		for k, v := range opts {
+			switch lk := strings.ToLower(k); {
+			case slices.Contains(pgOptions, lk):
+				q.Set(lk, optionText(v))
+			case !slices.Contains(djangoPGOptions, lk):
+				warn("DATABASES[%q] OPTIONS %s is not read by cachectl (it reads %s)", alias, k, strings.Join(pgOptions, ", "))
+			}
+		}
+		u.RawQuery = q.Encode()
 		return targetFromURL(u.String(), timeout)
 	case strings.Contains(engine, "mysql"):
-		return mysqlTarget(str("USER"), str("PASSWORD"), str("HOST"), str("PORT"), str("NAME"), timeout, "mysql database "+alias)
+		t, err := mysqlTarget(str("USER"), str("PASSWORD"), str("HOST"), str("PORT"), str("NAME"), timeout, "mysql database "+alias)
+		if err != nil {
+			return t, err
+		}
+		return mysqlOptions(t, alias, opts, warn)
 	}
 	return dbTarget{}, backends.Configf("DATABASES[%q] ENGINE %q is not supported (sqlite3, postgresql, mysql)", alias, engine)
+}
+
+// mysqlOptions applies mysqlclient's OPTIONS that choose how the server is
+// reached: connect_timeout, ssl_mode (DISABLED, PREFERRED, REQUIRED,
+// VERIFY_CA, VERIFY_IDENTITY) and ssl {"ca", "cert", "key"}. A CA is
+// checked with the host name; REQUIRED without one uses TLS unchecked.
+// Other options (charset, init_command, ...) shape Django's sessions only.
+func mysqlOptions(t dbTarget, alias string, opts map[string]any, warn func(format string, args ...any)) (dbTarget, error) {
+	if len(opts) == 0 {
+		return t, nil
+	}
+	c, err := mysql.ParseDSN(t.dsn)
+	if err != nil {
+		return t, backends.Configf("DATABASES[%q]: %v", alias, err)
+	}
+	if v, ok := opts["connect_timeout"]; ok {
+		n, err := strconv.ParseFloat(optionText(v), 64)
+		if err != nil || !(n > 0) || n > 1e6 {
+			return t, backends.Configf("DATABASES[%q] OPTIONS connect_timeout must be a positive number of seconds, not %v", alias, v)
+		}
+		c.Timeout = time.Duration(n * float64(time.Second))
+	}
+	var conf *tls.Config
+	if sslOpts, ok := opts["ssl"].(map[string]any); ok && len(sslOpts) > 0 {
+		host, _, _ := net.SplitHostPort(c.Addr)
+		conf = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: host}
+		for k, v := range sslOpts {
+			switch k {
+			case "ca":
+				pem, err := os.ReadFile(optionText(v))
+				if err != nil {
+					return t, backends.Configf("DATABASES[%q] OPTIONS ssl ca: %v", alias, err)
+				}
+				conf.RootCAs = x509.NewCertPool()
+				if !conf.RootCAs.AppendCertsFromPEM(pem) {
+					return t, backends.Configf("DATABASES[%q] OPTIONS ssl ca %s holds no PEM certificate", alias, optionText(v))
+				}
+			case "cert", "key":
+			default:
+				warn("DATABASES[%q] OPTIONS ssl %s is not read by cachectl (it reads ca, cert and key)", alias, k)
+			}
+		}
+		if cert, key := optionText(sslOpts["cert"]), optionText(sslOpts["key"]); sslOpts["cert"] != nil || sslOpts["key"] != nil {
+			pair, err := tls.LoadX509KeyPair(cert, key)
+			if err != nil {
+				return t, backends.Configf("DATABASES[%q] OPTIONS ssl cert/key: %v", alias, err)
+			}
+			conf.Certificates = []tls.Certificate{pair}
+		}
+		if conf.RootCAs == nil {
+			conf.InsecureSkipVerify = true // mysqlclient checks nothing without a CA
+		}
+	}
+	mode := ""
+	if v, ok := opts["ssl_mode"]; ok {
+		mode = strings.ToUpper(optionText(v))
+	}
+	switch mode {
+	case "": // TLS when an ssl object asks for it
+	case "DISABLED":
+		conf = nil
+	case "PREFERRED", "REQUIRED":
+		if conf == nil {
+			c.TLSConfig = map[string]string{"PREFERRED": "preferred", "REQUIRED": "skip-verify"}[mode]
+		}
+	case "VERIFY_CA", "VERIFY_IDENTITY":
+		if conf == nil {
+			c.TLSConfig = "true" // checked against the system's roots
+		} else if conf.RootCAs == nil {
+			return t, backends.Configf("DATABASES[%q] OPTIONS ssl_mode %s needs ssl {\"ca\": ...} to check the certificate", alias, mode)
+		}
+	default:
+		return t, backends.Configf("DATABASES[%q] OPTIONS ssl_mode must be DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY, not %q", alias, mode)
+	}
+	if conf != nil {
+		name := "cachectl-" + alias
+		if err := mysql.RegisterTLSConfig(name, conf); err != nil {
+			return t, backends.Configf("DATABASES[%q] TLS: %v", alias, err)
+		}
+		c.TLSConfig = name
+	}
+	t.dsn = c.FormatDSN()
+	return t, nil
 }
 
 func orDefault(s, d string) string {

@@ -176,7 +176,7 @@ func resolveDatabase(cfg *backends.Config, timeout time.Duration) (dbTarget, err
 		}
 		return dbTarget{}, backends.Configf("no database alias %q in DATABASES", alias)
 	}
-	return targetFromSettings(alias, d, timeout)
+	return targetFromSettings(alias, d, timeout, cfg.Warn)
 }
 
 func (c *Cache) fail(op string, err error) error {

@@ -579,3 +579,94 @@ func TestMySQLSSLMode(t *testing.T) {
 		t.Errorf("connect_timeout=-1: %v, want a configuration error", err)
 	}
 }
+
+// TestDatabasesOptions: a config file's DATABASES OPTIONS that choose how
+// the server is reached are read, not dropped (an sslmode=require there
+// used to connect in plaintext). PostgreSQL: libpq's keywords reach pgx,
+// so verify-full against a CA that is not there fails, while Django's own
+// isolation_level is left to Django and an unknown option draws a
+// warning. MySQL: ssl_mode REQUIRED against a server without TLS fails,
+// PREFERRED falls back, and a missing ssl CA file is a configuration error.
+func TestDatabasesOptions(t *testing.T) {
+	ctx := context.Background()
+	pg := testserver.PostgresURL(t)
+	pgName := strings.TrimPrefix(strings.Split(pg, "?")[0], "postgres://postgres@127.0.0.1:5432/")
+	_, myName := testserver.MySQLURL(t)
+	dir := t.TempDir()
+	load := func(engine, name string, opts string) (*backends.Config, error) {
+		t.Helper()
+		path := filepath.Join(dir, "c.json")
+		text := fmt.Sprintf(`{"CACHES": {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "opt_cache"}},
+		  "DATABASES": {"default": {"ENGINE": %q, "NAME": %q, "USER": "%s", "HOST": "127.0.0.1", "OPTIONS": %s}}}`,
+			engine, name, map[bool]string{true: "postgres", false: "root"}[strings.Contains(engine, "postgresql")], opts)
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		f, err := backends.LoadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := f.Cache("default")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Deadline = 5 * time.Second
+		return cfg, nil
+	}
+	try := func(cfg *backends.Config) error {
+		b, err := backends.Open(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer b.Close()
+		_, err = backends.Get(ctx, b, "k")
+		if errors.Is(err, backends.ErrCacheMiss) || (err != nil && strings.Contains(err.Error(), "does not exist")) {
+			return nil // reached the database (the table is not there)
+		}
+		return err
+	}
+	const pgEngine, myEngine = "django.db.backends.postgresql", "django.db.backends.mysql"
+
+	cfg, _ := load(pgEngine, pgName, `{"sslmode": "verify-full", "sslrootcert": "/nonexistent/ca.pem", "isolation_level": 1}`)
+	if err := try(cfg); err == nil {
+		t.Error("PostgreSQL sslmode=verify-full with a CA file that is not there connected: OPTIONS were not read")
+	}
+	if len(cfg.Warnings) != 0 {
+		t.Errorf("warnings for libpq's and Django's own options: %q", cfg.Warnings)
+	}
+	cfg, _ = load(pgEngine, pgName, `{"sslmode": "disable", "cursor_factoryy": "x"}`)
+	if err := try(cfg); err != nil {
+		t.Errorf("PostgreSQL sslmode=disable: %v", err)
+	}
+	if len(cfg.Warnings) != 1 || !strings.Contains(cfg.Warnings[0], "OPTIONS cursor_factoryy is not read") {
+		t.Errorf("warnings = %q, want one for cursor_factoryy", cfg.Warnings)
+	}
+
+	admin, err := sql.Open("mysql", "root@tcp(127.0.0.1:3306)/"+myName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	var name, haveSSL string
+	if err := admin.QueryRow("SHOW VARIABLES LIKE 'have_ssl'").Scan(&name, &haveSSL); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ = load(myEngine, myName, `{"ssl_mode": "REQUIRED", "charset": "utf8mb4"}`)
+	if err := try(cfg); haveSSL != "YES" && (err == nil || !strings.Contains(err.Error(), "does not support TLS")) {
+		t.Errorf("MySQL ssl_mode REQUIRED against a server without TLS: %v, want a refusal", err)
+	} else if haveSSL == "YES" && err != nil {
+		t.Errorf("MySQL ssl_mode REQUIRED against a server with TLS: %v", err)
+	}
+	cfg, _ = load(myEngine, myName, `{"ssl_mode": "PREFERRED", "connect_timeout": 3}`)
+	if err := try(cfg); err != nil {
+		t.Errorf("MySQL ssl_mode PREFERRED: %v", err)
+	}
+	cfg, _ = load(myEngine, myName, `{"ssl": {"ca": "/nonexistent/ca.pem"}}`)
+	if _, err := backends.Open(ctx, cfg); !errors.Is(err, backends.ErrConfig) {
+		t.Errorf("MySQL ssl ca that is not there: %v, want a configuration error", err)
+	}
+	cfg, _ = load(myEngine, myName, `{"ssl_mode": "SOMETIMES"}`)
+	if _, err := backends.Open(ctx, cfg); !errors.Is(err, backends.ErrConfig) {
+		t.Errorf("MySQL ssl_mode SOMETIMES: %v, want a configuration error", err)
+	}
+}
