@@ -201,7 +201,15 @@ func (c *Cache) nowTime() time.Time { return c.now().Truncate(time.Second) }
 func (c *Cache) param(t time.Time, forever bool) string {
 	if forever {
 		if c.target.dialect == sqlgen.PostgreSQL {
-			return sqlgen.MaxExpires + "+00"
+			// Django hands datetime.max to a session in UTC (USE_TZ) or in
+			// TIME_ZONE (without it), which reads it as that zone's wall
+			// time: Paris' never is 22:59:59 UTC. Written as UTC there, it
+			// reads back in Django's Paris session as the year 10000, which
+			// Python's datetime refuses (cache.get raised ValueError).
+			if c.useTZ {
+				return sqlgen.MaxExpires + "+00"
+			}
+			return time.Date(9999, 12, 31, 23, 59, 59, 0, c.loc).Format("2006-01-02 15:04:05-07:00")
 		}
 		return sqlgen.MaxExpires
 	}

@@ -427,6 +427,66 @@ print(cache.get("mine"), cache.has_key("mine"))
 	}
 }
 
+// TestUseTZFalsePostgres: on PostgreSQL with USE_TZ=False Django's
+// connection runs in TIME_ZONE, so a value that never expires is stored as
+// datetime.max in that zone (22:59:59 UTC for Paris). cachectl stores the
+// same instant: written as UTC it read back in Django's Paris session as
+// the year 10000, and cache.get raised ValueError. Finite expiries match.
+func TestUseTZFalsePostgres(t *testing.T) {
+	pg := testserver.PostgresURL(t)
+	name := pg[strings.LastIndex(pg, "/")+1 : strings.Index(pg, "?")]
+	for _, in := range djangotest.Installs(t) {
+		t.Run(in.Suite, func(t *testing.T) {
+			in.Use(t)
+			djangotest.Require(t, "psycopg2")
+			table := "tzpg_" + strings.NewReplacer(".", "_", "-", "_").Replace(in.Suite)
+			b := open(t, strings.Replace(pg, "?", "?table="+table+"&use_tz=false&time_zone=Europe/Paris&", 1), 300)
+			create(t, b)
+			ctx := context.Background()
+			backends.Set(ctx, b, ":1:mine_never", "n", backends.Timeout{Forever: true})
+			backends.Set(ctx, b, ":1:mine", "x", backends.Timeout{Seconds: 1000})
+			script := `
+import sys
+import django
+from django.conf import settings
+assert django.get_version() == sys.argv[3], django.get_version()
+settings.configure(USE_TZ=False, TIME_ZONE="Europe/Paris", CACHES={"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": sys.argv[2]}},
+    DATABASES={"default": {"ENGINE": "django.db.backends.postgresql", "NAME": sys.argv[1], "USER": "postgres", "HOST": "127.0.0.1"}})
+django.setup()
+from django.core.cache import cache
+cache.set("theirs_never", "m", None)
+print(cache.get("mine_never"), cache.get("mine"), cache.has_key("mine"))
+`
+			out, err := execOut(in.Env(), djangotest.Python, "-c", script, name, table, in.Upstream())
+			if err != nil {
+				t.Fatal(err, out)
+			}
+			if strings.TrimSpace(out) != "n x True" {
+				t.Errorf("Django with USE_TZ=False read %q", out)
+			}
+			db, err := sql.Open("pgx", pg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			var mine, theirs time.Time
+			q := "SELECT expires FROM " + table + " WHERE cache_key = $1"
+			if err := db.QueryRow(q, ":1:mine_never").Scan(&mine); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.QueryRow(q, ":1:theirs_never").Scan(&theirs); err != nil {
+				t.Fatal(err)
+			}
+			if !mine.Equal(theirs) {
+				t.Errorf("never expires: cachectl stored %v, Django %v", mine.UTC(), theirs.UTC())
+			}
+			if rem, err := b.(backends.TTLer).TTL(ctx, ":1:theirs_never"); err != nil || !rem.Forever {
+				t.Errorf("TTL of Django's never row = %+v, %v", rem, err)
+			}
+		})
+	}
+}
+
 func execOut(env []string, name string, args ...string) (string, error) {
 	cmd := exec.Command(name, args...)
 	cmd.Env = append(env, "TZ=Europe/Paris")
