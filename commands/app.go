@@ -54,11 +54,15 @@ func New() *cli.App {
 			"   cachectl -C 'filecache:///var/tmp/django_cache?key_prefix=site1' set greeting hello\n" +
 			"   cachectl -C 'filecache:///var/tmp/django_cache?key_prefix=site1' get greeting\n" +
 			"   cachectl --config cachectl.json -a default get --format json cart:42\n\n" + exitCodesHelp,
-		Flags:                  withNames(globalFlags),
-		EnableBashCompletion:   true,
-		UseShortOptionHandling: false,
-		HideHelpCommand:        false,
-		ExitErrHandler:         func(*cli.Context, error) {},
+		Flags:                withNames(globalFlags),
+		EnableBashCompletion: true,
+		// -H NAME=VALUE takes a whole header value: "Accept-Encoding=gzip, br"
+		// must not be split at its comma (urfave/cli splits slice flags by
+		// default; repeat -H for several headers).
+		DisableSliceFlagSeparator: true,
+		UseShortOptionHandling:    false,
+		HideHelpCommand:           false,
+		ExitErrHandler:            func(*cli.Context, error) {},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return &usageError{msg: err.Error()}
 		},
