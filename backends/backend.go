@@ -262,3 +262,9 @@ type TableCreator interface {
 type Describer interface {
 	Describe() []StatsField
 }
+
+// VersionMoveSkipsNone is a backend whose client's incr_version reads a
+// stored None as a missing key and leaves it where it is (django-redis
+// gets the value and refuses None with "Key not found"; Django's own
+// BaseCache moves it).
+type VersionMoveSkipsNone interface{ VersionMoveSkipsNone() bool }

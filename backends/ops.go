@@ -203,6 +203,11 @@ func IncrVersion(ctx context.Context, b Backend, oldKey, newKey string, def Time
 	if err != nil {
 		return err
 	}
+	if s, ok := b.(VersionMoveSkipsNone); ok && s.VersionMoveSkipsNone() {
+		if v, err := b.Codec().Decode(e); err == nil && (v == nil || v == pickle.None{}) {
+			return ErrCacheMiss // django-redis: "Key not found", and the key stays
+		}
+	}
 	t := def
 	if tl, ok := b.(TTLer); ok {
 		rem, err := tl.TTL(ctx, oldKey)

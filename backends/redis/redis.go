@@ -498,6 +498,10 @@ func (c *Cache) GetMany(ctx context.Context, keys []string) (map[string]backends
 	return out, nil
 }
 
+// VersionMoveSkipsNone: django-redis' incr_version refuses a stored None
+// as "not found"; Django's RedisCache (BaseCache's) moves it.
+func (c *Cache) VersionMoveSkipsNone() bool { return c.djRedis }
+
 // BulkLanes lets two bulk pipelines be in flight, on two pooled
 // connections: Redis works on one while the client writes the other or
 // reads its replies. (go-redis clients are safe for concurrent use.)
