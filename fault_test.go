@@ -287,3 +287,31 @@ func TestKeepGoingRedis(t *testing.T) {
 		t.Fatalf("delete-pattern --keep-going: exit %d, %d keys left, stderr %q", code, stored(), errs)
 	}
 }
+
+// TestRedisOtherTypes: a list another program keeps in the db is no value
+// Django's cache stored: get exits 4 (not 3, "unreachable"), and
+// scan-audit counts it as undecodable and goes on to the keys after it (it
+// stopped at the first one, hiding an unsafe pickle behind it).
+func TestRedisOtherTypes(t *testing.T) {
+	addr := testserver.Redis(t)
+	ctx := context.Background()
+	rc := goredis.NewClient(&goredis.Options{Addr: addr})
+	defer rc.Close()
+	for i := 0; i < 50; i++ {
+		rc.RPush(ctx, fmt.Sprintf(":1:list%d", i), "a")
+	}
+	// An unsafe pickle: os.system('true'), never called by cachectl.
+	rc.Set(ctx, ":1:evil", []byte("\x80\x04\x95\x1a\x00\x00\x00\x00\x00\x00\x00\x8c\x05posix\x94\x8c\x06system\x94\x93\x94\x8c\x04true\x94\x85\x94R\x94."), 0)
+	run := func(a ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		code := commands.Run(ctx, append([]string{"cachectl", "-C", "redis://" + addr + "/0"}, a...), strings.NewReader(""), &out, &errb)
+		return code, out.String(), errb.String()
+	}
+	if code, _, errs := run("get", "list0"); code != 4 || !strings.Contains(errs, "another Redis type than a string") {
+		t.Errorf("get of a list: exit %d, %q", code, errs)
+	}
+	code, out, errs := run("scan-audit")
+	if code != 6 || !strings.Contains(out, "unsafe: :1:evil: posix.system") || strings.Count(out, "undecodable: ") != 50 {
+		t.Errorf("scan-audit past 50 lists: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+}

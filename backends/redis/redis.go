@@ -292,6 +292,12 @@ func (c *Cache) Get(ctx context.Context, key string) (backends.Entry, error) {
 func (c *Cache) getFrom(ctx context.Context, client goredis.UniversalClient, key string) (backends.Entry, error) {
 	b, err := client.Get(ctx, key).Bytes()
 	if err != nil {
+		if isReply(err) && strings.HasPrefix(err.Error(), "WRONGTYPE") {
+			// A list, hash, set… that another program keeps in the db: no
+			// value Django's cache could have stored (exit 4, and a walk
+			// such as scan-audit goes on past it).
+			return backends.Entry{}, &backends.DecodeError{Key: key, Err: fmt.Errorf("the key holds another Redis type than a string (%s): not a value Django's cache stores", err)}
+		}
 		return backends.Entry{}, c.fail("get", err)
 	}
 	return backends.Entry{Data: b}, nil
