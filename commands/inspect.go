@@ -225,7 +225,7 @@ func cmdScanAudit(e *env) error {
 			if de := (*backends.DecodeError)(nil); errors.As(err, &de) {
 				why = de.Reason() // the line names the key already
 			}
-			fmt.Fprintf(e.out, "undecodable: %s: %s\n", ki.Key, why)
+			fmt.Fprintf(e.out, "undecodable: %s: %s\n", shownKey(ki.Key), why)
 			return nil
 		case err != nil:
 			return err
@@ -233,7 +233,7 @@ func cmdScanAudit(e *env) error {
 		scanned++
 		if found := auditFindings(v); len(found) > 0 {
 			bad++
-			fmt.Fprintf(e.out, "unsafe: %s: %s\n", ki.Key, strings.Join(found, ", "))
+			fmt.Fprintf(e.out, "unsafe: %s: %s\n", shownKey(ki.Key), strings.Join(found, ", "))
 		}
 		return nil
 	})

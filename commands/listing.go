@@ -136,7 +136,12 @@ func cmdKeys(e *env) error {
 		l = backends.NamesOnly(l) // no expiry or size to print
 	}
 	header := false
-	n := 0
+	n, unsafe := 0, 0
+	defer func() {
+		if unsafe > 0 {
+			fmt.Fprintf(e.errw, "cachectl: warning: %d key(s) left out: they hold a line break (or end in a carriage return), so a bare line would not read back as the key; --json lists them\n", unsafe)
+		}
+	}()
 	err = l.List(e.ctx, fg, func(ki backends.KeyInfo) error {
 		n++
 		prog.add(1)
@@ -152,6 +157,10 @@ func cmdKeys(e *env) error {
 		}
 		switch {
 		case quiet:
+			if !lineSafe(user) {
+				unsafe++ // printed, it would read back as other keys
+				return nil
+			}
 			fmt.Fprintln(e.out, user)
 		case f == "json":
 			// Every member always there: null for a key outside KEY_PREFIX
@@ -179,7 +188,7 @@ func cmdKeys(e *env) error {
 			if ki.Size >= 0 {
 				size = strconv.FormatInt(ki.Size, 10)
 			}
-			fmt.Fprintf(e.out, "%-40s  %-7s  %-20s  %s\n", user, ver, exp, size)
+			fmt.Fprintf(e.out, "%-40s  %-7s  %-20s  %s\n", shownKey(user), ver, exp, size)
 		}
 		return nil
 	})
@@ -243,7 +252,7 @@ func (e *env) deleteMatchingFunc(glob, what string, keep func(stored string) boo
 		}
 		if dry {
 			for _, k := range batch {
-				fmt.Fprintln(e.out, k)
+				fmt.Fprintln(e.out, shownKey(k))
 			}
 			batch = batch[:0]
 			return nil

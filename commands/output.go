@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/olekukonko/tablewriter"
 
@@ -121,4 +122,23 @@ func writeStats(w io.Writer, format string, secs []backends.StatsSection) error 
 	}
 	writeTable(w, []string{"SECTION", "STAT", "VALUE"}, rows)
 	return nil
+}
+
+// lineSafe reports whether key, printed as one line, reads back as key in
+// a key list on stdin (delete-many -, get-many -): no line break, no
+// carriage return at its end (a list's lines may end in CRLF), not empty.
+// A key "evil\nimportant" printed bare is two keys to the next command.
+func lineSafe(key string) bool {
+	return key != "" && !strings.ContainsRune(key, '\n') && !strings.HasSuffix(key, "\r")
+}
+
+// shownKey is key for a line that people read (a table, a dry run, an
+// audit): as it is when it is valid UTF-8 with no control character, else
+// quoted with Go's escapes, so that it neither splits the line nor sends
+// escape sequences to the terminal.
+func shownKey(key string) string {
+	if key != "" && utf8.ValidString(key) && !strings.ContainsFunc(key, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return key
+	}
+	return strconv.Quote(key)
 }
