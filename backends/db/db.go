@@ -237,6 +237,12 @@ func (c *Cache) readExpires(v any) (time.Time, bool, error) {
 	var t time.Time
 	switch x := v.(type) {
 	case time.Time:
+		if x.IsZero() && c.target.dialect == sqlgen.SQLite {
+			// go-sqlite3 gives the zero time for text it cannot read as a
+			// date; read as year 1, the row was taken for expired and
+			// deleted. Django never stores that instant.
+			return t, false, fmt.Errorf("cannot read the expiry: the column holds no date SQLite's driver reads")
+		}
 		if c.target.dialect == sqlgen.PostgreSQL {
 			t = x
 		} else {

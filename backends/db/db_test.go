@@ -730,3 +730,32 @@ func TestDatabasesOptions(t *testing.T) {
 		t.Errorf("MySQL ssl_mode SOMETIMES: %v, want a configuration error", err)
 	}
 }
+
+// TestUnreadableExpiry: an expires column SQLite's driver cannot read as a
+// date (it hands back the zero time) is a value that cannot be decoded,
+// exit 4, and the row stays: read as year 1 it was taken for expired and
+// deleted by the read.
+func TestUnreadableExpiry(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bad.sqlite3")
+	b := open(t, "sqlite://"+path+"?table=bad_cache", 100)
+	create(t, b)
+	db, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`INSERT INTO bad_cache VALUES (':1:bad', 'gASVBQAAAAAAAACMAWGULg==', 'not a date')`); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := b.Get(ctx, ":1:bad"); !errors.Is(err, backends.ErrDecode) {
+		t.Errorf("Get of a row whose expiry is not a date: %v, want a decode error", err)
+	}
+	if _, err := b.(backends.TTLer).TTL(ctx, ":1:bad"); !errors.Is(err, backends.ErrDecode) {
+		t.Errorf("TTL: %v, want a decode error", err)
+	}
+	var n int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM bad_cache`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("%d rows left (%v): the unreadable row was deleted", n, err)
+	}
+}
