@@ -773,10 +773,75 @@ func estimateLines(f *os.File) (int, bool) {
 	return int(size * int64(lines) / int64(n)), true
 }
 
+// utf8Reader passes r's bytes on unchanged, once they are known to be
+// UTF-8, and fails at the first sequence that is not. JSON text is UTF-8
+// (Python's json.loads refuses other bytes), and encoding/json turns such
+// bytes inside a string into U+FFFD: a key "\xff" was stored as another
+// key, and two bad keys as the same one. A sequence a read cuts short is
+// held back until the next read completes it.
+type utf8Reader struct {
+	r    io.Reader
+	tail []byte // held back: an incomplete sequence at the end of the last read
+	off  int64  // bytes passed on
+	bad  error  // kept: a Peek that meets it must not make it go away
+}
+
+func (u *utf8Reader) Read(p []byte) (int, error) {
+	if u.bad != nil {
+		return 0, u.bad
+	}
+	if len(p) <= len(u.tail) {
+		return 0, io.ErrShortBuffer // bufio reads far more at a time
+	}
+	k := copy(p, u.tail)
+	n, err := u.r.Read(p[k:])
+	buf := p[:k+n]
+	cut := len(buf)
+	if err == nil {
+		for j := len(buf) - 1; j >= 0 && j >= len(buf)-utf8.UTFMax; j-- {
+			if utf8.RuneStart(buf[j]) {
+				if !utf8.FullRune(buf[j:]) {
+					cut = j
+				}
+				break
+			}
+		}
+	}
+	if !utf8.Valid(buf[:cut]) {
+		at := 0
+		for {
+			r, size := utf8.DecodeRune(buf[at:cut])
+			if r == utf8.RuneError && size <= 1 {
+				break
+			}
+			at += size
+		}
+		u.bad = fmt.Errorf("the input is not UTF-8 (byte %d); JSON text must be", u.off+int64(at)+1)
+		return 0, u.bad
+	}
+	u.tail = append(u.tail[:0], buf[cut:]...)
+	u.off += int64(cut)
+	if cut == 0 && err == nil {
+		return 0, nil
+	}
+	return cut, err
+}
+
 // readPairs streams (key, raw JSON value) pairs from JSON lines of
 // {"key": K, "value": V} or from one JSON object {K: V, ...}.
 func readPairs(r io.Reader, fn func(string, json.RawMessage) error) error {
-	br := bufio.NewReaderSize(r, 1<<16)
+	u := &utf8Reader{r: r}
+	err := readPairsFrom(bufio.NewReaderSize(u, 1<<16), fn)
+	var ue *usageError
+	if u.bad != nil && errors.As(err, &ue) {
+		// Whatever the parser made of the input cut short there, the
+		// reason is the bytes.
+		return usagef("set-many: %v", u.bad)
+	}
+	return err
+}
+
+func readPairsFrom(br *bufio.Reader, fn func(string, json.RawMessage) error) error {
 	if isJSONLines(br) {
 		return readLines(br, fn)
 	}

@@ -10,7 +10,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cachectl/cachectl/backends"
 )
@@ -161,6 +163,43 @@ func TestDeadlineErrorLine(t *testing.T) {
 	} {
 		if got := errorLine(tc.err); got != tc.want {
 			t.Errorf("errorLine(%v) = %q, want %q", tc.err, got, tc.want)
+		}
+	}
+}
+
+// TestReadPairsRefusesBadUTF8: bytes that are not UTF-8 anywhere in
+// set-many's input are an error (encoding/json turned them into U+FFFD:
+// a key "\xff" was stored as "\ufffd"), in either input form, however the
+// reads cut the input; valid multibyte text passes whole even when every
+// read returns one byte.
+func TestReadPairsRefusesBadUTF8(t *testing.T) {
+	collect := func(r io.Reader) (map[string]string, error) {
+		got := map[string]string{}
+		err := readPairs(r, func(k string, raw json.RawMessage) error {
+			got[k] = string(raw)
+			return nil
+		})
+		return got, err
+	}
+	good := "{\"key\": \"h\xc3\xa9 \xe2\x98\x83 \xf0\x9f\x98\x80\", \"value\": \"\xe2\x82\xac\"}\n"
+	for name, r := range map[string]io.Reader{"whole": strings.NewReader(good), "a byte a read": iotest.OneByteReader(strings.NewReader(good))} {
+		got, err := collect(r)
+		if err != nil || got["hé ☃ 😀"] != `"€"` {
+			t.Errorf("%s: %v, %q", name, err, got)
+		}
+	}
+	for _, in := range []string{"{\"key\": \"\xff\xfe\", \"value\": 1}\n", "{\"\xff\": 1}", "{\"key\": \"a\", \"value\": \"\xe2\x98\"}\n",
+		"{\"key\": \"a\", \"value\": 1}\n{\"key\": \"\xc3\", \"value\": 2}\n", "{\"key\": \"a\", \"value\": \"x\"}\xe2"} {
+		for name, r := range map[string]io.Reader{"whole": strings.NewReader(in), "a byte a read": iotest.OneByteReader(strings.NewReader(in))} {
+			got, err := collect(r)
+			if err == nil || !strings.Contains(err.Error(), "not UTF-8") {
+				t.Errorf("%q (%s): %v, stored %q; want a UTF-8 error", in, name, err, got)
+			}
+			for k := range got {
+				if strings.ContainsRune(k, utf8.RuneError) {
+					t.Errorf("%q (%s): stored the key %q", in, name, k)
+				}
+			}
 		}
 	}
 }
