@@ -131,7 +131,7 @@ func ParseURL(raw string) (*Config, error) {
 		if len(vs) > 1 {
 			// Clients disagree on which copy wins (redis-py takes the
 			// first); a cachectl URL says it once.
-			return nil, Configf("parameter %s is given %d times in the cache URL %q: give it once", name, len(vs), Redact(raw))
+			return nil, Configf("parameter %s is given %d times in the cache URL (give it once): %s", name, len(vs), Redact(raw))
 		}
 		v := vs[0]
 		if isCommon(name) {

@@ -76,6 +76,10 @@ func sqliteTarget(path string) (dbTarget, error) {
 	if !strings.HasPrefix(path, "/") {
 		return dbTarget{}, backends.Configf("the SQLite database needs an absolute path: sqlite:///abs/path.db")
 	}
+	// dj-database-url writes an absolute path with four slashes
+	// (sqlite:////var/app/db.sqlite3); as a file: URI "//var/…" would name
+	// a host.
+	path = filepath.Clean(path)
 	// Wait for Django's writers instead of failing with "database is locked";
 	// take write locks when a transaction starts.
 	dsn := "file:" + path + "?_busy_timeout=10000&_txlock=immediate"

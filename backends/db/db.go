@@ -16,12 +16,18 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
+
 	"github.com/cachectl/cachectl/backends"
 	"github.com/cachectl/cachectl/backends/pickle"
 	"github.com/cachectl/cachectl/sqlgen"
 )
 
 func init() {
+	// go-sql-driver logs some failures to stderr itself ("[mysql] …
+	// packets.go:58 read tcp …: i/o timeout") before returning them: the
+	// error it returns is reported once, as one line.
+	mysql.SetLogger(&mysql.NopLogger{})
 	backends.Register(&backends.Info{
 		Name:        "db",
 		Schemes:     []string{"dbcache", "db", "sqlite", "postgres", "postgresql", "pgsql", "mysql", "mariadb"},
