@@ -629,6 +629,15 @@ var redactREs = sync.OnceValue(func() [3]*regexp.Regexp {
 	}
 })
 
+// CheckPort refuses a port outside 1-65535 (or not a number), which would
+// otherwise fail only when dialled, as an unreachable server (exit 3).
+func CheckPort(port, where string) error {
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return Configf("port %q of %s is not a TCP port (1-65535)", port, where)
+	}
+	return nil
+}
+
 // Redact masks passwords in URLs and locations (user:pass@host, password=).
 func Redact(s string) string {
 	// Both userinfo patterns need an "@"; the parameter pattern needs "="

@@ -50,6 +50,11 @@ func targetFromURL(raw string, timeout time.Duration) (dbTarget, error) {
 		if err != nil {
 			return dbTarget{}, backends.Configf("invalid PostgreSQL URL %q: %v", backends.Redact(raw), err)
 		}
+		if p := u.Port(); p != "" {
+			if err := backends.CheckPort(p, backends.Redact(raw)); err != nil {
+				return dbTarget{}, err
+			}
+		}
 		q, _ := url.ParseQuery(query)
 		if q.Get("connect_timeout") == "" {
 			q.Set("connect_timeout", strconv.Itoa(int(max(timeout.Seconds(), 1))))
@@ -92,6 +97,9 @@ func mysqlTarget(user, pass, host, port, name string, timeout time.Duration, dis
 	}
 	if port == "" {
 		port = "3306"
+	}
+	if err := backends.CheckPort(port, display); err != nil {
+		return dbTarget{}, err
 	}
 	c := mysql.NewConfig()
 	c.User, c.Passwd, c.Net, c.Addr, c.DBName = user, pass, "tcp", net.JoinHostPort(host, port), name

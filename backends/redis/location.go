@@ -350,6 +350,13 @@ func parseEndpoint(raw string, cfg *backends.Config, password string, sentinelCl
 		}
 	}
 
+	for _, a := range ep.addrs {
+		if _, port, perr := net.SplitHostPort(a); perr == nil {
+			if err := backends.CheckPort(port, ep.display); err != nil {
+				return ep, err
+			}
+		}
+	}
 	ep.tls, ep.tlsDesc, err = tlsConfig(scheme, p)
 	if err == nil && ep.tls != nil && !strings.HasPrefix(ep.tlsDesc, "verified") {
 		cfg.Warn("TLS certificate verification is OFF (ssl_cert_reqs=none): anyone on the path can read and change cache traffic")
