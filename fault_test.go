@@ -315,3 +315,28 @@ func TestRedisOtherTypes(t *testing.T) {
 		t.Errorf("scan-audit past 50 lists: exit %d, stdout %q, stderr %q", code, out, errs)
 	}
 }
+
+// TestIncrVersionHalfDone: when the new version is written but the old one
+// cannot be deleted (an ACL user without DEL/UNLINK), incr-version fails
+// (exit 3) and says that the value is now stored under both keys.
+func TestIncrVersionHalfDone(t *testing.T) {
+	addr := testserver.Redis(t)
+	ctx := context.Background()
+	admin := goredis.NewClient(&goredis.Options{Addr: addr})
+	defer admin.Close()
+	if err := admin.Do(ctx, "ACL", "SETUSER", "nodel", "on", ">pw", "~*", "+@all", "-del", "-unlink").Err(); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := commands.Run(ctx, []string{"cachectl", "-C", "redis://" + addr + "/0", "set", "g3", "v"}, strings.NewReader(""), &out, &errb); code != 0 {
+		t.Fatalf("set: exit %d, %s", code, errb.String())
+	}
+	errb.Reset()
+	code := commands.Run(ctx, []string{"cachectl", "-C", "redis://nodel:pw@" + addr + "/0", "incr-version", "g3"}, strings.NewReader(""), &out, &errb)
+	if code != 3 || !strings.Contains(errb.String(), `the value is stored under ":2:g3" too: the old version could not be deleted`) {
+		t.Errorf("incr-version without DEL: exit %d, %q", code, errb.String())
+	}
+	if n := admin.Exists(ctx, ":1:g3", ":2:g3").Val(); n != 2 {
+		t.Errorf("%d of the two versions exist", n)
+	}
+}

@@ -223,8 +223,11 @@ func IncrVersion(ctx context.Context, b Backend, oldKey, newKey string, def Time
 	if err := b.Set(ctx, newKey, e, t); err != nil {
 		return err
 	}
-	_, err = b.Delete(ctx, oldKey)
-	return err
+	if _, err = b.Delete(ctx, oldKey); err != nil {
+		// Django's incr_version leaves the same two copies; say so.
+		return fmt.Errorf("%w (the value is stored under %q too: the old version could not be deleted)", err, newKey)
+	}
+	return nil
 }
 
 // GetMany fetches keys; missing ones are absent from the result.
