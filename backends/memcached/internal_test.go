@@ -1,12 +1,15 @@
 package memcached
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -480,5 +483,60 @@ print(json.dumps(res))
 				b.Close()
 			}
 		})
+	}
+}
+
+// TestSetTimeoutSendsNoDelete: a set that times out (a server that never
+// answers) is not followed by a delete. Django deletes the key only when
+// the server refused the value (its client returned False); after a
+// failed connection the client raises. The delete also waited its own
+// timeout, past --deadline.
+func TestSetTimeoutSendsNoDelete(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var mu sync.Mutex
+	var got bytes.Buffer
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				buf := make([]byte, 4096)
+				for {
+					n, err := c.Read(buf)
+					mu.Lock()
+					got.Write(buf[:n])
+					mu.Unlock()
+					if err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	cfg, err := backends.ParseURL("pymemcache://" + l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Deadline = 200 * time.Millisecond
+	b, err := backends.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := b.Set(context.Background(), ":1:k", backends.Entry{Data: []byte("v")}, backends.Timeout{Seconds: 60}); !errors.Is(err, backends.ErrUnavailable) {
+		t.Fatalf("set to a silent server: %v", err)
+	}
+	time.Sleep(300 * time.Millisecond) // let the server side read whatever was sent
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(got.String(), "set :1:k") || strings.Contains(got.String(), "delete") {
+		t.Errorf("the server received %q: want the set and no delete", got.String())
 	}
 }

@@ -377,10 +377,23 @@ func (c *Cache) Set(ctx context.Context, key string, e backends.Entry, t backend
 	}
 	err := c.mc.Set(&memcache.Item{Key: key, Value: e.Data, Flags: e.Flags, Expiration: c.exp(t)})
 	if err != nil {
-		c.mc.Delete(key)
+		if serverRefused(err) {
+			// As Django: a value the server would not store (over its item
+			// size) must not leave the old one readable. Not after a
+			// timeout or a failed connection, where the client raises and
+			// Django deletes nothing (that delete would wait again, past
+			// --deadline).
+			c.mc.Delete(key)
+		}
 		return c.fail("set", c.server(key), err)
 	}
 	return nil
+}
+
+// serverRefused reports a write the server answered with a refusal
+// (NOT_STORED, SERVER_ERROR …) rather than a failure to reach it.
+func serverRefused(err error) bool {
+	return errors.Is(err, memcache.ErrNotStored) || strings.Contains(err.Error(), "unexpected response line")
 }
 
 // Add is memcached's add.
