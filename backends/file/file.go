@@ -664,8 +664,21 @@ func (c *Cache) StatsProgress(ctx context.Context, progress func(n int)) ([]back
 			defer progress(1)
 		}
 		f, err := os.Open(filepath.Join(c.Dir, n))
-		if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
 			return nil // removed meanwhile
+		}
+		if err != nil {
+			// Listed but not readable (Django writes its files 0600, and
+			// this user is not their owner): an entry all the same, and
+			// unreadable, not left out of the count.
+			mu.Lock()
+			defer mu.Unlock()
+			entries++
+			bad++
+			if st, err := os.Lstat(filepath.Join(c.Dir, n)); err == nil {
+				size += st.Size()
+			}
+			return nil
 		}
 		defer f.Close()
 		st, err := f.Stat()
