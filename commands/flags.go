@@ -5,7 +5,7 @@ import "github.com/urfave/cli/v2"
 // Flags of Django's API calls, appended to the key commands (STYLE §7).
 var (
 	versionFlag = &cli.IntFlag{Name: "version", Aliases: []string{"key-version"},
-		Usage: "Django's key `VERSION` argument (default: the cache's VERSION)"}
+		Usage: "Django's key `VERSION` argument", DefaultText: "the cache's VERSION"}
 	timeoutFlag = &cli.StringFlag{Name: "timeout",
 		Usage: "Django's cache timeout: `SECONDS`, 0 (do not cache) or none (forever); default the cache's TIMEOUT"}
 	typeFlag = &cli.StringFlag{Name: "type", Aliases: []string{"t"}, Value: "str",

@@ -12,14 +12,17 @@ import (
 
 // versionCommands are Django's incr_version and decr_version.
 func versionCommands() []*cli.Command {
-	desc := "Moves KEY's value from version V (--version, default the cache's VERSION) to V+delta and\n" +
-		"deletes the old version, as Django's incr_version does. Unlike Django, the remaining\n" +
-		"expiry is kept when the backend can report it (Django re-sets with the default TIMEOUT).\n" +
-		"Prints the new version; a missing key exits 1."
+	desc := func(verb, django string) string {
+		return "Moves KEY's value from version V (--version, default the cache's VERSION) to V" + verb + "delta and\n" +
+			"deletes the old version, as Django's " + django + " does. Unlike Django, the remaining\n" +
+			"expiry is kept when the backend can report it (Django re-sets with the default TIMEOUT).\n" +
+			"Prints the new version; a missing key exits 1. Example:\n\n" +
+			"   cachectl -C redis://127.0.0.1:6379/0 " + map[string]string{"+": "incr-version", "-": "decr-version"}[verb] + " cart:42 --delta 1"
+	}
 	return []*cli.Command{
-		{Name: "incr-version", Usage: "move KEYs to the next key version", ArgsUsage: "KEY...|--stdin", Description: desc,
+		{Name: "incr-version", Usage: "move KEYs to the next key version", ArgsUsage: "KEY...|--stdin", Description: desc("+", "incr_version"),
 			Flags: keyFlags(deltaFlag, stdinKeysFlag), Action: actionMany(func(e *env) error { return cmdIncrVersion(e, 1) })},
-		{Name: "decr-version", Usage: "move KEYs to the previous key version", ArgsUsage: "KEY...|--stdin", Description: desc,
+		{Name: "decr-version", Usage: "move KEYs to the previous key version", ArgsUsage: "KEY...|--stdin", Description: desc("-", "decr_version"),
 			Flags: keyFlags(deltaFlag, stdinKeysFlag), Action: actionMany(func(e *env) error { return cmdIncrVersion(e, -1) })},
 		{Name: "purge-version", Usage: "delete every key of an old VERSION (backends that list keys)", ArgsUsage: "N",
 			Description: "After a site-wide VERSION bump the old keys are never read again; purge-version N deletes\n" +
