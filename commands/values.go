@@ -50,7 +50,7 @@ func parseValue(s, typ string) (pickle.Value, error) {
 		}
 		return n, nil
 	case "float":
-		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		f, err := pickle.ParsePyFloat(strings.TrimSpace(s))
 		if err != nil {
 			return nil, usagef("--type float: %q is not a number", s)
 		}

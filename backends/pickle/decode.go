@@ -341,7 +341,7 @@ func (d *decoder) run() (Value, error) {
 			var s string
 			if s, err = d.line(); err == nil {
 				var f float64
-				f, err = strconv.ParseFloat(strings.TrimSpace(s), 64)
+				f, err = ParsePyFloat(strings.TrimSpace(s))
 				if err != nil {
 					err = errorf("bad FLOAT %q", s)
 				} else {

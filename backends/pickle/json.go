@@ -821,7 +821,7 @@ func untag(t string, d *Dict) (Value, error) {
 		default:
 			return nil, fmt.Errorf(`float: "value" must be a number or a string such as "1.5", "inf" or "nan"`)
 		}
-		f, err := strconv.ParseFloat(str, 64)
+		f, err := ParsePyFloat(str)
 		if err != nil {
 			return nil, fmt.Errorf(`float: "value" %q is not a float (such as "1.5", "inf" or "nan")`, str)
 		}

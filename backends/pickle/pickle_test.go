@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/big"
 	"strings"
@@ -465,5 +466,33 @@ func BenchmarkDecodeShortStr(b *testing.B) {
 		if _, err := pickle.Decode(data); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestNaNBits: a NaN made from text ("nan" in a tagged float, --type
+// float, protocol 0's FLOAT line) has CPython's bits, 7ff8000000000000
+// (fff8… for "-nan"), so its pickle is byte for byte Python's; Go's
+// ParseFloat sets the lowest mantissa bit too.
+func TestNaNBits(t *testing.T) {
+	for text, want := range map[string]string{"nan": "7ff8000000000000", "-nan": "fff8000000000000", "NaN": "7ff8000000000000"} {
+		v, err := pickle.FromJSON([]byte(`{"$py": "float", "value": "` + text + `"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := pickle.Encode(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := hex.EncodeToString(b); !strings.Contains(got, "47"+want+"2e") {
+			t.Errorf("float(%q) pickles as %s, want BINFLOAT %s", text, got, want)
+		}
+		f, err := pickle.ParsePyFloat(text)
+		if err != nil || fmt.Sprintf("%016x", math.Float64bits(f)) != want {
+			t.Errorf("ParsePyFloat(%q) = %016x, %v", text, math.Float64bits(f), err)
+		}
+	}
+	v, err := pickle.Decode([]byte("Fnan\n."))
+	if f, ok := v.(float64); err != nil || !ok || math.Float64bits(f) != 0x7ff8000000000000 {
+		t.Errorf("protocol 0 FLOAT nan = %#v, %v", v, err)
 	}
 }

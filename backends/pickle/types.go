@@ -1,6 +1,11 @@
 package pickle
 
-import "math/big"
+import (
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+)
 
 // The Go values a pickle decodes to, by Python type:
 //
@@ -257,4 +262,24 @@ func goValue(v Value) Value {
 		return &List{Items: x}
 	}
 	return v
+}
+
+// PyNaN is the NaN CPython's float("nan") makes (0x7ff8000000000000; with
+// neg, float("-nan"), the sign bit set too). Go's math.NaN() and
+// strconv.ParseFloat("nan") set the lowest mantissa bit as well, which
+// pickled, differs from what Python writes by that bit.
+func PyNaN(neg bool) float64 {
+	if neg {
+		return math.Float64frombits(0xfff8000000000000)
+	}
+	return math.Float64frombits(0x7ff8000000000000)
+}
+
+// ParsePyFloat is strconv.ParseFloat with float()'s NaN: a signed "nan"
+// in any case is read too ("-nan"), with CPython's bits (PyNaN).
+func ParsePyFloat(s string) (float64, error) {
+	if body := strings.TrimLeft(s, "+-"); len(s)-len(body) <= 1 && strings.EqualFold(body, "nan") {
+		return PyNaN(strings.HasPrefix(s, "-")), nil
+	}
+	return strconv.ParseFloat(s, 64)
 }

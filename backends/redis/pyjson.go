@@ -395,7 +395,7 @@ func (d *jsonDecoder) value(depth int) (pickle.Value, error) {
 	case d.literal("false"):
 		return false, nil
 	case d.literal("NaN"):
-		return math.NaN(), nil
+		return pickle.PyNaN(false), nil // json.loads' float("nan")
 	case d.literal("Infinity"):
 		return math.Inf(1), nil
 	case d.literal("-Infinity"):
