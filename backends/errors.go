@@ -24,7 +24,23 @@ var (
 	ErrUnavailable = errors.New("backends: cache unavailable")
 	// ErrRefused wraps refusals (a failed precondition, a missing --yes).
 	ErrRefused = errors.New("backends: refused")
+	// ErrEncode matches an EncodeError: a value the client cannot store.
+	ErrEncode = errors.New("backends: cannot encode the value")
 )
+
+// EncodeError is a value the backend's client cannot store, as its
+// serializer refuses it (django-redis' JSON and a set, an aware time):
+// Django's cache.set would raise. It matches ErrEncode.
+type EncodeError struct {
+	Key string
+	Err error
+}
+
+func (e *EncodeError) Error() string {
+	return fmt.Sprintf("cannot encode the value of %q: %v", e.Key, e.Err)
+}
+func (e *EncodeError) Unwrap() error        { return e.Err }
+func (e *EncodeError) Is(target error) bool { return target == ErrEncode }
 
 // unsupportedError reads "not supported by this backend" in an error
 // line ("keys: not supported by this backend (…)"), without the package

@@ -73,7 +73,7 @@ func decode(b Backend, key string, e Entry) (pickle.Value, error) {
 func Set(ctx context.Context, b Backend, key string, v pickle.Value, t Timeout) error {
 	e, err := b.Codec().Encode(v)
 	if err != nil {
-		return fmt.Errorf("cannot encode the value of %q: %w", key, err)
+		return &EncodeError{Key: key, Err: err}
 	}
 	return b.Set(ctx, key, e, t)
 }
@@ -83,7 +83,7 @@ func Set(ctx context.Context, b Backend, key string, v pickle.Value, t Timeout) 
 func Add(ctx context.Context, b Backend, key string, v pickle.Value, t Timeout) (bool, error) {
 	e, err := b.Codec().Encode(v)
 	if err != nil {
-		return false, fmt.Errorf("cannot encode the value of %q: %w", key, err)
+		return false, &EncodeError{Key: key, Err: err}
 	}
 	if a, ok := b.(Adder); ok {
 		return a.Add(ctx, key, e, t)

@@ -651,7 +651,7 @@ func cmdSetMany(e *env) error {
 		}
 		ent, err := b.Codec().Encode(v)
 		if err != nil {
-			return fmt.Errorf("set-many: cannot encode the value of %q: %w", key, err)
+			return fmt.Errorf("set-many: %w", &backends.EncodeError{Key: key, Err: err})
 		}
 		items = append(items, backends.Item{Key: fk, Entry: ent})
 		users = append(users, key)

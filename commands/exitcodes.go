@@ -73,7 +73,7 @@ func ExitCode(err error) int {
 		return ExitInterrupted
 	case errors.As(err, new(*deadlineError)):
 		return ExitUnavailable // --deadline, whatever failed at that moment
-	case errors.As(err, &u), errors.As(err, &ik), errors.Is(err, backends.ErrConfig):
+	case errors.As(err, &u), errors.As(err, &ik), errors.Is(err, backends.ErrConfig), errors.Is(err, backends.ErrEncode):
 		return ExitUsage
 	case errors.As(err, &r), errors.Is(err, backends.ErrRefused):
 		return ExitRefused

@@ -330,6 +330,25 @@ func (x Time) ISO() string {
 // is not one cachectl can compute.
 func UTCOffset(tz Value, dt *DateTime) (TimeDelta, bool) { return utcOffset(tz, dt) }
 
+// TimeOffsetIsNone reports a zone whose utcoffset(None) Python answers
+// with None, so that a time carrying it counts as naive (is_aware() is
+// false): a zoneinfo.ZoneInfo with transitions (Europe/Paris; not UTC)
+// and pytz's DST-aware zones, which need a date.
+func TimeOffsetIsNone(tz Value) bool {
+	switch z := tz.(type) {
+	case ZoneInfo:
+		_, fixed := fixedZoneOffset(z.Key)
+		return !fixed
+	case *Object:
+		if _, ok := pytzFixedOffset(z); ok {
+			return false
+		}
+		_, _, _, _, static, ok := pytzInfo(z)
+		return ok && !static && z.Name != "_UTC"
+	}
+	return false
+}
+
 // utcOffset is tz.utcoffset(dt) as a TimeDelta; dt is nil for a time.
 func utcOffset(tz Value, dt *DateTime) (TimeDelta, bool) {
 	switch z := tz.(type) {
@@ -339,6 +358,9 @@ func utcOffset(tz Value, dt *DateTime) (TimeDelta, bool) {
 		if dt != nil {
 			return zoneOffset(z.Key, dt)
 		}
+		// utcoffset(None): the offset of a zone that never changes it
+		// (UTC, Etc/GMT+5), None for one with transitions.
+		return fixedZoneOffset(z.Key)
 	case *Object:
 		if minutes, ok := pytzFixedOffset(z); ok {
 			td, _ := normTimeDelta(0, minutes*60, 0)
@@ -433,6 +455,46 @@ var zones sync.Map // key -> zoneResult
 type zoneResult struct {
 	loc *time.Location
 	err error
+}
+
+// fixedZoneOffset is the offset of a zone with no transitions, which
+// zoneinfo gives for utcoffset(None). Go does not list a zone's
+// transitions, so its offset and abbreviation are compared on the 1st and
+// 15th of every month from 1800 to 2100: any change is a transition.
+func fixedZoneOffset(key string) (TimeDelta, bool) {
+	if r, ok := fixedZones.Load(key); ok {
+		f := r.(fixedZone)
+		return f.off, f.ok
+	}
+	off, ok := scanFixedZone(key)
+	fixedZones.Store(key, fixedZone{off, ok})
+	return off, ok
+}
+
+type fixedZone struct {
+	off TimeDelta
+	ok  bool
+}
+
+var fixedZones sync.Map // zone key → fixedZone
+
+func scanFixedZone(key string) (TimeDelta, bool) {
+	loc, err := loadZone(key)
+	if err != nil {
+		return TimeDelta{}, false
+	}
+	name0, off0 := time.Date(1800, 1, 1, 0, 0, 0, 0, loc).Zone()
+	for y := 1800; y <= 2100; y++ {
+		for m := time.January; m <= time.December; m++ {
+			for _, d := range []int{1, 15} {
+				if name, off := time.Date(y, m, d, 0, 0, 0, 0, loc).Zone(); name != name0 || off != off0 {
+					return TimeDelta{}, false
+				}
+			}
+		}
+	}
+	td, _ := normTimeDelta(0, int64(off0), 0)
+	return td, true
 }
 
 func loadZone(key string) (*time.Location, error) {

@@ -191,7 +191,10 @@ func djangoJSONDefault(v pickle.Value) (string, error) {
 		return fmt.Sprintf("%04d-%02d-%02d", x.Year, x.Month, x.Day), nil
 	case pickle.Time:
 		if x.TZ != nil {
-			if _, none := x.TZ.(pickle.None); !none {
+			// is_aware(): utcoffset() is not None. A ZoneInfo (or a pytz
+			// DST zone) gives None for a time, so it counts as naive and
+			// isoformat() writes no offset.
+			if _, none := x.TZ.(pickle.None); !none && !pickle.TimeOffsetIsNone(x.TZ) {
 				return "", fmt.Errorf("json: JSON can't represent timezone-aware times")
 			}
 		}

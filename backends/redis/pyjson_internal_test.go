@@ -49,3 +49,24 @@ for doc in json.load(sys.stdin):
 		}
 	}
 }
+
+// TestJSONTimeZones: DjangoJSONEncoder refuses a time whose utcoffset()
+// is not None. A ZoneInfo with transitions (Europe/Paris, Asia/Kolkata)
+// gives None for a time, so such a time is stored as naive; a fixed zone
+// (UTC, Etc/GMT+5) or a datetime.timezone gives an offset, and is refused
+// (what Python does, checked by hand with bookworm's Django).
+func TestJSONTimeZones(t *testing.T) {
+	for zone, want := range map[string]string{"Europe/Paris": `"03:04:05"`, "Asia/Kolkata": `"03:04:05"`, "UTC": "", "Etc/GMT+5": ""} {
+		v := pickle.Time{Hour: 3, Minute: 4, Second: 5, TZ: pickle.ZoneInfo{Key: zone}}
+		s, err := djangoJSONDefault(v)
+		switch {
+		case want == "" && (err == nil || !strings.Contains(err.Error(), "timezone-aware times")):
+			t.Errorf("time in %s: %q, %v; want the encoder's refusal", zone, s, err)
+		case want != "" && (err != nil || `"`+s+`"` != want):
+			t.Errorf("time in %s: %q, %v; want %s", zone, s, err, want)
+		}
+	}
+	if _, err := djangoJSONDefault(pickle.Time{Hour: 3, TZ: pickle.Timezone{}}); err == nil {
+		t.Error("a time in datetime.timezone.utc was accepted")
+	}
+}
