@@ -11,6 +11,7 @@ import (
 	"math"
 	"math/big"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -784,7 +785,9 @@ func (c *Cache) serverNames() string {
 
 // Clear is flush_all on every server, as Django's clear does.
 func (c *Cache) Clear(ctx context.Context) error {
-	return c.each(ctx, c.allIdx(), func(_ int, cn *conn) error {
+	var mu sync.Mutex
+	var flushed []string
+	err := c.each(ctx, c.allIdx(), func(i int, cn *conn) error {
 		if err := cn.send("flush_all\r\n"); err != nil {
 			return err
 		}
@@ -795,8 +798,17 @@ func (c *Cache) Clear(ctx context.Context) error {
 		if line != "OK" {
 			return fmt.Errorf("flush_all: %s", line)
 		}
+		mu.Lock()
+		flushed = append(flushed, c.servers[i].String())
+		mu.Unlock()
 		return nil
 	})
+	if err != nil && len(flushed) > 0 {
+		// Some servers were flushed all the same: say which.
+		slices.Sort(flushed)
+		return fmt.Errorf("%w (flushed all the same: %s)", err, strings.Join(flushed, ", "))
+	}
+	return err
 }
 
 // DescribeClear names every server that will be flushed.

@@ -214,3 +214,20 @@ func TestEstimateKeys(t *testing.T) {
 		t.Errorf("EstimateKeys = %+v, want %+v", got, want)
 	}
 }
+
+// TestClearPartly: when one server of the cluster cannot be flushed, the
+// error names the others, which were flushed all the same (it said only
+// what failed, and the live server's items were gone without a word).
+func TestClearPartly(t *testing.T) {
+	live := testserver.Memcached(t)
+	port, err := testserver.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := fmt.Sprintf("127.0.0.1:%d", port)
+	b := open(t, "pymemcache://"+dead+";"+live)
+	err = b.(backends.Clearer).Clear(context.Background())
+	if !errors.Is(err, backends.ErrUnavailable) || !strings.Contains(err.Error(), "(flushed all the same: "+live+")") {
+		t.Errorf("clear with %s down: %v", dead, err)
+	}
+}
