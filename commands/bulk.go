@@ -67,13 +67,19 @@ func dashAlone(a []string) error {
 // keySource yields user keys from the arguments, or stdin lines for "-".
 // Stdin is read through a cancelReader, so an interruption ends a wait for
 // the next line at once (with the context's error).
+// maxKeyLine is the longest line of a key list on stdin (a key is at
+// most 250 bytes for memcached, and no backend stores megabyte keys).
+const maxKeyLine = 1 << 20
+
 func (e *env) keySource(a []string, fn func(string) error) error {
 	if len(a) == 1 && a[0] == "-" {
 		cr := newCancelReader(e.ctx, e.c.App.Reader)
 		defer cr.stop()
 		sc := bufio.NewScanner(cr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		sc.Buffer(make([]byte, 64<<10), maxKeyLine)
+		n := 0
 		for sc.Scan() {
+			n++
 			line := strings.TrimRight(sc.Text(), "\r")
 			if line == "" {
 				continue
@@ -85,6 +91,9 @@ func (e *env) keySource(a []string, fn func(string) error) error {
 		if err := sc.Err(); err != nil {
 			if cerr := e.ctx.Err(); cerr != nil {
 				return cerr
+			}
+			if errors.Is(err, bufio.ErrTooLong) {
+				return usagef("reading keys from stdin: line %d is longer than %d bytes, the longest key line read", n+1, maxKeyLine)
 			}
 			return usagef("reading keys from stdin: %v", err)
 		}
