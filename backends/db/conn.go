@@ -29,6 +29,7 @@ type dbTarget struct {
 	driver  string
 	dsn     string
 	display string // redacted, for messages
+	path    string // SQLite's file
 }
 
 // targetFromURL reads dj-database-url forms: sqlite:///abs/path.db,
@@ -87,8 +88,10 @@ func sqliteTarget(path string) (dbTarget, error) {
 	path = filepath.Clean(path)
 	// Wait for Django's writers instead of failing with "database is locked";
 	// take write locks when a transaction starts.
-	dsn := "file:" + path + "?_busy_timeout=10000&_txlock=immediate"
-	return dbTarget{dialect: sqlgen.SQLite, driver: "sqlite3", dsn: dsn, display: "sqlite://" + path}, nil
+	// mode=rw: a mistyped path is an error, not a new empty database file
+	// (createcachetable creates the file when it is missing).
+	dsn := "file:" + path + "?mode=rw&_busy_timeout=10000&_txlock=immediate"
+	return dbTarget{dialect: sqlgen.SQLite, driver: "sqlite3", dsn: dsn, display: "sqlite://" + path, path: path}, nil
 }
 
 func mysqlTarget(user, pass, host, port, name string, timeout time.Duration, display string) (dbTarget, error) {

@@ -4,6 +4,8 @@
 package db
 
 import (
+	"io/fs"
+	"os"
 	"slices"
 
 	"context"
@@ -190,6 +192,11 @@ func (c *Cache) fail(op string, err error) error {
 		return err
 	}
 	err = connectError(err)
+	if c.target.path != "" && strings.Contains(err.Error(), "unable to open database file") {
+		if _, serr := os.Stat(c.target.path); errors.Is(serr, fs.ErrNotExist) {
+			err = fmt.Errorf("the SQLite database %s does not exist (check the path; createcachetable creates it)", c.target.path)
+		}
+	}
 	msg := err.Error()
 	if strings.Contains(msg, "no such table") || strings.Contains(msg, "does not exist") && strings.Contains(msg, "relation") ||
 		strings.Contains(msg, "doesn't exist") {
@@ -988,6 +995,23 @@ func (c *Cache) Ping(ctx context.Context) error {
 // vendor can roll back DDL; on MySQL a failed index drops the new table,
 // so no half-made table is left behind.
 func (c *Cache) CreateTable(ctx context.Context, dryRun bool) ([]string, bool, error) {
+	if c.target.path != "" {
+		// SQLite is opened without creating the file; Django's connection
+		// creates it, and so does createcachetable (a dry run needs none:
+		// no table is there).
+		if _, err := os.Stat(c.target.path); errors.Is(err, fs.ErrNotExist) {
+			if dryRun {
+				return sqlgen.CreateTable(c.target.dialect, c.table, sqlgen.Options{}), false, nil
+			}
+			f, err := os.OpenFile(c.target.path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+			if err != nil && !errors.Is(err, fs.ErrExist) {
+				return nil, false, c.fail("createcachetable", err)
+			}
+			if f != nil {
+				f.Close()
+			}
+		}
+	}
 	var one int
 	err := c.db.QueryRowContext(ctx, c.st.TableExists(), c.table).Scan(&one)
 	if err == nil {
