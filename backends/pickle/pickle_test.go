@@ -496,3 +496,30 @@ func TestNaNBits(t *testing.T) {
 		t.Errorf("protocol 0 FLOAT nan = %#v, %v", v, err)
 	}
 }
+
+// TestReprKeepsContent: an object of a class cachectl does not model shows
+// everything its pickle gave it (arguments, appended and set items), not
+// a bare <collections.OrderedDict object>; builtins' functions and
+// constants print as Python prints them. Pickles made by CPython 3.11
+// (protocol 4).
+func TestReprKeepsContent(t *testing.T) {
+	for _, tc := range []struct{ hex, want string }{
+		{"80049530000000000000008c0b636f6c6c656374696f6e73948c0b4f72646572656444696374949394295294288c0161944b018c0162944b02752e",
+			"<collections.OrderedDict object dict_items={'a': 1, 'b': 2}>"},
+		{"80049526000000000000008c0b636f6c6c656374696f6e73948c056465717565949394294b0586945294284b014b02652e",
+			"<collections.deque object args=((), 5) items=[1, 2]>"},
+		{"8004952f000000000000008c0b636f6c6c656374696f6e73948c07436f756e7465729493947d94288c0161944b028c0162944b0175859452942e",
+			"<collections.Counter object args=({'a': 2, 'b': 1},)>"},
+		{"80049514000000000000008c086275696c74696e73948c036c656e9493942e", "<built-in function len>"},
+		{"80049519000000000000008c086275696c74696e73948c08456c6c69707369739493942e", "Ellipsis"},
+	} {
+		b, _ := hex.DecodeString(tc.hex)
+		v, err := pickle.Decode(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := pickle.Repr(v); got != tc.want {
+			t.Errorf("repr = %s, want %s", got, tc.want)
+		}
+	}
+}

@@ -241,7 +241,23 @@ func (r reprer) repr(v Value, depth int) {
 			return
 		}
 		r.seen[x] = true
+		// Not Python's repr (the class's own __repr__ is not known), but
+		// everything the pickle gave it: the arguments it was made from,
+		// the items appended or set on it (an OrderedDict's, a deque's),
+		// and its state.
 		r.s("<" + x.Class() + " object")
+		if t, ok := x.Args.(Tuple); ok && len(t) > 0 {
+			r.s(" args=")
+			r.repr(t, depth+1)
+		}
+		if len(x.ListItems) > 0 {
+			r.s(" items=")
+			r.repr(&List{Items: x.ListItems}, depth+1)
+		}
+		if len(x.DictItems) > 0 {
+			r.s(" dict_items=")
+			r.repr(&Dict{Items: x.DictItems}, depth+1)
+		}
 		if x.State != nil {
 			r.s(" state=")
 			r.repr(x.State, depth+1)
@@ -330,6 +346,12 @@ func FloatRepr(f float64) string { return keyfunc.PyFloatRepr(f) }
 // which it is.)
 func globalRepr(g Global) string {
 	if g.Module == "builtins" {
+		switch {
+		case g.Name == "Ellipsis" || g.Name == "NotImplemented":
+			return g.Name
+		case builtinFunction(g.Name): // len, getattr: builtins' lower-case names that are not classes
+			return "<built-in function " + g.Name + ">"
+		}
 		return "<class '" + g.Name + "'>"
 	}
 	return "<class '" + g.Module + "." + g.Name + "'>"
