@@ -138,3 +138,15 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 
 // Is makes errors.Is(err, ErrDecode) true.
 func (e *DecodeError) Is(target error) bool { return target == ErrDecode }
+
+// CutShortError is a bulk call stopped by an interruption before it sent
+// all its keys (between two chunks, or before the first): Attempted of
+// them were sent and answered, the rest never sent. It unwraps to the
+// cause (context.Canceled).
+type CutShortError struct {
+	Attempted int
+	Err       error
+}
+
+func (e *CutShortError) Error() string { return e.Err.Error() }
+func (e *CutShortError) Unwrap() error { return e.Err }

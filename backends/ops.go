@@ -281,12 +281,12 @@ func DeleteMany(ctx context.Context, b Backend, keys []string) (int, error) {
 		return m.DeleteMany(ctx, keys)
 	}
 	n := 0
-	for _, k := range keys {
+	for i, k := range keys {
 		// No delete starts after an interruption; one already started is
 		// finished (bounded by the backend's own operation timeout), so
 		// the count is what the cache did.
 		if err := ctx.Err(); err != nil {
-			return n, err
+			return n, &CutShortError{Attempted: i, Err: err} // the rest never sent
 		}
 		ok, err := b.Delete(context.WithoutCancel(ctx), k)
 		if err != nil {

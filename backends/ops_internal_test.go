@@ -47,4 +47,10 @@ func TestDeleteManyFallbackInterrupted(t *testing.T) {
 	if gone := 3 - len(b.keys); n != gone || n != 2 {
 		t.Errorf("DeleteMany reported %d, %d key(s) are gone (want 2: a and b, not c)", n, gone)
 	}
+	// It says how many it attempted: c never was (the summary counts it
+	// as not attempted, not as requested and absent).
+	var cs *CutShortError
+	if !errors.As(err, &cs) || cs.Attempted != 2 {
+		t.Errorf("err = %#v, want a CutShortError with 2 attempted", err)
+	}
 }

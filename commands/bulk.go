@@ -1111,6 +1111,11 @@ func cmdDeleteMany(e *env) error {
 		} else {
 			deleted += n
 		}
+		if cs := (*backends.CutShortError)(nil); errors.As(err, &cs) {
+			// Stopped part way: the rest of the batch was never sent.
+			requested -= len(finals) - cs.Attempted
+			notAttempted += len(finals) - cs.Attempted
+		}
 		prog.add(len(finals))
 		if err != nil && e.c.Bool("keep-going") && e.ctx.Err() == nil {
 			failedBatches++

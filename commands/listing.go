@@ -264,7 +264,16 @@ func (e *env) deleteMatchingFunc(glob, what string, keep func(stored string) boo
 		deleted += n
 		prog.add(len(batch))
 		if err != nil {
-			failed += len(batch) - n
+			switch cs := (*backends.CutShortError)(nil); {
+			case errors.As(err, &cs):
+				// Interrupted part way: what was sent was answered (a key
+				// not deleted there was absent), the rest never sent.
+				notAttempted += len(batch) - cs.Attempted
+			case e.ctx.Err() != nil && errors.Is(err, e.ctx.Err()):
+				// Interrupted with the batch answered: nothing failed.
+			default:
+				failed += len(batch) - n
+			}
 			batch = batch[:0]
 			if !e.c.Bool("keep-going") || e.ctx.Err() != nil {
 				return err

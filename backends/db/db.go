@@ -576,7 +576,7 @@ func (c *Cache) DeleteMany(ctx context.Context, keys []string) (int, error) {
 	total := 0
 	for i := 0; i < len(keys); i += 500 {
 		if err := ctx.Err(); err != nil {
-			return total, err
+			return total, &backends.CutShortError{Attempted: i, Err: err} // the rest never sent
 		}
 		batch := keys[i:min(i+500, len(keys))]
 		fctx, cancel := c.inFlight(ctx)

@@ -27,9 +27,9 @@ func TestDeleteManyInterruptedCountsExactly(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	p.Arm("DELETED", cancel)
-	n, err := b.(backends.MultiDeleter).DeleteMany(ctx, keys)
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("DeleteMany = %d, %v; want context.Canceled", n, err)
+	n, delErr := b.(backends.MultiDeleter).DeleteMany(ctx, keys)
+	if !errors.Is(delErr, context.Canceled) {
+		t.Fatalf("DeleteMany = %d, %v; want context.Canceled", n, delErr)
 	}
 	got, err := backends.GetMany(context.Background(), direct, keys)
 	if err != nil {
@@ -41,6 +41,11 @@ func TestDeleteManyInterruptedCountsExactly(t *testing.T) {
 	}
 	if gone == 0 || gone == len(keys) {
 		t.Errorf("%d of %d gone: the interrupt should stop DeleteMany after the chunk in flight", gone, len(keys))
+	}
+	// It says how many keys it sent: the others were never attempted.
+	var cs *backends.CutShortError
+	if !errors.As(delErr, &cs) || cs.Attempted != gone {
+		t.Errorf("err = %v, want a CutShortError with %d attempted (every key sent was there)", delErr, gone)
 	}
 }
 

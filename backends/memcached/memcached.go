@@ -706,7 +706,7 @@ func (c *Cache) SetMany(ctx context.Context, items []backends.Item, t backends.T
 func (c *Cache) DeleteMany(ctx context.Context, keys []string) (int, error) {
 	groups := c.byServer(keys)
 	var mu sync.Mutex
-	n := 0
+	n, answered := 0, 0
 	err := c.each(ctx, nonEmpty(groups), func(i int, cn *conn) error {
 		g := groups[i]
 		return pipeline(ctx, cn, len(g), func(j int) {
@@ -715,13 +715,19 @@ func (c *Cache) DeleteMany(ctx context.Context, keys []string) (int, error) {
 			cn.w.WriteString("\r\n")
 		},
 			func(_ int, line string) {
+				mu.Lock()
+				answered++
 				if line == "DELETED" {
-					mu.Lock()
 					n++
-					mu.Unlock()
 				}
+				mu.Unlock()
 			})
 	})
+	if err != nil && ctx.Err() != nil && answered < len(keys) {
+		// Interrupted between chunks: the keys of the chunks not sent
+		// were never attempted, which the summary says.
+		return n, &backends.CutShortError{Attempted: answered, Err: err}
+	}
 	return n, err
 }
 

@@ -608,7 +608,7 @@ func (c *Cache) DeleteMany(ctx context.Context, keys []string) (int, error) {
 	n := 0
 	for start := 0; start < len(keys); start += batch {
 		if err := ctx.Err(); err != nil {
-			return n, err
+			return n, &backends.CutShortError{Attempted: start, Err: err} // the rest never sent
 		}
 		chunk := keys[start:min(start+batch, len(keys))]
 		pipe := c.leader.Pipeline()
