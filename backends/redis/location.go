@@ -418,7 +418,7 @@ func redisDB(cfg *backends.Config, p lookup, query url.Values, path string, urlM
 			return n, nil
 		}
 		if urlMode {
-			return 0, backends.Configf("Redis db must be an integer, not %q (the URL path)", strings.Trim(path, "/"))
+			return 0, backends.Configf("Redis db must be a non-negative integer, not %q (the URL path)", strings.Trim(path, "/"))
 		}
 	}
 	return dbFromParams(p)
