@@ -686,6 +686,21 @@ func (c *Cache) Clear(ctx context.Context) error {
 
 // DescribeClear says how many rows go: the vendor's estimate where it
 // has one (see rowCount), else a count.
+// Describe names the database and table config show resolved (the
+// database a config file's cache uses is otherwise not shown).
+func (c *Cache) Describe() []backends.StatsField {
+	tz := "UTC (use_tz=true)"
+	if !c.useTZ {
+		tz = c.loc.String() + " wall time (use_tz=false)"
+	}
+	return []backends.StatsField{
+		{Name: "resolved_database", Value: backends.Redact(c.target.display)},
+		{Name: "dialect", Value: c.target.dialect.String()},
+		{Name: "table", Value: c.table},
+		{Name: "expires", Value: tz},
+	}
+}
+
 func (c *Cache) DescribeClear(ctx context.Context) (backends.ClearPlan, error) {
 	n, method, err := c.rowCount(ctx, c.estimateFields(ctx), false)
 	if err != nil {
