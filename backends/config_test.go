@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/cachectl/cachectl/backends"
+	"github.com/cachectl/cachectl/backends/backendtest"
 	_ "github.com/cachectl/cachectl/backends/dummy"
 	_ "github.com/cachectl/cachectl/backends/file"
 )
@@ -303,21 +304,7 @@ func TestTimeoutText(t *testing.T) {
 	}
 }
 
-// loadCache writes a config file of text and returns it, its "default"
-// cache and its path.
+// loadCache is backendtest.LoadConfig.
 func loadCache(t *testing.T, text string) (*backends.File, *backends.Config, string) {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "c.json")
-	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	f, err := backends.LoadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := f.Cache("default")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f, cfg, path
+	return backendtest.LoadConfig(t, text)
 }

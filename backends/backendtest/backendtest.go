@@ -342,6 +342,23 @@ func FileConfig(t testing.TB, cache map[string]any) (*backends.Config, error) {
 func OpenConfig(t testing.TB, cfg *backends.Config) backends.Backend {
 	t.Helper()
 	cfg.Deadline = 5 * time.Second
+	return openWith(t, cfg)
+}
+
+// OpenDeadline opens url's backend with deadline d for its operations
+// (a server that never answers fails after d), closed when the test ends.
+func OpenDeadline(t testing.TB, url string, d time.Duration) backends.Backend {
+	t.Helper()
+	cfg, err := backends.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Deadline = d
+	return openWith(t, cfg)
+}
+
+func openWith(t testing.TB, cfg *backends.Config) backends.Backend {
+	t.Helper()
 	b, err := backends.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -361,4 +378,23 @@ func Items(prefix string, n int, data []byte) ([]backends.Item, []string) {
 		items = append(items, backends.Item{Key: k, Entry: backends.Entry{Data: data}})
 	}
 	return items, keys
+}
+
+// LoadConfig writes a config file of text and returns it, its "default"
+// cache and its path.
+func LoadConfig(t testing.TB, text string) (*backends.File, *backends.Config, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "c.json")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := backends.LoadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := f.Cache("default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, cfg, path
 }

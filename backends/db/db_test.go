@@ -597,15 +597,10 @@ func TestEstimates(t *testing.T) {
 	}
 }
 
-// TestMySQLSSLMode: a MySQL URL's sslmode is honoured, not dropped. With a
-// server that has no TLS (the machine's MariaDB, as its have_ssl says),
-// require and verify-full fail with the driver's reason instead of
-// connecting in plaintext, and prefer falls back; with one that has TLS,
-// require connects encrypted. An unknown mode is a configuration error.
-func TestMySQLSSLMode(t *testing.T) {
-	ctx := context.Background()
-	my, myName := testserver.MySQLURL(t)
-	admin, err := sql.Open("mysql", "root@tcp(127.0.0.1:3306)/"+myName)
+// mysqlHasTLS reports whether the machine's MariaDB serves TLS (have_ssl).
+func mysqlHasTLS(t *testing.T, dbName string) bool {
+	t.Helper()
+	admin, err := sql.Open("mysql", "root@tcp(127.0.0.1:3306)/"+dbName)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -614,7 +609,18 @@ func TestMySQLSSLMode(t *testing.T) {
 	if err := admin.QueryRow("SHOW VARIABLES LIKE 'have_ssl'").Scan(&name, &haveSSL); err != nil {
 		t.Fatal(err)
 	}
-	tls := haveSSL == "YES"
+	return haveSSL == "YES"
+}
+
+// TestMySQLSSLMode: a MySQL URL's sslmode is honoured, not dropped. With a
+// server that has no TLS (the machine's MariaDB, as its have_ssl says),
+// require and verify-full fail with the driver's reason instead of
+// connecting in plaintext, and prefer falls back; with one that has TLS,
+// require connects encrypted. An unknown mode is a configuration error.
+func TestMySQLSSLMode(t *testing.T) {
+	ctx := context.Background()
+	my, myName := testserver.MySQLURL(t)
+	tls := mysqlHasTLS(t, myName)
 	for _, mode := range []string{"require", "verify-full"} {
 		b := open(t, my+"?table=ssl_cache&sslmode="+mode, 100)
 		_, err := backends.Get(ctx, b, "k")
@@ -652,24 +658,12 @@ func TestDatabasesOptions(t *testing.T) {
 	pg := testserver.PostgresURL(t)
 	pgName := strings.TrimPrefix(strings.Split(pg, "?")[0], "postgres://postgres@127.0.0.1:5432/")
 	_, myName := testserver.MySQLURL(t)
-	dir := t.TempDir()
 	load := func(engine, name string, opts string) (*backends.Config, error) {
 		t.Helper()
-		path := filepath.Join(dir, "c.json")
 		text := fmt.Sprintf(`{"CACHES": {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "opt_cache"}},
 		  "DATABASES": {"default": {"ENGINE": %q, "NAME": %q, "USER": "%s", "HOST": "127.0.0.1", "OPTIONS": %s}}}`,
 			engine, name, map[bool]string{true: "postgres", false: "root"}[strings.Contains(engine, "postgresql")], opts)
-		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		f, err := backends.LoadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg, err := f.Cache("default")
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, cfg, _ := backendtest.LoadConfig(t, text)
 		cfg.Deadline = 5 * time.Second
 		return cfg, nil
 	}
@@ -702,15 +696,7 @@ func TestDatabasesOptions(t *testing.T) {
 		t.Errorf("warnings = %q, want one for cursor_factoryy", cfg.Warnings)
 	}
 
-	admin, err := sql.Open("mysql", "root@tcp(127.0.0.1:3306)/"+myName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	var name, haveSSL string
-	if err := admin.QueryRow("SHOW VARIABLES LIKE 'have_ssl'").Scan(&name, &haveSSL); err != nil {
-		t.Fatal(err)
-	}
+	haveSSL := map[bool]string{true: "YES", false: "NO"}[mysqlHasTLS(t, myName)]
 	cfg, _ = load(myEngine, myName, `{"ssl_mode": "REQUIRED", "charset": "utf8mb4"}`)
 	if err := try(cfg); haveSSL != "YES" && (err == nil || !strings.Contains(err.Error(), "does not support TLS")) {
 		t.Errorf("MySQL ssl_mode REQUIRED against a server without TLS: %v, want a refusal", err)

@@ -18,6 +18,7 @@ import (
 	"github.com/bradfitz/gomemcache/memcache"
 
 	"github.com/cachectl/cachectl/backends"
+	"github.com/cachectl/cachectl/backends/backendtest"
 	"github.com/cachectl/cachectl/internal/testserver"
 )
 
@@ -355,16 +356,7 @@ func silentServer(t *testing.T) string {
 func TestSilentServer(t *testing.T) {
 	addr := silentServer(t)
 	for _, url := range []string{"pymemcache://" + addr, "bmemcached://" + addr} {
-		cfg, err := backends.ParseURL(url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.Deadline = 200 * time.Millisecond
-		b, err := backends.Open(context.Background(), cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer b.Close()
+		b := backendtest.OpenDeadline(t, url, 200*time.Millisecond)
 		ctx := context.Background()
 		e := backends.Entry{Data: []byte("x"), Flags: 16}
 		ops := map[string]func() error{

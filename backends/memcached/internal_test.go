@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cachectl/cachectl/backends"
+	"github.com/cachectl/cachectl/backends/backendtest"
 	"github.com/cachectl/cachectl/backends/memcached/selector"
 	"github.com/cachectl/cachectl/backends/pickle"
 	"github.com/cachectl/cachectl/internal/djangotest"
@@ -520,16 +521,7 @@ func TestSetTimeoutSendsNoDelete(t *testing.T) {
 			}()
 		}
 	}()
-	cfg, err := backends.ParseURL("pymemcache://" + l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Deadline = 200 * time.Millisecond
-	b, err := backends.Open(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := backendtest.OpenDeadline(t, "pymemcache://"+l.Addr().String(), 200*time.Millisecond)
 	if err := b.Set(context.Background(), ":1:k", backends.Entry{Data: []byte("v")}, backends.Timeout{Seconds: 60}); !errors.Is(err, backends.ErrUnavailable) {
 		t.Fatalf("set to a silent server: %v", err)
 	}
