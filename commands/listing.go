@@ -131,7 +131,7 @@ func cmdKeys(e *env) error {
 	e.shareTerminal(prog, listing)
 	e.estimateKeys(prog, fg)
 	defer prog.finish()
-	quiet := e.c.Bool("quiet")
+	quiet, toTerminal := e.c.Bool("quiet"), isTerminal(e.out)
 	if quiet {
 		l = backends.NamesOnly(l) // no expiry or size to print
 	}
@@ -160,6 +160,9 @@ func cmdKeys(e *env) error {
 			if !lineSafe(user) {
 				unsafe++ // printed, it would read back as other keys
 				return nil
+			}
+			if toTerminal {
+				user = shownKey(user) // no escape sequence reaches the terminal
 			}
 			fmt.Fprintln(e.out, user)
 		case f == "json":
