@@ -72,7 +72,7 @@ func TestParseEndpoints(t *testing.T) {
 		{name: "url db from path", url: "redis://h:1/2", want: []ep{tcp("h:1", 2)}},
 		{name: "url default port and db", url: "redis://h", want: []ep{tcp("h:6379", 0)}},
 		{name: "url query db wins over path", url: "redis://h:1/2?db=3", want: []ep{tcp("h:1", 3)}},
-		{name: "url bad db path", url: "redis://h:1/x", wantErr: "must be an integer"},
+		{name: "url bad db path", url: "redis://h:1/x", wantErr: "must be a non-negative integer"},
 		{name: "url repeated parameter", url: "redis://h:1?db=1&db=2", wantErr: "parameter db is given 2 times"},
 		{name: "url password cut by the split is not shown", url: "redis://:pa,ss@h:1/0", wantErr: "percent-encoded (%2C, %3B)"},
 		{name: "url bad db query", url: "redis://h:1/0?db=x", wantErr: "non-negative integer"},
