@@ -625,7 +625,9 @@ var redactREs = sync.OnceValue(func() [3]*regexp.Regexp {
 		regexp.MustCompile(`(://[^:/@\s;,?]*:)([^@\s;,]*)(@)`),
 		// A location without a scheme (user:pass@host) at the start or after a separator.
 		regexp.MustCompile(`(^|[\s;,(])([^:/@\s;,?()]*:)([^@\s;,/]*)(@)`),
-		regexp.MustCompile(`(?i)([?&](?:password|pass|passwd|pwd)=)[^&\s;,]*`),
+		// Any parameter whose name ends in password (sslpassword, a
+		// PostgreSQL key's passphrase, sentinel_password …) or is pass, passwd or pwd.
+		regexp.MustCompile(`(?i)([?&](?:[a-z_]*password|pass|passwd|pwd)=)[^&\s;,]*`),
 	}
 })
 

@@ -131,6 +131,9 @@ func TestRedact(t *testing.T) {
 		"user:hunter2@127.0.0.1:1/0":               "user:xxxxx@127.0.0.1:1/0",
 		"a:1;u:pw@b:2":                             "a:1;u:xxxxx@b:2",
 		"http://example.com/a:b@c":                 "http://example.com/a:b@c",
+		// OPTIONS passed on as URL parameters: a PostgreSQL key's passphrase
+		"postgres://u@h:5432/x?sslmode=disable&sslpassword=TopSecret": "postgres://u@h:5432/x?sslmode=disable&sslpassword=xxxxx",
+		"redis+sentinel://h:26379/m/0?sentinel_password=s&db=1":       "redis+sentinel://h:26379/m/0?sentinel_password=xxxxx&db=1",
 	}
 	for in, want := range tests {
 		if got := backends.Redact(in); got != want {
