@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -272,8 +273,11 @@ func (e *env) deleteMatchingFunc(glob, what string, keep func(stored string) boo
 				// Interrupted part way: what was sent was answered (a key
 				// not deleted there was absent), the rest never sent.
 				notAttempted += len(batch) - cs.Attempted
-			case e.ctx.Err() != nil && errors.Is(err, e.ctx.Err()):
-				// Interrupted with the batch answered: nothing failed.
+			case errors.Is(err, context.Canceled):
+				// Interrupted (SIGINT) with the batch answered: nothing
+				// failed. Not a timeout: a batch whose answer did not come
+				// by --deadline (or its in-flight bound) has an unknown
+				// outcome, and is counted failed.
 			default:
 				failed += len(batch) - n
 			}

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bradfitz/gomemcache/memcache"
@@ -706,27 +707,30 @@ func (c *Cache) SetMany(ctx context.Context, items []backends.Item, t backends.T
 func (c *Cache) DeleteMany(ctx context.Context, keys []string) (int, error) {
 	groups := c.byServer(keys)
 	var mu sync.Mutex
-	n, answered := 0, 0
+	n := 0
+	var written atomic.Int64 // keys written out (a chunk is flushed as soon as it is written)
 	err := c.each(ctx, nonEmpty(groups), func(i int, cn *conn) error {
 		g := groups[i]
 		return pipeline(ctx, cn, len(g), func(j int) {
+			written.Add(1)
 			cn.w.WriteString("delete ")
 			cn.w.WriteString(g[j])
 			cn.w.WriteString("\r\n")
 		},
 			func(_ int, line string) {
-				mu.Lock()
-				answered++
 				if line == "DELETED" {
+					mu.Lock()
 					n++
+					mu.Unlock()
 				}
-				mu.Unlock()
 			})
 	})
-	if err != nil && ctx.Err() != nil && answered < len(keys) {
-		// Interrupted between chunks: the keys of the chunks not sent
-		// were never attempted, which the summary says.
-		return n, &backends.CutShortError{Attempted: answered, Err: err}
+	if sent := int(written.Load()); err != nil && ctx.Err() != nil && sent < len(keys) {
+		// Interrupted between chunks: the keys of the chunks never
+		// written were not attempted, which the summary says. A chunk
+		// written counts as attempted even when its replies did not come:
+		// the server may well have run it.
+		return n, &backends.CutShortError{Attempted: sent, Err: err}
 	}
 	return n, err
 }
