@@ -270,9 +270,14 @@ func (e *env) deleteMatchingFunc(glob, what string, keep func(stored string) boo
 		if err != nil {
 			switch cs := (*backends.CutShortError)(nil); {
 			case errors.As(err, &cs):
-				// Interrupted part way: what was sent was answered (a key
-				// not deleted there was absent), the rest never sent.
+				// Interrupted part way: the rest was never sent. What was
+				// sent was answered (a key not deleted there was absent),
+				// unless a reply did not come (a timeout): then its outcome
+				// is unknown, counted failed.
 				notAttempted += len(batch) - cs.Attempted
+				if !errors.Is(err, context.Canceled) {
+					failed += max(cs.Attempted-n, 0)
+				}
 			case errors.Is(err, context.Canceled):
 				// Interrupted (SIGINT) with the batch answered: nothing
 				// failed. Not a timeout: a batch whose answer did not come
