@@ -255,7 +255,11 @@ func mysqlOptions(t dbTarget, alias string, opts map[string]any, warn func(forma
 				warn("DATABASES[%q] OPTIONS ssl %s is not read by cachectl (it reads ca, cert and key)", alias, k)
 			}
 		}
-		if cert, key := optionText(sslOpts["cert"]), optionText(sslOpts["key"]); sslOpts["cert"] != nil || sslOpts["key"] != nil {
+		if sslOpts["cert"] != nil || sslOpts["key"] != nil {
+			cert, key := optionText(sslOpts["cert"]), optionText(sslOpts["key"])
+			if sslOpts["key"] == nil {
+				key = cert // the key in the certificate's file, as libmysqlclient reads it
+			}
 			pair, err := tls.LoadX509KeyPair(cert, key)
 			if err != nil {
 				return t, backends.Configf("DATABASES[%q] OPTIONS ssl cert/key: %v", alias, err)
@@ -266,23 +270,47 @@ func mysqlOptions(t dbTarget, alias string, opts map[string]any, warn func(forma
 			conf.InsecureSkipVerify = true // mysqlclient checks nothing without a CA
 		}
 	}
+	// A CA checks the chain only (VERIFY_CA); VERIFY_IDENTITY adds the host
+	// name. A server reached by its IP, or with a CN-only certificate
+	// (MySQL's own generated ones), passes VERIFY_CA as with mysqlclient.
+	chainOnly := func(conf *tls.Config) {
+		roots := conf.RootCAs
+		conf.InsecureSkipVerify = true
+		conf.VerifyConnection = func(cs tls.ConnectionState) error {
+			if len(cs.PeerCertificates) == 0 {
+				return fmt.Errorf("tls: the server sent no certificate")
+			}
+			inter := x509.NewCertPool()
+			for _, c := range cs.PeerCertificates[1:] {
+				inter.AddCert(c)
+			}
+			_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter})
+			return err
+		}
+	}
 	mode := ""
 	if v, ok := opts["ssl_mode"]; ok {
 		mode = strings.ToUpper(optionText(v))
 	}
 	switch mode {
-	case "": // TLS when an ssl object asks for it
+	case "", "PREFERRED", "REQUIRED":
+		switch {
+		case conf == nil && mode != "":
+			c.TLSConfig = map[string]string{"PREFERRED": "preferred", "REQUIRED": "skip-verify"}[mode]
+		case conf != nil && conf.RootCAs != nil:
+			chainOnly(conf)
+		}
+		c.AllowFallbackToPlaintext = mode == "PREFERRED" // without it a registered config is mandatory
 	case "DISABLED":
 		conf = nil
-	case "PREFERRED", "REQUIRED":
-		if conf == nil {
-			c.TLSConfig = map[string]string{"PREFERRED": "preferred", "REQUIRED": "skip-verify"}[mode]
-		}
 	case "VERIFY_CA", "VERIFY_IDENTITY":
-		if conf == nil {
-			c.TLSConfig = "true" // checked against the system's roots
-		} else if conf.RootCAs == nil {
+		switch {
+		case conf == nil:
+			c.TLSConfig = "true" // checked against the system's roots, with the name
+		case conf.RootCAs == nil:
 			return t, backends.Configf("DATABASES[%q] OPTIONS ssl_mode %s needs ssl {\"ca\": ...} to check the certificate", alias, mode)
+		case mode == "VERIFY_CA":
+			chainOnly(conf)
 		}
 	default:
 		return t, backends.Configf("DATABASES[%q] OPTIONS ssl_mode must be DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY, not %q", alias, mode)

@@ -2,10 +2,17 @@ package db_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"database/sql"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -707,6 +714,13 @@ func TestDatabasesOptions(t *testing.T) {
 	if err := try(cfg); err != nil {
 		t.Errorf("MySQL ssl_mode PREFERRED: %v", err)
 	}
+	// PREFERRED with an ssl object still falls back to plaintext; a cert
+	// whose file also holds the key needs no "key".
+	pemFile := selfSignedPEM(t)
+	cfg, _ = load(myEngine, myName, `{"ssl_mode": "PREFERRED", "ssl": {"ca": "`+pemFile+`", "cert": "`+pemFile+`"}}`)
+	if err := try(cfg); haveSSL != "YES" && err != nil {
+		t.Errorf("MySQL ssl_mode PREFERRED with an ssl object, against a server without TLS: %v", err)
+	}
 	cfg, _ = load(myEngine, myName, `{"ssl": {"ca": "/nonexistent/ca.pem"}}`)
 	if _, err := backends.Open(ctx, cfg); !errors.Is(err, backends.ErrConfig) {
 		t.Errorf("MySQL ssl ca that is not there: %v, want a configuration error", err)
@@ -744,4 +758,31 @@ func TestUnreadableExpiry(t *testing.T) {
 	if err := db.QueryRow(`SELECT COUNT(*) FROM bad_cache`).Scan(&n); err != nil || n != 1 {
 		t.Errorf("%d rows left (%v): the unreadable row was deleted", n, err)
 	}
+}
+
+// selfSignedPEM writes a self-signed certificate and its key into one
+// PEM file and returns its path.
+func selfSignedPEM(t *testing.T) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "cachectl test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})...)
+	path := filepath.Join(t.TempDir(), "both.pem")
+	if err := os.WriteFile(path, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
