@@ -431,7 +431,9 @@ func (f *File) Cache(alias string) (*Config, error) {
 			case string:
 				if b, ok := pyIntText(t); ok { // int("300"), of any size
 					f, _ := new(big.Float).SetInt(b).Float64()
-					s.Timeout = Timeout{Seconds: f}
+					// Beyond a float64, the largest one (not +Inf, which no
+					// JSON or backend takes): Django's set would overflow.
+					s.Timeout = Timeout{Seconds: max(min(f, math.MaxFloat64), -math.MaxFloat64)}
 				}
 			}
 		case "KEY_PREFIX":

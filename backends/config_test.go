@@ -298,7 +298,7 @@ func TestHugeMaxEntries(t *testing.T) {
 // any size (it fell back to 300 beyond int64), spaces, underscores, a
 // leading zero still decimal; what int() refuses leaves Django's 300.
 func TestTimeoutText(t *testing.T) {
-	for v, want := range map[string]float64{`"99999999999999999999"`: 1e20, `" 60 "`: 60, `"1_000"`: 1000,
+	for v, want := range map[string]float64{`"99999999999999999999"`: 1e20, `"1` + strings.Repeat("0", 400) + `"`: math.MaxFloat64, `" 60 "`: 60, `"1_000"`: 1000,
 		`"010"`: 10, `"-5"`: -5, `"+7"`: 7, `"1.5"`: 300, `"1__0"`: 300, `"_1"`: 300, `"+-1"`: 300, `"0x10"`: 300, `""`: 300} {
 		_, cfg, _ := loadCache(t, `{"CACHES": {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache", "TIMEOUT": `+v+`}}}`)
 		if got := cfg.Settings.Timeout; got.Forever || got.Seconds != want {

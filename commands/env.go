@@ -231,11 +231,16 @@ func (e *env) backend() (backends.Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, w := range e.cfg.Warnings {
-		fmt.Fprintf(e.errw, "cachectl: warning: %s\n", backends.Redact(w))
-	}
+	printWarnings(e.errw, e.cfg)
 	e.b = b
 	return b, nil
+}
+
+// printWarnings prints what opening cfg's backend found worth saying.
+func printWarnings(w io.Writer, cfg *backends.Config) {
+	for _, msg := range cfg.Warnings {
+		fmt.Fprintf(w, "cachectl: warning: %s\n", backends.Redact(msg))
+	}
 }
 
 // close releases the backend and the deadline.

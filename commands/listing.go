@@ -245,6 +245,7 @@ func (e *env) deleteMatchingFunc(glob, what string, keep func(stored string) boo
 	// a wrong password) or an interruption is reported alone.
 	// notAttempted: keys listed but never sent for deletion.
 	started, notAttempted := false, 0
+	toTerminal := isTerminal(e.out)
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -256,7 +257,10 @@ func (e *env) deleteMatchingFunc(glob, what string, keep func(stored string) boo
 		}
 		if dry {
 			for _, k := range batch {
-				fmt.Fprintln(e.out, shownKey(k))
+				if toTerminal || !lineSafe(k) {
+					k = shownKey(k) // piped, a listed key reads back as itself
+				}
+				fmt.Fprintln(e.out, k)
 			}
 			batch = batch[:0]
 			return nil

@@ -133,6 +133,7 @@ func cmdCreateCacheTable(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
+		printWarnings(c.App.ErrWriter, cfg)
 		tc, ok := b.(backends.TableCreator)
 		if !ok {
 			b.Close()

@@ -162,7 +162,10 @@ func optionText(v any) string {
 	case json.Number:
 		return backends.NumberText(x)
 	case bool:
-		return strconv.FormatBool(x)
+		if x { // libpq's boolean keywords (sslsni) take 1 and 0
+			return "1"
+		}
+		return "0"
 	}
 	return fmt.Sprint(v)
 }

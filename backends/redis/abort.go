@@ -37,8 +37,9 @@ type aborter struct {
 	protected int // inFlight calls running: the abort waits for them
 	timeout   time.Duration
 	tls       *tls.Config
-	// handshakes are the TLS handshakes under way or that got no
-	// answer, by address: a timeout while one is there was waiting for it.
+	// handshakes are the TLS handshakes under way, by address: a call
+	// that times out while one is there was waiting for it (go-redis dials
+	// in the background; a handshake that ended reports itself).
 	handshakes map[string]int
 }
 
@@ -99,18 +100,11 @@ func (a *aborter) handshake(ctx context.Context, c net.Conn, addr string, start 
 	a.handshakes[addr]++
 	a.mu.Unlock()
 	err := tc.HandshakeContext(hctx)
-	switch {
-	case err == nil: // the server speaks TLS: earlier stalls were something else
-		a.mu.Lock()
+	a.mu.Lock()
+	if a.handshakes[addr]--; a.handshakes[addr] <= 0 {
 		delete(a.handshakes, addr)
-		a.mu.Unlock()
-	case !isTimeout(err):
-		a.mu.Lock()
-		if a.handshakes[addr]--; a.handshakes[addr] <= 0 {
-			delete(a.handshakes, addr)
-		}
-		a.mu.Unlock()
 	}
+	a.mu.Unlock()
 	if err != nil {
 		c.Close()
 		if isTimeout(err) {
@@ -127,8 +121,8 @@ func (a *aborter) handshake(ctx context.Context, c net.Conn, addr string, start 
 }
 
 // stalled says which TLS handshake a timeout was waiting for, if one is
-// under way or got no answer: go-redis dials in the background, and a call
-// whose context ends first reports only the context's error.
+// under way: go-redis dials in the background, and a call whose context
+// ends first reports only the context's error.
 func (a *aborter) stalled() string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
