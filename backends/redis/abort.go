@@ -37,9 +37,12 @@ type aborter struct {
 	protected int // inFlight calls running: the abort waits for them
 	timeout   time.Duration
 	tls       *tls.Config
-	// handshakes are the TLS handshakes under way, by address: a call
-	// that times out while one is there was waiting for it (go-redis dials
-	// in the background; a handshake that ended reports itself).
+	// handshakes are the TLS handshakes under way or that got no
+	// answer, by address: a timeout while one is there was waiting for it.
+	// One that timed out stays until a handshake with its server
+	// succeeds: go-redis dials in the background, and the call whose
+	// deadline ended the wait may report first (a later timeout of a
+	// server that has not answered a handshake yet is blamed on TLS too).
 	handshakes map[string]int
 }
 
@@ -100,11 +103,18 @@ func (a *aborter) handshake(ctx context.Context, c net.Conn, addr string, start 
 	a.handshakes[addr]++
 	a.mu.Unlock()
 	err := tc.HandshakeContext(hctx)
-	a.mu.Lock()
-	if a.handshakes[addr]--; a.handshakes[addr] <= 0 {
+	switch {
+	case err == nil: // the server speaks TLS: earlier stalls were something else
+		a.mu.Lock()
 		delete(a.handshakes, addr)
+		a.mu.Unlock()
+	case !isTimeout(err):
+		a.mu.Lock()
+		if a.handshakes[addr]--; a.handshakes[addr] <= 0 {
+			delete(a.handshakes, addr)
+		}
+		a.mu.Unlock()
 	}
-	a.mu.Unlock()
 	if err != nil {
 		c.Close()
 		if isTimeout(err) {
@@ -121,8 +131,8 @@ func (a *aborter) handshake(ctx context.Context, c net.Conn, addr string, start 
 }
 
 // stalled says which TLS handshake a timeout was waiting for, if one is
-// under way: go-redis dials in the background, and a call whose context
-// ends first reports only the context's error.
+// under way or got no answer: go-redis dials in the background, and a call
+// whose context ends first reports only the context's error.
 func (a *aborter) stalled() string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
