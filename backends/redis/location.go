@@ -363,6 +363,9 @@ func parseEndpoint(raw string, cfg *backends.Config, password string, sentinelCl
 	}
 	for _, name := range []string{"ssl_cert_reqs", "ssl_check_hostname"} {
 		if err == nil && ep.tls == nil && p.get(name) != "" {
+			if name == "ssl_cert_reqs" {
+				name = "ssl_cert_reqs (or --tls-insecure)" // the flag sets it
+			}
 			cfg.Warn("%s has no effect on %s, a plaintext connection: TLS needs rediss:// (or ssl=true)", name, ep.display)
 		}
 	}
