@@ -118,6 +118,7 @@ func unknownCommand(c *cli.Context, parent string, cmds []*cli.Command) error {
 func setUsageHandler(cmd *cli.Command, path string) {
 	cmd.Flags = withNames(cmd.Flags)
 	checkRequired(cmd, path)
+	helpFooter(cmd, path)
 	cmd.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
 		return &usageError{msg: cmd.Name + ": " + err.Error()}
 	}
