@@ -114,7 +114,11 @@ func resolveConfig(c *cli.Context) (*backends.Config, error) {
 			return nil, err
 		}
 		if backends.Redact(url) != url && !strings.Contains(url, ":@") && fromEnv(url, "CACHECTL_CACHE", "CACHE_URL") == "" {
-			fmt.Fprintln(c.App.ErrWriter, "cachectl: warning: a password on the command line is visible to other users (ps); use password_file=, REDISCLI_AUTH or CACHECTL_CACHE")
+			alt := "password_file= or CACHECTL_CACHE"
+			if strings.Contains(cfg.Info.Name, "redis") {
+				alt = "password_file=, REDISCLI_AUTH or CACHECTL_CACHE" // REDISCLI_AUTH is redis-cli's
+			}
+			fmt.Fprintln(c.App.ErrWriter, "cachectl: warning: a password on the command line is visible to other users (ps); use "+alt)
 		}
 		if path != "" || fileExists("cachectl.json") {
 			// DATABASES may still come from the config file.

@@ -86,6 +86,12 @@ func ParseServers(client Client, specs []string) ([]Server, error) {
 			reason = s.check(client)
 		}
 		if reason != "" {
+			if at := strings.LastIndex(spec, "@"); at >= 0 {
+				// user:password@host: the reason would quote the password
+				// (as a port, say); say what is wrong without it.
+				return nil, &ServerError{client, "xxxxx@" + spec[at+1:],
+					"credentials (a user and password before @) in a server address are for SASL, read only by pylibmc with binary=1 and by django-bmemcached"}
+			}
 			return nil, &ServerError{client, spec, reason}
 		}
 		s.Spec = spec
