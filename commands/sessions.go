@@ -56,6 +56,20 @@ func (e *env) sessionEngine() (string, error) {
 	}
 }
 
+// refuseCachedDBDelete refuses to delete cached_db sessions: the session
+// is also a row of django_session, from which Django loads it again (and
+// caches it anew) on the next request, so deleting the cache copy would
+// report a logout that did not happen.
+func (e *env) refuseCachedDBDelete(cmd string) error {
+	eng, err := e.sessionEngine()
+	if err != nil || eng != "django.contrib.sessions.cached_db" {
+		return err
+	}
+	return &refusedError{msg: cmd + ": with --engine cached_db a session is also a row of the database's django_session table, " +
+		"which Django reloads it from: deleting the cache copy would not log anyone out. Delete it through Django " +
+		"(SessionStore(KEY).delete(), or Session.objects.filter(…).delete() and then this command), which clears both"}
+}
+
 func (e *env) sessionKey(sk string) (string, error) {
 	eng, err := e.sessionEngine()
 	if err != nil {
@@ -123,6 +137,9 @@ func cmdGetSession(e *env) error {
 func cmdDeleteSession(e *env) error {
 	a, err := args(e.c, 1, -1, "SESSION_KEY...")
 	if err != nil {
+		return err
+	}
+	if err := e.refuseCachedDBDelete("delete-session"); err != nil {
 		return err
 	}
 	b, err := e.backend()
@@ -208,6 +225,9 @@ func cmdSessionsList(e *env) error {
 
 func cmdSessionsDelete(e *env) error {
 	if _, err := args(e.c, 0, 0, "--user ID"); err != nil {
+		return err
+	}
+	if err := e.refuseCachedDBDelete("sessions delete"); err != nil {
 		return err
 	}
 	user := e.c.String("user")
