@@ -207,6 +207,9 @@ func cmdInvalidatePage(e *env) error {
 		return err
 	}
 	if e.c.Bool("stdin") {
+		if len(a) > 0 {
+			return usagef("with --stdin the URLs come from stdin; give no URL arguments (got %d)", len(a))
+		}
 		a = []string{"-"}
 	} else if len(a) == 0 {
 		return usagef("--prefix-of keeps the given URLs under a path, and none was given: Django's page keys hold only " +
