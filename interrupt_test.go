@@ -18,6 +18,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/cachectl/cachectl/backends/backendtest"
 	"github.com/cachectl/cachectl/commands"
 	"github.com/cachectl/cachectl/internal/testserver"
 )
@@ -309,5 +310,31 @@ func TestInterruptDeleteManyStdinOpen(t *testing.T) {
 	checkInterrupted(t, code, c.stderr.String(), "delete-many: 500 of 500 key(s) deleted, 200 not attempted (interrupted)")
 	if n := countCacheFiles(t, dir); n != 200 {
 		t.Errorf("%d files left, want 200 (the keys never attempted)", n)
+	}
+}
+
+// TestInterruptIncrVersionStdinOpen: incr-version --stdin interrupted
+// while it waits for more keys prints the partial summary (it printed only
+// "interrupted") and leaves every key under exactly one version.
+func TestInterruptIncrVersionStdinOpen(t *testing.T) {
+	dir := t.TempDir()
+	url := "filecache://" + dir + "?max_entries=1000000"
+	fill(t, url, 700)
+	b := backendtest.Open(t, url)
+	moved := func(k string) bool {
+		_, err := b.Get(context.Background(), ":2:"+k)
+		return err == nil
+	}
+	c := startChild(t, "-C", url, "--deadline", "10m", "incr-version", "--stdin")
+	c.lines(0, 500, false)
+	c.waitFor("the 500th key moved", func() bool { return moved("k499") })
+	code := c.interrupt()
+	checkInterrupted(t, code, c.stderr.String(), "500 key(s) moved from version 1 to version 2, 0 not found (interrupted)")
+	for i := 0; i < 700; i++ {
+		k := fmt.Sprintf("k%d", i)
+		_, err := b.Get(context.Background(), ":1:"+k)
+		if old := err == nil; old == moved(k) || moved(k) != (i < 500) {
+			t.Fatalf("%s: under version 1 %v, under version 2 %v (want exactly one, version 2 for the first 500)", k, old, moved(k))
+		}
 	}
 }

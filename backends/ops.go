@@ -223,7 +223,12 @@ func IncrVersion(ctx context.Context, b Backend, oldKey, newKey string, def Time
 	if err := b.Set(ctx, newKey, e, t); err != nil {
 		return err
 	}
-	if _, err = b.Delete(ctx, oldKey); err != nil {
+	// Once the new version is written, the old one is deleted even when
+	// an interrupt comes in between: the move is not left half done (the
+	// value under both versions). Bounded like a batch already sent.
+	dctx, cancel := InFlight(ctx, 10*time.Second)
+	defer cancel()
+	if _, err = b.Delete(dctx, oldKey); err != nil {
 		// Django's incr_version leaves the same two copies; say so.
 		return fmt.Errorf("%w (the value is stored under %q too: the old version could not be deleted)", err, newKey)
 	}

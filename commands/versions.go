@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -91,6 +92,11 @@ func cmdIncrVersion(e *env, sign int) error {
 		return err
 	})
 	if err != nil {
+		err = e.stopCause(err)
+		if multi && (moved > 0 || missing > 0 || errors.Is(err, context.Canceled)) {
+			// The partial summary: what was done before it stopped.
+			fmt.Fprintf(e.errw, "%d key(s) moved from version %d to version %d, %d not found%s\n", moved, v, nv, missing, stopNote(err))
+		}
 		return err
 	}
 	if missing > maxNamedMissing && multi {
