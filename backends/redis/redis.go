@@ -84,7 +84,13 @@ var (
 func open(_ context.Context, cfg *backends.Config, djRedis bool) (backends.Backend, error) {
 	p := cfg.Params
 	switch p["backend"] {
-	case "", "django":
+	case "":
+		// Django's RedisCache has no Sentinel support: a sentinel URL is
+		// django-redis' SentinelClient, with its encoding (protocol 4, PX).
+		if cfg.Scheme == "redis+sentinel" {
+			djRedis = true
+		}
+	case "django":
 	case "django-redis", "django_redis":
 		djRedis = true
 	default:
@@ -872,6 +878,7 @@ func (c *Cache) Describe() []backends.StatsField {
 	ep := c.eps[0]
 	mode := map[string]string{kindTCP: "standalone", kindUnix: "standalone", kindSentinel: "sentinel", kindCluster: "cluster"}[ep.kind]
 	out := []backends.StatsField{
+		{Name: "django_backend", Value: map[bool]string{true: "django_redis.cache.RedisCache", false: "django.core.cache.backends.redis.RedisCache"}[c.djRedis]},
 		{Name: "client", Value: client},
 		{Name: "encoding", Value: encoding},
 		{Name: "mode", Value: mode},
