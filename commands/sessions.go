@@ -183,9 +183,21 @@ func (e *env) walkSessions(user string, fn func(sk, final string, v pickle.Value
 		return err
 	}
 	b, _ := e.backend()
+	undecodable := 0
+	defer func() {
+		if undecodable > 0 {
+			fmt.Fprintf(e.errw, "cachectl: warning: %d cached session(s) could not be decoded and were left alone (inspect shows why)\n", undecodable)
+		}
+	}()
 	return backends.NamesOnly(l).List(e.ctx, glob, func(ki backends.KeyInfo) error {
 		v, err := backends.Get(e.ctx, b, ki.Key)
 		if errors.Is(err, backends.ErrCacheMiss) {
+			return nil
+		}
+		if errors.Is(err, backends.ErrDecode) {
+			// One corrupt entry must not keep a user's other sessions
+			// from being listed or logged out; whose it is cannot be told.
+			undecodable++
 			return nil
 		}
 		if err != nil {
