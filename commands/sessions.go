@@ -255,6 +255,9 @@ func cmdSessionsDelete(e *env) error {
 			fmt.Fprintln(e.out, f)
 		}
 		fmt.Fprintf(e.errw, "dry run: %d session(s) of user %s would be deleted\n", len(finals), user)
+		if len(finals) == 0 {
+			return miss("") // as the real run: exit 1 when the user has none
+		}
 		return nil
 	}
 	if len(finals) == 0 {
