@@ -2,8 +2,10 @@ package testserver
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,17 +28,42 @@ func RedisProc(t testing.TB, extra ...string) (string, *Proc) {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		Missing(t, "redis-server (Debian package redis-server)")
 	}
-	port, err := FreePort()
-	if err != nil {
-		t.Fatal(err)
+	cluster := slices.Contains(extra, "--cluster-enabled")
+	var lastErr error
+	// A free port may be taken before the server binds it (another
+	// test's ephemeral port), and a cluster node also binds port+10000 for
+	// its bus: try again on another port then.
+	for attempt := 0; attempt < 5; attempt++ {
+		port, err := FreePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cluster && (port+10000 > 65535 || !portFree(port+10000)) {
+			continue
+		}
+		addr := "127.0.0.1:" + strconv.Itoa(port)
+		args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"}, extra...)
+		p, err := Start("tcp", addr, "redis-server", args...)
+		if err == nil {
+			return addr, p
+		}
+		lastErr = err
+		if !strings.Contains(err.Error(), "Address already in use") {
+			break
+		}
 	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"}, extra...)
-	p, err := Start("tcp", addr, "redis-server", args...)
+	t.Fatalf("starting redis-server: %v", lastErr)
+	return "", nil
+}
+
+// portFree reports whether a loopback TCP port can be bound now.
+func portFree(port int) bool {
+	l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
 	if err != nil {
-		t.Fatalf("starting redis-server: %v", err)
+		return false
 	}
-	return addr, p
+	l.Close()
+	return true
 }
 
 var sharedRedis = sync.OnceValues(func() (string, error) {
