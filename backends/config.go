@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cachectl/cachectl/backends/pickle"
 	"github.com/cachectl/cachectl/keyfunc"
 )
 
@@ -561,16 +562,18 @@ func toInt(v any) (int, bool) {
 	return 0, false
 }
 
-// pyIntText reads text as Python's int(str) does: spaces around it, an
-// optional sign, decimal digits with single underscores between them
-// ("1_000"), any size. A leading 0 is still decimal ("010" is 10).
+// pyIntText is text read as Python's int(str) reads it, with
+// pickle.ParsePyInt (spaces around it, a sign, single underscores between
+// digits, any size up to CPython's 4300 digits; "010" is 10).
 func pyIntText(text string) (*big.Int, bool) {
-	lit := strings.TrimSpace(text)
-	digits := strings.TrimLeft(lit, "+-")
-	if len(lit)-len(digits) > 1 || digits == "" || digits[0] == '_' || digits[len(digits)-1] == '_' || strings.Contains(digits, "__") {
-		return nil, false
+	v, _ := pickle.ParsePyInt([]byte(text))
+	switch x := v.(type) {
+	case int64:
+		return big.NewInt(x), true
+	case *big.Int:
+		return x, true
 	}
-	return new(big.Int).SetString(strings.ReplaceAll(lit, "_", ""), 10)
+	return nil, false
 }
 
 // clampInt reads an integer of any size as Python's int() does (a JSON
