@@ -1,8 +1,11 @@
 package backends
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
+	"os"
 	"strings"
 
 	"github.com/cachectl/cachectl/backends/pickle"
@@ -150,3 +153,11 @@ type CutShortError struct {
 
 func (e *CutShortError) Error() string { return e.Err.Error() }
 func (e *CutShortError) Unwrap() error { return e.Err }
+
+// IsTimeout reports a timeout: a context's deadline, or a socket's
+// (os.ErrDeadlineExceeded and every net.Error that says Timeout).
+func IsTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) ||
+		(errors.As(err, &ne) && ne.Timeout())
+}

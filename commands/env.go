@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"golang.org/x/term"
 	"io"
-	"net"
 	"os"
 	"slices"
 	"strings"
@@ -370,14 +369,7 @@ func (e *env) atDeadline(err error) bool {
 		return false
 	}
 	left := time.Until(dl)
-	return left <= 0 || (left < deadlineSlack && isTimeout(err))
-}
-
-// isTimeout reports a timeout error (a socket deadline, a context's).
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) ||
-		(errors.As(err, &ne) && ne.Timeout())
+	return left <= 0 || (left < deadlineSlack && backends.IsTimeout(err))
 }
 
 // stopCause is the error a command ends with: an interruption is

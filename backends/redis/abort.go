@@ -108,7 +108,7 @@ func (a *aborter) handshake(ctx context.Context, c net.Conn, addr string, start 
 		a.mu.Lock()
 		delete(a.handshakes, addr)
 		a.mu.Unlock()
-	case !isTimeout(err):
+	case !backends.IsTimeout(err):
 		a.mu.Lock()
 		if a.handshakes[addr]--; a.handshakes[addr] <= 0 {
 			delete(a.handshakes, addr)
@@ -117,7 +117,7 @@ func (a *aborter) handshake(ctx context.Context, c net.Conn, addr string, start 
 	}
 	if err != nil {
 		c.Close()
-		if isTimeout(err) {
+		if backends.IsTimeout(err) {
 			if a.timeout > 0 && time.Since(start) >= a.timeout-time.Millisecond {
 				// The dial timeout (go-redis' context for the dial ends with
 				// it), not the command's --deadline, which came sooner.
@@ -144,12 +144,6 @@ func (a *aborter) stalled() string {
 
 func handshakeStall(addr string) string {
 	return fmt.Sprintf("no answer to the TLS handshake from %s: is it serving TLS on that port? (a plaintext Redis never answers one; use redis://)", addr)
-}
-
-// isTimeout reports a context's or a socket's timeout.
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 // start counts a call whose context is done and expires every connection

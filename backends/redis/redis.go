@@ -10,7 +10,6 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -219,7 +218,6 @@ func (c *Cache) fail(op string, err error) error {
 		return backends.ErrCacheMiss
 	}
 	msg := err.Error()
-	var nerr net.Error
 	var cerr x509.UnknownAuthorityError
 	var herr x509.HostnameError
 	var ierr x509.CertificateInvalidError
@@ -249,7 +247,7 @@ func (c *Cache) fail(op string, err error) error {
 		err = fmt.Errorf("the server is still loading its data set: %s", msg)
 	case errors.As(err, &cerr) || errors.As(err, &herr) || errors.As(err, &ierr) || strings.Contains(msg, "tls:") || strings.Contains(msg, "x509:"):
 		err = fmt.Errorf("TLS failure: %s", msg)
-	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &nerr) && nerr.Timeout()):
+	case backends.IsTimeout(err):
 		if !errors.As(err, new(*backends.StallError)) {
 			// go-redis dials in the background and returns the call's
 			// own context error: say what the wait was for.
