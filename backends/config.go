@@ -495,14 +495,14 @@ func (f *File) Cache(alias string) (*Config, error) {
 						}
 					}
 				default:
-					cfg.Params[lk] = optionString(ov)
+					cfg.Params[lk] = OptionString(ov)
 				}
 			}
 		default:
 			// Legacy lower-case keys Django also reads from the top level.
 			switch strings.ToLower(name) {
 			case "timeout", "max_entries", "cull_frequency":
-				if err := s.set(strings.ToLower(name), optionString(v)); err != nil {
+				if err := s.set(strings.ToLower(name), OptionString(v)); err != nil {
 					return nil, err
 				}
 			default:
@@ -605,7 +605,7 @@ func clampFloat(f float64) int {
 	return int(f)
 }
 
-func optionString(v any) string {
+func OptionString(v any) string {
 	switch t := v.(type) {
 	case string:
 		return t

@@ -112,36 +112,26 @@ func mysqlTarget(user, pass, host, port, name string, timeout time.Duration, dis
 }
 
 // mysqlQuery applies a MySQL URL's connect_timeout (seconds) and sslmode,
-// read with libpq's meanings as dj-database-url users write them: disable
-// and allow are plaintext; prefer tries TLS and falls back; require uses TLS
-// without checking the certificate; verify-ca and verify-full check it and
-// the name (go-sql-driver has no chain-only check, so verify-ca is checked
-// as strictly as verify-full). A server without TLS then refuses require.
+// read with libpq's meanings as dj-database-url users write them, through
+// mysqlOptions with mysqlclient's words for the same modes: disable and
+// allow are plaintext; prefer tries TLS and falls back; require uses TLS
+// without checking the certificate; verify-ca checks it against the
+// system's roots, verify-full the host name too. A server without TLS then
+// refuses require and the verify modes.
 func mysqlQuery(t dbTarget, q url.Values) (dbTarget, error) {
-	c, err := mysql.ParseDSN(t.dsn)
-	if err != nil {
-		return t, backends.Configf("MySQL settings: %v", err)
-	}
+	opts := map[string]any{}
 	if v := q.Get("connect_timeout"); v != "" {
-		n, err := strconv.ParseFloat(v, 64)
-		if err != nil || !(n > 0) || n > 1e6 {
-			return t, backends.Configf("connect_timeout must be a positive number of seconds, not %q", v)
-		}
-		c.Timeout = time.Duration(n * float64(time.Second))
+		opts["connect_timeout"] = v
 	}
 	switch v := q.Get("sslmode"); v {
-	case "", "disable", "allow":
-	case "prefer":
-		c.TLSConfig = "preferred"
-	case "require":
-		c.TLSConfig = "skip-verify"
-	case "verify-ca", "verify-full":
-		c.TLSConfig = "true"
+	case "":
+	case "disable", "allow", "prefer", "require", "verify-ca", "verify-full":
+		opts["ssl_mode"] = map[string]string{"disable": "DISABLED", "allow": "DISABLED", "prefer": "PREFERRED",
+			"require": "REQUIRED", "verify-ca": "VERIFY_CA", "verify-full": "VERIFY_IDENTITY"}[v]
 	default:
 		return t, backends.Configf("sslmode must be disable, allow, prefer, require, verify-ca or verify-full, not %q", v)
 	}
-	t.dsn = c.FormatDSN()
-	return t, nil
+	return mysqlOptions(t, "the MySQL URL's", opts, nil)
 }
 
 // pgOptions are the DATABASES OPTIONS of a PostgreSQL entry that are
@@ -153,22 +143,6 @@ var pgOptions = []string{"sslmode", "sslrootcert", "sslcert", "sslkey", "sslpass
 
 // djangoPGOptions are Django's own OPTIONS for PostgreSQL, not libpq's.
 var djangoPGOptions = []string{"isolation_level", "server_side_binding", "assume_role", "pool"}
-
-// optionText is an OPTIONS value as the text libpq or a URL takes.
-func optionText(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case json.Number:
-		return backends.NumberText(x)
-	case bool:
-		if x { // libpq's boolean keywords (sslsni) take 1 and 0
-			return "1"
-		}
-		return "0"
-	}
-	return fmt.Sprint(v)
-}
 
 // targetFromSettings reads one DATABASES entry in Django's form, and the
 // OPTIONS that choose how it is reached (TLS, the connect timeout); warn
@@ -201,7 +175,10 @@ func targetFromSettings(alias string, d map[string]any, timeout time.Duration, w
 		for k, v := range opts {
 			switch lk := strings.ToLower(k); {
 			case slices.Contains(pgOptions, lk):
-				q.Set(lk, optionText(v))
+				if b, ok := v.(bool); ok { // libpq's boolean keywords (sslsni) take 1 and 0
+					v = map[bool]string{true: "1", false: "0"}[b]
+				}
+				q.Set(lk, backends.OptionString(v))
 			case !slices.Contains(djangoPGOptions, lk):
 				warn("DATABASES[%q] OPTIONS %s is not read by cachectl (it reads %s)", alias, k, strings.Join(pgOptions, ", "))
 			}
@@ -213,28 +190,31 @@ func targetFromSettings(alias string, d map[string]any, timeout time.Duration, w
 		if err != nil {
 			return t, err
 		}
-		return mysqlOptions(t, alias, opts, warn)
+		return mysqlOptions(t, fmt.Sprintf("DATABASES[%q] OPTIONS", alias), opts, warn)
 	}
 	return dbTarget{}, backends.Configf("DATABASES[%q] ENGINE %q is not supported (sqlite3, postgresql, mysql)", alias, engine)
 }
 
 // mysqlOptions applies mysqlclient's OPTIONS that choose how the server is
 // reached: connect_timeout, ssl_mode (DISABLED, PREFERRED, REQUIRED,
-// VERIFY_CA, VERIFY_IDENTITY) and ssl {"ca", "cert", "key"}. A CA is
-// checked with the host name; REQUIRED without one uses TLS unchecked.
-// Other options (charset, init_command, ...) shape Django's sessions only.
-func mysqlOptions(t dbTarget, alias string, opts map[string]any, warn func(format string, args ...any)) (dbTarget, error) {
+// VERIFY_CA, VERIFY_IDENTITY) and ssl {"ca", "cert", "key"}. The
+// certificate's chain is checked (against the CA given, else the system's
+// roots) under VERIFY_CA or when a CA is given, the host name too only
+// under VERIFY_IDENTITY; REQUIRED without a CA uses TLS unchecked. where
+// names the settings in messages. Other options (charset, init_command,
+// ...) shape Django's sessions only.
+func mysqlOptions(t dbTarget, where string, opts map[string]any, warn func(format string, args ...any)) (dbTarget, error) {
 	if len(opts) == 0 {
 		return t, nil
 	}
 	c, err := mysql.ParseDSN(t.dsn)
 	if err != nil {
-		return t, backends.Configf("DATABASES[%q]: %v", alias, err)
+		return t, backends.Configf("%s: %v", where, err)
 	}
 	if v, ok := opts["connect_timeout"]; ok {
-		n, err := strconv.ParseFloat(optionText(v), 64)
+		n, err := strconv.ParseFloat(backends.OptionString(v), 64)
 		if err != nil || !(n > 0) || n > 1e6 {
-			return t, backends.Configf("DATABASES[%q] OPTIONS connect_timeout must be a positive number of seconds, not %v", alias, v)
+			return t, backends.Configf("%s connect_timeout must be a positive number of seconds, not %v", where, v)
 		}
 		c.Timeout = time.Duration(n * float64(time.Second))
 	}
@@ -245,27 +225,27 @@ func mysqlOptions(t dbTarget, alias string, opts map[string]any, warn func(forma
 		for k, v := range sslOpts {
 			switch k {
 			case "ca":
-				pem, err := os.ReadFile(optionText(v))
+				pem, err := os.ReadFile(backends.OptionString(v))
 				if err != nil {
-					return t, backends.Configf("DATABASES[%q] OPTIONS ssl ca: %v", alias, err)
+					return t, backends.Configf("%s ssl ca: %v", where, err)
 				}
 				conf.RootCAs = x509.NewCertPool()
 				if !conf.RootCAs.AppendCertsFromPEM(pem) {
-					return t, backends.Configf("DATABASES[%q] OPTIONS ssl ca %s holds no PEM certificate", alias, optionText(v))
+					return t, backends.Configf("%s ssl ca %s holds no PEM certificate", where, backends.OptionString(v))
 				}
 			case "cert", "key":
 			default:
-				warn("DATABASES[%q] OPTIONS ssl %s is not read by cachectl (it reads ca, cert and key)", alias, k)
+				warn("%s ssl %s is not read by cachectl (it reads ca, cert and key)", where, k)
 			}
 		}
 		if sslOpts["cert"] != nil || sslOpts["key"] != nil {
-			cert, key := optionText(sslOpts["cert"]), optionText(sslOpts["key"])
+			cert, key := backends.OptionString(sslOpts["cert"]), backends.OptionString(sslOpts["key"])
 			if sslOpts["key"] == nil {
 				key = cert // the key in the certificate's file, as libmysqlclient reads it
 			}
 			pair, err := tls.LoadX509KeyPair(cert, key)
 			if err != nil {
-				return t, backends.Configf("DATABASES[%q] OPTIONS ssl cert/key: %v", alias, err)
+				return t, backends.Configf("%s ssl cert/key: %v", where, err)
 			}
 			conf.Certificates = []tls.Certificate{pair}
 		}
@@ -293,7 +273,7 @@ func mysqlOptions(t dbTarget, alias string, opts map[string]any, warn func(forma
 	}
 	mode := ""
 	if v, ok := opts["ssl_mode"]; ok {
-		mode = strings.ToUpper(optionText(v))
+		mode = strings.ToUpper(backends.OptionString(v))
 	}
 	switch mode {
 	case "", "PREFERRED", "REQUIRED":
@@ -308,20 +288,24 @@ func mysqlOptions(t dbTarget, alias string, opts map[string]any, warn func(forma
 		conf = nil
 	case "VERIFY_CA", "VERIFY_IDENTITY":
 		switch {
+		case conf == nil && mode == "VERIFY_CA":
+			host, _, _ := net.SplitHostPort(c.Addr)
+			conf = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: host}
+			chainOnly(conf) // the system's roots, no name
 		case conf == nil:
-			c.TLSConfig = "true" // checked against the system's roots, with the name
+			c.TLSConfig = "true" // the system's roots, with the name
 		case conf.RootCAs == nil:
-			return t, backends.Configf("DATABASES[%q] OPTIONS ssl_mode %s needs ssl {\"ca\": ...} to check the certificate", alias, mode)
+			return t, backends.Configf("%s ssl_mode %s needs ssl {\"ca\": ...} to check the certificate", where, mode)
 		case mode == "VERIFY_CA":
 			chainOnly(conf)
 		}
 	default:
-		return t, backends.Configf("DATABASES[%q] OPTIONS ssl_mode must be DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY, not %q", alias, mode)
+		return t, backends.Configf("%s ssl_mode must be DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY, not %q", where, mode)
 	}
 	if conf != nil {
-		name := "cachectl-" + alias
+		name := "cachectl " + where
 		if err := mysql.RegisterTLSConfig(name, conf); err != nil {
-			return t, backends.Configf("DATABASES[%q] TLS: %v", alias, err)
+			return t, backends.Configf("%s TLS: %v", where, err)
 		}
 		c.TLSConfig = name
 	}
