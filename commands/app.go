@@ -118,9 +118,8 @@ func unknownCommand(c *cli.Context, parent string, cmds []*cli.Command) error {
 func setUsageHandler(cmd *cli.Command, path string) {
 	cmd.Flags = withNames(cmd.Flags)
 	checkRequired(cmd, path)
-	helpFooter(cmd, path)
 	cmd.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
-		return &usageError{msg: cmd.Name + ": " + err.Error()}
+		return &usageError{msg: path + ": " + err.Error()}
 	}
 	for _, sub := range cmd.Subcommands {
 		setUsageHandler(sub, path+" "+sub.Name)

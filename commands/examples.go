@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"io"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -25,7 +26,7 @@ var examples = map[string][]string{
 	"set-many":          {"cachectl set-many items.jsonl     # {\"key\": \"a\", \"value\": 1} per line", "echo '{\"a\": 1, \"b\": [2]}' | cachectl set-many - --timeout 60"},
 	"delete-many":       {"cachectl delete-many cart:1 cart:2", "cachectl keys 'cart:*' --quiet | cachectl delete-many -"},
 	"incr-version":      {"cachectl incr-version cart:42", "cachectl incr-version --stdin < keys.txt"},
-	"decr-version":      {"cachectl decr-version cart:42"},
+	"decr-version":      {"cachectl decr-version cart:42 --delta 1"},
 	"purge-version":     {"cachectl purge-version 1 --dry-run", "cachectl purge-version 1 --yes --rate 5000"},
 	"make-fragment-key": {"cachectl make-fragment-key sidebar alice en"},
 	"delete-fragment":   {"cachectl delete-fragment sidebar alice en", "cachectl delete-fragment sidebar --stdin < vary-lists.jsonl"},
@@ -53,14 +54,33 @@ var examples = map[string][]string{
 const exitCodesLine = "Exit codes: 0 success, 1 miss or false, 2 usage, 3 unreachable or failed, 4 value not decodable,\n" +
 	"5 not supported by the backend, 6 refused, 130 interrupted (cachectl --help explains them)."
 
-// helpFooter adds cmd's examples and the exit codes to its description.
+// The footer is added when a command's help is printed, not when the app
+// is built: every run builds it, and a one-key command must start fast
+// (the text for every command doubled New's time).
+func init() {
+	print := cli.HelpPrinter
+	cli.HelpPrinter = func(w io.Writer, templ string, data any) {
+		if c, ok := data.(*cli.Command); ok {
+			helpFooter(c, strings.TrimPrefix(c.HelpName, "cachectl "))
+		}
+		print(w, templ, data)
+	}
+}
+
+// helpFooter adds cmd's examples and the exit codes to its description,
+// once.
 func helpFooter(cmd *cli.Command, path string) {
-	if cmd.Action == nil || len(cmd.Subcommands) > 0 || path == "help" {
+	if cmd.Action == nil || path == "help" || strings.Contains(cmd.Description, exitCodesLine) {
 		return
+	}
+	for _, sub := range cmd.Subcommands {
+		if sub.Name != "help" { // urfave/cli gives every command a help subcommand by then
+			return
+		}
 	}
 	var b strings.Builder
 	b.WriteString(strings.TrimRight(cmd.Description, "\n"))
-	if ex := examples[path]; len(ex) > 0 && !strings.Contains(cmd.Description, "Example") {
+	if ex := examples[path]; len(ex) > 0 {
 		if b.Len() > 0 {
 			b.WriteString("\n\n")
 		}

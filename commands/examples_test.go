@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 
@@ -40,10 +41,17 @@ func TestExamplesNameRealFlags(t *testing.T) {
 		}
 	}
 	for path, c := range leaves {
-		if !strings.Contains(c.Description, exitCodesLine) {
-			t.Errorf("%s --help has no exit codes line", path)
+		// The footer is added as the help is printed: print it.
+		var out bytes.Buffer
+		help := New()
+		help.Writer = &out
+		if err := help.Run(append(append([]string{"cachectl"}, strings.Fields(path)...), "--help")); err != nil {
+			t.Fatalf("%s --help: %v", path, err)
 		}
-		if len(examples[path]) == 0 && !strings.Contains(c.Description, "Example") {
+		if !strings.Contains(out.String(), strings.ReplaceAll(exitCodesLine, "\n", "\n   ")) {
+			t.Errorf("%s --help has no exit codes line:\n%s", path, out.String())
+		}
+		if !strings.Contains(out.String(), "Example") {
 			t.Errorf("%s --help has no example", path)
 		}
 		own := map[string]bool{}

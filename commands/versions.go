@@ -17,8 +17,7 @@ func versionCommands() []*cli.Command {
 		return "Moves KEY's value from version V (--version, default the cache's VERSION) to V" + verb + "delta and\n" +
 			"deletes the old version, as Django's " + django + " does. Unlike Django, the remaining\n" +
 			"expiry is kept when the backend can report it (Django re-sets with the default TIMEOUT).\n" +
-			"Prints the new version; a missing key exits 1. Example:\n\n" +
-			"   cachectl -C redis://127.0.0.1:6379/0 " + map[string]string{"+": "incr-version", "-": "decr-version"}[verb] + " cart:42 --delta 1"
+			"Prints the new version; a missing key exits 1."
 	}
 	return []*cli.Command{
 		{Name: "incr-version", Usage: "move KEYs to the next key version", ArgsUsage: "KEY...|--stdin", Description: desc("+", "incr_version"),
