@@ -129,10 +129,11 @@ func cmdKeys(e *env) error {
 		return err
 	}
 	prog := e.newProgress("listing")
+	toTerminal := isTerminal(e.out) // before shareTerminal wraps e.out
 	e.shareTerminal(prog, listing)
 	e.estimateKeys(prog, fg)
 	defer prog.finish()
-	quiet, toTerminal := e.c.Bool("quiet"), isTerminal(e.out)
+	quiet := e.c.Bool("quiet")
 	if quiet {
 		l = backends.NamesOnly(l) // no expiry or size to print
 	}
