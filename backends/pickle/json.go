@@ -458,42 +458,19 @@ type zoneResult struct {
 }
 
 // fixedZoneOffset is the offset of a zone with no transitions, which
-// zoneinfo gives for utcoffset(None). Go does not list a zone's
-// transitions, so its offset and abbreviation are compared on the 1st and
-// 15th of every month from 1800 to 2100: any change is a transition.
+// zoneinfo gives for utcoffset(None).
 func fixedZoneOffset(key string) (TimeDelta, bool) {
-	if r, ok := fixedZones.Load(key); ok {
-		f := r.(fixedZone)
-		return f.off, f.ok
-	}
-	off, ok := scanFixedZone(key)
-	fixedZones.Store(key, fixedZone{off, ok})
-	return off, ok
-}
-
-type fixedZone struct {
-	off TimeDelta
-	ok  bool
-}
-
-var fixedZones sync.Map // zone key → fixedZone
-
-func scanFixedZone(key string) (TimeDelta, bool) {
 	loc, err := loadZone(key)
 	if err != nil {
 		return TimeDelta{}, false
 	}
-	name0, off0 := time.Date(1800, 1, 1, 0, 0, 0, 0, loc).Zone()
-	for y := 1800; y <= 2100; y++ {
-		for m := time.January; m <= time.December; m++ {
-			for _, d := range []int{1, 15} {
-				if name, off := time.Date(y, m, d, 0, 0, 0, 0, loc).Zone(); name != name0 || off != off0 {
-					return TimeDelta{}, false
-				}
-			}
-		}
+	// A zone with no transitions has one zone period, unbounded both ways.
+	at := time.Date(2000, 1, 1, 0, 0, 0, 0, loc)
+	if start, end := at.ZoneBounds(); !start.IsZero() || !end.IsZero() {
+		return TimeDelta{}, false
 	}
-	td, _ := normTimeDelta(0, int64(off0), 0)
+	_, off := at.Zone()
+	td, _ := normTimeDelta(0, int64(off), 0)
 	return td, true
 }
 
