@@ -67,6 +67,7 @@ var (
 	_ backends.MultiDeleter   = (*Cache)(nil)
 	_ backends.Clearer        = (*Cache)(nil)
 	_ backends.ClearDescriber = (*Cache)(nil)
+	_ backends.Describer      = (*Cache)(nil)
 	_ backends.Lister         = (*Cache)(nil)
 	_ backends.Statter        = (*Cache)(nil)
 	_ backends.Pinger         = (*Cache)(nil)
@@ -684,8 +685,6 @@ func (c *Cache) Clear(ctx context.Context) error {
 	return c.fail("clear", err)
 }
 
-// DescribeClear says how many rows go: the vendor's estimate where it
-// has one (see rowCount), else a count.
 // Describe names the database and table config show resolved (the
 // database a config file's cache uses is otherwise not shown).
 func (c *Cache) Describe() []backends.StatsField {
@@ -694,13 +693,15 @@ func (c *Cache) Describe() []backends.StatsField {
 		tz = c.loc.String() + " wall time (use_tz=false)"
 	}
 	return []backends.StatsField{
-		{Name: "resolved_database", Value: backends.Redact(c.target.display)},
+		{Name: "resolved_database", Value: c.target.display}, // redacted when made
 		{Name: "dialect", Value: c.target.dialect.String()},
 		{Name: "table", Value: c.table},
 		{Name: "expires", Value: tz},
 	}
 }
 
+// DescribeClear says how many rows go: the vendor's estimate where it
+// has one (see rowCount), else a count.
 func (c *Cache) DescribeClear(ctx context.Context) (backends.ClearPlan, error) {
 	n, method, err := c.rowCount(ctx, c.estimateFields(ctx), false)
 	if err != nil {
@@ -1010,13 +1011,14 @@ func (c *Cache) Ping(ctx context.Context) error {
 // vendor can roll back DDL; on MySQL a failed index drops the new table,
 // so no half-made table is left behind.
 func (c *Cache) CreateTable(ctx context.Context, dryRun bool) ([]string, bool, error) {
+	stmts := sqlgen.CreateTable(c.target.dialect, c.table, sqlgen.Options{})
 	if c.target.path != "" {
 		// SQLite is opened without creating the file; Django's connection
 		// creates it, and so does createcachetable (a dry run needs none:
 		// no table is there).
 		if _, err := os.Stat(c.target.path); errors.Is(err, fs.ErrNotExist) {
 			if dryRun {
-				return sqlgen.CreateTable(c.target.dialect, c.table, sqlgen.Options{}), false, nil
+				return stmts, false, nil
 			}
 			f, err := os.OpenFile(c.target.path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 			if err != nil && !errors.Is(err, fs.ErrExist) {
@@ -1035,7 +1037,6 @@ func (c *Cache) CreateTable(ctx context.Context, dryRun bool) ([]string, bool, e
 	if !errors.Is(err, sql.ErrNoRows) {
 		return nil, false, c.fail("createcachetable", err)
 	}
-	stmts := sqlgen.CreateTable(c.target.dialect, c.table, sqlgen.Options{})
 	if dryRun {
 		return stmts, false, nil
 	}

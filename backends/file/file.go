@@ -730,7 +730,6 @@ func (c *Cache) StatsProgress(ctx context.Context, progress func(n int)) ([]back
 	return []backends.StatsSection{{Name: "file", Fields: fields}}, nil
 }
 
-// Ping checks the directory is there (or can be made) and writable.
 // PingNote is what ping adds to its "ok": a directory that does not exist
 // yet is fine for Django, which makes it at the first write, but may be a
 // mistyped path.
@@ -741,6 +740,7 @@ func (c *Cache) PingNote() string {
 	return ""
 }
 
+// Ping checks the directory is there (or can be made) and writable.
 func (c *Cache) Ping(context.Context) error {
 	st, err := os.Stat(c.Dir)
 	if errors.Is(err, fs.ErrNotExist) {
