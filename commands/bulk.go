@@ -64,6 +64,24 @@ func dashAlone(a []string) error {
 	return nil
 }
 
+// stdinArgs is the argument list of a command that reads stdin with
+// --stdin (incr-version, invalidate-page): with the flag, no arguments and
+// the key source reads stdin; without it, no "-", which would read stdin
+// too (or be taken for a key named "-"). what names an argument, many
+// several of them ("KEY", "keys").
+func stdinArgs(a []string, stdin bool, what, many string) ([]string, error) {
+	if stdin {
+		if len(a) > 0 {
+			return nil, usagef("with --stdin the %s come from stdin; give no %s arguments (got %d)", many, what, len(a))
+		}
+		return []string{"-"}, nil
+	}
+	if slices.Contains(a, "-") {
+		return nil, usagef("- is not a %s here; --stdin reads them from stdin", what)
+	}
+	return a, nil
+}
+
 // keySource yields user keys from the arguments, or stdin lines for "-".
 // Stdin is read through a cancelReader, so an interruption ends a wait for
 // the next line at once (with the context's error).

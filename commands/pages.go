@@ -206,12 +206,10 @@ func cmdInvalidatePage(e *env) error {
 	if err != nil {
 		return err
 	}
-	if e.c.Bool("stdin") {
-		if len(a) > 0 {
-			return usagef("with --stdin the URLs come from stdin; give no URL arguments (got %d)", len(a))
-		}
-		a = []string{"-"}
-	} else if len(a) == 0 {
+	if a, err = stdinArgs(a, e.c.Bool("stdin"), "URL", "URLs"); err != nil {
+		return err
+	}
+	if len(a) == 0 {
 		return usagef("--prefix-of keeps the given URLs under a path, and none was given: Django's page keys hold only " +
 			"an MD5 of the full URL and neither cached entry stores the URL, so the pages under a path cannot be found " +
 			"in the cache; give the site's URLs (e.g. from the sitemap) with --stdin, or drop every cached page with --all")

@@ -47,11 +47,8 @@ func cmdIncrVersion(e *env, sign int) error {
 	if err != nil {
 		return err
 	}
-	if e.c.Bool("stdin") {
-		if len(a) > 0 {
-			return usagef("with --stdin the keys come from stdin; give no KEY arguments (got %d)", len(a))
-		}
-		a = []string{"-"}
+	if a, err = stdinArgs(a, e.c.Bool("stdin"), "KEY", "keys"); err != nil {
+		return err
 	}
 	if e.c.Int64("delta") == 0 {
 		// Django's incr_version(delta=0) sets the key at its own version and
