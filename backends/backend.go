@@ -39,6 +39,13 @@ type Codec interface {
 	Decode(e Entry) (pickle.Value, error)
 }
 
+// TimedCodec is a Codec whose stored form depends on the write's timeout:
+// django-newcache's herd tuple carries a deadline computed from it.
+// backends.Encode uses it when the codec has it.
+type TimedCodec interface {
+	EncodeTimed(v pickle.Value, t Timeout) (Entry, error)
+}
+
 // Backend is what every cache can do, the dummy cache included.
 type Backend interface {
 	// Get returns the entry stored under key, or ErrCacheMiss when there is

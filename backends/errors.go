@@ -142,6 +142,20 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 // Is makes errors.Is(err, ErrDecode) true.
 func (e *DecodeError) Is(target error) bool { return target == ErrDecode }
 
+// StaleError is a stored value the site's client reads as a miss although
+// the server returned it (django-newcache, once the herd deadline inside
+// the value has passed). errors.Is(err, ErrCacheMiss) is true; Value is
+// what is stored, for commands that show it anyway (inspect).
+type StaleError struct {
+	Value  pickle.Value
+	Reason string
+}
+
+func (e *StaleError) Error() string { return e.Reason }
+
+// Is makes errors.Is(err, ErrCacheMiss) true.
+func (e *StaleError) Is(target error) bool { return target == ErrCacheMiss }
+
 // CutShortError is a bulk call stopped by an interruption before it sent
 // all its keys (between two chunks, or before the first): Attempted of
 // them were sent and answered, the rest never sent. It unwraps to the

@@ -63,15 +63,27 @@ func Get(ctx context.Context, b Backend, key string) (pickle.Value, error) {
 
 func decode(b Backend, key string, e Entry) (pickle.Value, error) {
 	v, err := b.Codec().Decode(e)
+	if errors.As(err, new(*StaleError)) {
+		return nil, err // a miss to the site's client, not a value it cannot read
+	}
 	if err != nil {
 		return nil, &DecodeError{Key: key, Err: err}
 	}
 	return v, nil
 }
 
+// Encode encodes v for a write with timeout t: Codec().Encode, or
+// EncodeTimed when the codec's bytes depend on the timeout.
+func Encode(c Codec, v pickle.Value, t Timeout) (Entry, error) {
+	if tc, ok := c.(TimedCodec); ok {
+		return tc.EncodeTimed(v, t)
+	}
+	return c.Encode(v)
+}
+
 // Set encodes v and stores it.
 func Set(ctx context.Context, b Backend, key string, v pickle.Value, t Timeout) error {
-	e, err := b.Codec().Encode(v)
+	e, err := Encode(b.Codec(), v, t)
 	if err != nil {
 		return &EncodeError{Key: key, Err: err}
 	}
@@ -81,7 +93,7 @@ func Set(ctx context.Context, b Backend, key string, v pickle.Value, t Timeout) 
 // Add stores v only when key is absent: native, else has_key then set as
 // Django's file cache does.
 func Add(ctx context.Context, b Backend, key string, v pickle.Value, t Timeout) (bool, error) {
-	e, err := b.Codec().Encode(v)
+	e, err := Encode(b.Codec(), v, t)
 	if err != nil {
 		return false, &EncodeError{Key: key, Err: err}
 	}
@@ -268,8 +280,14 @@ func SetMany(ctx context.Context, b Backend, items []Item, t Timeout) ([]string,
 	if m, ok := b.(MultiSetter); ok {
 		return m.SetMany(ctx, items, t)
 	}
+	return SetEach(items, func(it Item) error { return b.Set(ctx, it.Key, it.Entry, t) })
+}
+
+// SetEach stores items one after another with set: the first failure
+// stops it, and that key and the rest are returned as failed.
+func SetEach(items []Item, set func(Item) error) ([]string, error) {
 	for i, it := range items {
-		if err := b.Set(ctx, it.Key, it.Entry, t); err != nil {
+		if err := set(it); err != nil {
 			failed := make([]string, 0, len(items)-i)
 			for _, rest := range items[i:] {
 				failed = append(failed, rest.Key)

@@ -445,6 +445,9 @@ func cmdGetMany(e *env) error {
 				continue
 			}
 			v, err := backends.Decode(b, fk, ent)
+			if errors.Is(err, backends.ErrCacheMiss) {
+				continue // stored, but a miss to the site's client (django-newcache's herd deadline)
+			}
 			if err != nil {
 				return err
 			}
@@ -676,7 +679,7 @@ func cmdSetMany(e *env) error {
 		if err != nil {
 			return err
 		}
-		ent, err := b.Codec().Encode(v)
+		ent, err := backends.Encode(b.Codec(), v, t)
 		if err != nil {
 			return fmt.Errorf("set-many: %w", &backends.EncodeError{Key: key, Err: err})
 		}

@@ -170,6 +170,11 @@ func cmdInspect(e *env) error {
 		}
 	}
 	v, derr := backends.Decode(b, k, ent)
+	if st := (*backends.StaleError)(nil); errors.As(derr, &st) {
+		// Stored and shown, with why the site reads it as a miss.
+		v, derr = st.Value, nil
+		doc["stale"] = st.Reason
+	}
 	if err != nil {
 		derr = err // the backend could not read what it stored (a value column that is not base64): that is the reason
 	}
@@ -187,7 +192,7 @@ func cmdInspect(e *env) error {
 		writeJSONIndent(e.out, doc)
 	} else {
 		var rows [][]string
-		for _, name := range []string{"key", "final_key", "backend", "server", "raw_size", "flags", "ttl", "type", "repr", "decode_error", "unsafe_references"} {
+		for _, name := range []string{"key", "final_key", "backend", "server", "raw_size", "flags", "ttl", "type", "repr", "stale", "decode_error", "unsafe_references"} {
 			if v, ok := doc[name]; ok {
 				rows = append(rows, []string{name, fmt.Sprint(v)})
 			}

@@ -90,17 +90,20 @@ func cmdGet(e *env) error {
 	if err != nil {
 		return err
 	}
+	missed := func(msg string) error {
+		if e.c.IsSet("default") {
+			// The default is a str, printed in the --format asked for.
+			return writeValue(e.out, f, e.c.String("default"), []byte(e.c.String("default")))
+		}
+		return miss(msg)
+	}
 	ent, err := backends.GetEntry(e.ctx, b, k)
 	if f == "raw" && errors.Is(err, backends.ErrDecode) && ent.Data != nil {
 		// raw always shows the stored bytes, even when they do not decode.
 		return writeValue(e.out, f, nil, ent.Data)
 	}
 	if errors.Is(err, backends.ErrCacheMiss) {
-		if e.c.IsSet("default") {
-			// The default is a str, printed in the --format asked for.
-			return writeValue(e.out, f, e.c.String("default"), []byte(e.c.String("default")))
-		}
-		return miss("")
+		return missed("")
 	}
 	if err != nil {
 		return err
@@ -109,6 +112,9 @@ func cmdGet(e *env) error {
 		return writeValue(e.out, f, nil, ent.Data)
 	}
 	v, err := backends.Decode(b, k, ent)
+	if errors.Is(err, backends.ErrCacheMiss) { // stored, but a miss to the site's client
+		return missed(fmt.Sprintf("get: %q: %v", a[0], err))
+	}
 	if err != nil {
 		return err
 	}

@@ -78,6 +78,7 @@ type BCache struct {
 var (
 	_ backends.Backend        = (*BCache)(nil)
 	_ backends.Adder          = (*BCache)(nil)
+	_ backends.MultiSetter    = (*BCache)(nil)
 	_ backends.Toucher        = (*BCache)(nil)
 	_ backends.Incrementer    = (*BCache)(nil)
 	_ backends.Clearer        = (*BCache)(nil)
@@ -100,9 +101,7 @@ func openBinaryPyLibMC(cfg *backends.Config) (backends.Backend, error) {
 	}
 	b.codec = codec{client: PyLibMC, protocol: 5}
 	if cfg.Params["newcache"] != "" {
-		b.codec.herd = !strings.EqualFold(cfg.Params["herd"], "false")
-		b.codec.herdTimeout = cfg.Settings.Timeout.Seconds
-		b.codec.protocol = 2
+		b.codec.setNewcache(cfg)
 	}
 	return b, nil
 }
@@ -160,6 +159,9 @@ func bExptime(t backends.Timeout) uint32 {
 // pylibmc libmemcached's plain cast, where -1 becomes 0xffffffff (a time in
 // 2106: in binary mode an "expire now" item never expires).
 func (b *BCache) exptime32(t backends.Timeout) uint32 {
+	if b.codec.newcache {
+		return uint32(b.codec.newcacheExp(t, true)) // pylibmc under newcache
+	}
 	if b.codec.client == PyLibMC {
 		return uint32(exptime(t))
 	}
@@ -364,7 +366,21 @@ func storeExtras(flags, exp uint32) []byte {
 
 // Set writes to every server.
 func (b *BCache) Set(ctx context.Context, key string, e backends.Entry, t backends.Timeout) error {
-	rs, ok, err := b.all(ctx, "set", opSet, key, storeExtras(e.Flags, b.exptime32(t)), e.Data)
+	return b.set(ctx, key, e, b.exptime32(t))
+}
+
+// SetMany is one set after another (backends.SetEach), with the expiry of the client's set_many: django-newcache's leaves out
+// the herd grace its set adds.
+func (b *BCache) SetMany(ctx context.Context, items []backends.Item, t backends.Timeout) ([]string, error) {
+	exp := b.exptime32(t)
+	if b.codec.newcache {
+		exp = uint32(b.codec.newcacheExp(t, false))
+	}
+	return backends.SetEach(items, func(it backends.Item) error { return b.set(ctx, it.Key, it.Entry, exp) })
+}
+
+func (b *BCache) set(ctx context.Context, key string, e backends.Entry, exp uint32) error {
+	rs, ok, err := b.all(ctx, "set", opSet, key, storeExtras(e.Flags, exp), e.Data)
 	errs := []error{err}
 	for i, r := range rs {
 		if r.status != statusOK {

@@ -3,8 +3,10 @@ package memcached
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"math/big"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -38,23 +40,73 @@ const (
 type codec struct {
 	client   Client
 	protocol int // pickle protocol the client writes
-	// herd: django-newcache's packing of every value as the tuple
-	// (newcache.Marker(), value, herd deadline); herdTimeout is the default
-	// timeout that deadline is computed from.
-	herd        bool
-	herdTimeout float64
+	// newcache: django-newcache's rules. It reads a value out of its herd
+	// tuple (newcache.Marker(), value, herd deadline) and reads one whose
+	// deadline has passed as a miss. With herd (its set/add herd=True,
+	// the default) it writes that tuple for any timeout but 0, with the
+	// deadline at now + (timeout or def), def being the cache's TIMEOUT.
+	newcache bool
+	herd     bool
+	def      backends.Timeout
+}
+
+// setNewcache turns on django-newcache's rules for cfg (a newcache:// URL
+// or newcache.CacheClass): herd packing unless herd=false, pickles at
+// protocol 2 (a Python 2 era client).
+func (c *codec) setNewcache(cfg *backends.Config) {
+	c.newcache = true
+	c.herd = !strings.EqualFold(cfg.Params["herd"], "false")
+	c.def = cfg.Settings.Timeout
+	c.protocol = 2
 }
 
 var marker = &pickle.Object{Module: "newcache", Name: "Marker", Args: pickle.Tuple{}}
 
-// unherd returns the value inside newcache's herd tuple, if v is one.
-func unherd(v pickle.Value) pickle.Value {
+// herdTuple returns the value inside newcache's herd tuple and its
+// deadline, if v is one.
+func herdTuple(v pickle.Value) (inner, deadline pickle.Value, ok bool) {
 	if t, ok := v.(pickle.Tuple); ok && len(t) == 3 {
 		if o, ok := t[0].(*pickle.Object); ok && o.Module == "newcache" && o.Name == "Marker" {
-			return t[1]
+			return t[1], t[2], true
 		}
 	}
-	return v
+	return v, nil, false
+}
+
+// herdStale reports whether newcache reads a tuple with this deadline as
+// stale: herd_deadline < int(time.time()), for an int or a float deadline
+// (a fractional timeout gives a float). Anything else is not stale: the
+// comparison would raise in Python 2 only for types newcache never writes.
+func herdStale(deadline pickle.Value, now time.Time) bool {
+	sec := now.Unix()
+	switch d := deadline.(type) {
+	case int64:
+		return d < sec
+	case *big.Int:
+		return d.Cmp(big.NewInt(sec)) < 0
+	case float64:
+		return d < float64(sec)
+	}
+	return false
+}
+
+// herdDeadline is newcache's _pack_value deadline for timeout t, and false
+// when it stores the value bare: a timeout of 0, or no timeout at all
+// (None with a default of None, where newcache's arithmetic would raise).
+func (c codec) herdDeadline(t backends.Timeout, now time.Time) (pickle.Value, bool) {
+	if !t.Forever && t.Seconds == 0 {
+		return nil, false
+	}
+	if t.Forever {
+		t = c.def // timeout or self.default_timeout
+	}
+	if t.Forever {
+		return nil, false
+	}
+	if t.Seconds == math.Trunc(t.Seconds) && math.Abs(t.Seconds) < 1<<53 {
+		return now.Unix() + int64(t.Seconds), true
+	}
+	return float64(now.Unix()) + t.Seconds, true // int(time.time()) + a float
 }
 
 func intText(v pickle.Value) ([]byte, bool) {
@@ -67,12 +119,40 @@ func intText(v pickle.Value) ([]byte, bool) {
 	return nil, false
 }
 
-// Encode stores v as the client would.
-func (c codec) Encode(v pickle.Value) (backends.Entry, error) {
+// newcacheExp is django-newcache's memcached expiry for a write with
+// timeout t: None is the default timeout; set and add (grace) add
+// CACHE_HERD_TIMEOUT, 60 s, to a timeout they pack, set_many does not;
+// then _get_memcache_timeout: 0 stays 0 (never expires, the opposite of
+// modern Django), over 30 days becomes absolute, and the client sends the
+// integer part.
+func (c codec) newcacheExp(t backends.Timeout, grace bool) int32 {
+	if t.Forever {
+		t = c.def
+	}
+	if t.Forever {
+		return 0
+	}
+	s := t.Seconds
+	if grace && c.herd && s != 0 {
+		s += 60
+	}
+	if s > 2592000 {
+		s += float64(time.Now().Unix())
+	}
+	return int32(max(min(math.Trunc(s), math.MaxInt32), math.MinInt32))
+}
+
+// Encode stores v as the client would with the cache's default timeout.
+func (c codec) Encode(v pickle.Value) (backends.Entry, error) { return c.EncodeTimed(v, c.def) }
+
+// EncodeTimed stores v as the client would for a write with timeout t:
+// only newcache's herd tuple depends on t.
+func (c codec) EncodeTimed(v pickle.Value, t backends.Timeout) (backends.Entry, error) {
 	if c.herd {
-		deadline := time.Now().Unix() + int64(c.herdTimeout)
-		p, err := pickle.EncodeProtocol(pickle.Tuple{marker, v, deadline}, c.protocol)
-		return backends.Entry{Data: p, Flags: flagPickle}, err
+		if deadline, ok := c.herdDeadline(t, time.Now()); ok {
+			p, err := pickle.EncodeProtocol(pickle.Tuple{marker, v, deadline}, c.protocol)
+			return backends.Entry{Data: p, Flags: flagPickle}, err
+		}
 	}
 	switch c.client {
 	case PyLibMC:
@@ -138,10 +218,23 @@ func (c codec) Encode(v pickle.Value) (backends.Entry, error) {
 // then applies the client's meaning of the remaining bits.
 func (c codec) Decode(e backends.Entry) (pickle.Value, error) {
 	v, err := c.decode(e)
-	if err == nil {
-		v = unherd(v) // newcache's herd tuples, whichever registration reads them
+	if err != nil {
+		return nil, err
 	}
-	return v, err
+	// newcache's herd tuples, whichever registration reads them.
+	inner, deadline, ok := herdTuple(v)
+	if ok && c.newcache && herdStale(deadline, time.Now()) {
+		when := pickle.Repr(deadline)
+		switch d := deadline.(type) {
+		case int64:
+			when = time.Unix(d, 0).UTC().Format(time.RFC3339)
+		case float64:
+			when = time.Unix(int64(d), 0).UTC().Format(time.RFC3339)
+		}
+		return nil, &backends.StaleError{Value: inner, Reason: fmt.Sprintf(
+			"django-newcache's herd deadline passed at %s: Django reads the value as a miss", when)}
+	}
+	return inner, nil
 }
 
 func (c codec) decode(e backends.Entry) (pickle.Value, error) {

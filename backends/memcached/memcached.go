@@ -84,17 +84,15 @@ func prepareNewcache(cfg *backends.Config) error {
 
 // Cache is a memcached cluster as one Python client sees it.
 type Cache struct {
-	client     Client
-	servers    []selector.Server
-	sel        selector.Selector
-	sharding   string
-	mc         *memcache.Client
-	codec      codec
-	timeout    time.Duration
-	legacy     string
-	newcache   bool
-	defTimeout backends.Timeout
-	pool       connPool // idle text-protocol connections, per server index
+	client   Client
+	servers  []selector.Server
+	sel      selector.Selector
+	sharding string
+	mc       *memcache.Client
+	codec    codec
+	timeout  time.Duration
+	legacy   string
+	pool     connPool // idle text-protocol connections, per server index
 }
 
 var (
@@ -172,11 +170,7 @@ func open(cfg *backends.Config, client Client) (backends.Backend, error) {
 	c := &Cache{client: client, servers: servers, sel: sel, sharding: describeSharding(sc, sharding, servers), mc: mc,
 		codec: codec{client: client, protocol: 5}, timeout: timeout, legacy: cfg.Params["legacy"]}
 	if cfg.Params["newcache"] != "" {
-		c.codec.herd = !strings.EqualFold(cfg.Params["herd"], "false")
-		c.codec.herdTimeout = cfg.Settings.Timeout.Seconds
-		c.codec.protocol = 2 // a Python 2 era client
-		c.newcache = true
-		c.defTimeout = cfg.Settings.Timeout
+		c.codec.setNewcache(cfg)
 	}
 	return c, nil
 }
@@ -271,7 +265,7 @@ func (c *Cache) Describe() []backends.StatsField {
 	if c.legacy != "" {
 		out = append(out, backends.StatsField{Name: "legacy", Value: c.legacy + ": python-memcached chosen; ?client= overrides"})
 	}
-	if c.newcache {
+	if c.codec.newcache {
 		out = append(out, backends.StatsField{Name: "newcache", Value: fmt.Sprintf("herd packing %v", c.codec.herd)})
 	}
 	return out
@@ -325,24 +319,13 @@ func exptime(t backends.Timeout) int32 {
 	return int32(s)
 }
 
-// exp maps Django's timeout to memcached's exptime; django-newcache maps
-// None to the default timeout, 0 to 0 (never expires) and adds its 60 s
-// herd grace when herd packing is on.
+// exp maps Django's timeout to memcached's exptime for a set, add or
+// touch; django-newcache has its own rules (codec.newcacheExp).
 func (c *Cache) exp(t backends.Timeout) int32 {
-	if !c.newcache {
-		return exptime(t)
+	if c.codec.newcache {
+		return c.codec.newcacheExp(t, true)
 	}
-	if t.Forever {
-		t = c.defTimeout
-	}
-	if !t.Forever && t.Seconds == 0 {
-		return 0
-	}
-	e := exptime(t)
-	if c.codec.herd && e > 0 {
-		e += 60
-	}
-	return e
+	return exptime(t)
 }
 
 // Get reads one item. python-memcached reads a stored None as a miss.
@@ -652,6 +635,9 @@ func pipeline(ctx context.Context, cn *conn, n int, write func(i int), reply fun
 // STORED (refused, or on a server that failed) are returned as failed.
 func (c *Cache) SetMany(ctx context.Context, items []backends.Item, t backends.Timeout) ([]string, error) {
 	exp := c.exp(t)
+	if c.codec.newcache {
+		exp = c.codec.newcacheExp(t, false) // set_many leaves out the herd grace
+	}
 	groups := groupByServer(c, items, func(it backends.Item) string { return it.Key })
 	stored := make([][]bool, len(groups))
 	for i, g := range groups {
