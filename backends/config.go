@@ -426,15 +426,19 @@ func (f *File) Cache(alias string) (*Config, error) {
 			case nil:
 				s.Timeout = Timeout{Forever: true}
 			case json.Number:
-				if f, err := t.Float64(); err == nil {
+				if !strings.ContainsAny(string(t), ".eE") { // a JSON int, of any size
+					s.Timeout = bigTimeout(t.String())
+				} else if f, err := t.Float64(); err == nil {
 					s.Timeout = Timeout{Seconds: math.Trunc(f)}
+				} else {
+					// A float beyond a float64 is inf to Python's json, and
+					// int(inf) raises OverflowError: Django cannot make
+					// this cache at all.
+					return nil, Configf("cache %q: TIMEOUT %s is out of range (Django's int() of it raises OverflowError)", alias, t)
 				}
 			case string:
-				if b, ok := pyIntText(t); ok { // int("300"), of any size
-					f, _ := new(big.Float).SetInt(b).Float64()
-					// Beyond a float64, the largest one (not +Inf, which no
-					// JSON or backend takes): Django's set would overflow.
-					s.Timeout = Timeout{Seconds: max(min(f, math.MaxFloat64), -math.MaxFloat64)}
+				if _, ok := pyIntText(t); ok { // int("300"), of any size
+					s.Timeout = bigTimeout(t)
 				}
 			}
 		case "KEY_PREFIX":
@@ -560,6 +564,15 @@ func toInt(v any) (int, bool) {
 		return clampInt(t) // int("1000"); int("1.5") fails
 	}
 	return 0, false
+}
+
+// bigTimeout is the TIMEOUT of an integer literal that pyIntText reads:
+// beyond a float64, the largest one (not +Inf, which no JSON or backend
+// takes), where Django's set would overflow.
+func bigTimeout(lit string) Timeout {
+	b, _ := pyIntText(lit)
+	f, _ := new(big.Float).SetInt(b).Float64()
+	return Timeout{Seconds: max(min(f, math.MaxFloat64), -math.MaxFloat64)}
 }
 
 // pyIntText is text read as Python's int(str) reads it, with

@@ -307,6 +307,29 @@ func TestTimeoutText(t *testing.T) {
 	}
 }
 
+// TestTimeoutJSONNumber: a JSON number TIMEOUT is int()ed too: an
+// integer of any size (beyond a float64 it fell back to 300), a float
+// truncated; a float beyond a float64 is inf to Python's json, whose int()
+// raises, so the cache is refused rather than given 300.
+func TestTimeoutJSONNumber(t *testing.T) {
+	for v, want := range map[string]float64{`1` + strings.Repeat("0", 400): math.MaxFloat64, `-1` + strings.Repeat("0", 400): -math.MaxFloat64,
+		`99999999999999999999`: 1e20, `1e3`: 1000, `2.9`: 2, `-2.9`: -2} {
+		_, cfg, _ := loadCache(t, `{"CACHES": {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache", "TIMEOUT": `+v+`}}}`)
+		if got := cfg.Settings.Timeout; got.Forever || got.Seconds != want {
+			t.Errorf("TIMEOUT %s read as %+v, want %v seconds", v, got, want)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "c.json")
+	os.WriteFile(path, []byte(`{"CACHES": {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache", "TIMEOUT": 1e400}}}`), 0o600)
+	f, err := backends.LoadFile(path)
+	if err == nil {
+		_, err = f.Cache("default")
+	}
+	if !errors.Is(err, backends.ErrConfig) || !strings.Contains(err.Error(), "TIMEOUT 1e400 is out of range") {
+		t.Errorf("TIMEOUT 1e400: %v", err)
+	}
+}
+
 // loadCache is backendtest.LoadConfig.
 func loadCache(t *testing.T, text string) (*backends.File, *backends.Config, string) {
 	return backendtest.LoadConfig(t, text)
