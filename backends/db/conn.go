@@ -30,6 +30,9 @@ type dbTarget struct {
 	dsn     string
 	display string // redacted, for messages
 	path    string // SQLite's file
+	// unread are the query parameters of a sqlite:// URL, which no SQLite
+	// connection reads (Open warns about them).
+	unread []string
 }
 
 // targetFromURL reads dj-database-url forms: sqlite:///abs/path.db,
@@ -45,7 +48,12 @@ func targetFromURL(raw string, timeout time.Duration) (dbTarget, error) {
 		if rest == ":memory:" || rest == "" || rest == "/:memory:" {
 			return dbTarget{}, backends.Configf("an in-memory SQLite database lives inside one process: a cache there cannot be reached from outside")
 		}
-		return sqliteTarget(rest)
+		t, err := sqliteTarget(rest)
+		q, _ := url.ParseQuery(query)
+		for k := range q {
+			t.unread = append(t.unread, k)
+		}
+		return t, err
 	case "postgres", "postgresql", "pgsql":
 		u, err := url.Parse("postgres://" + rest)
 		if err != nil {

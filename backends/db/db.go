@@ -5,6 +5,7 @@ package db
 
 import (
 	"io/fs"
+	"maps"
 	"os"
 	"slices"
 
@@ -120,10 +121,19 @@ func open(_ context.Context, cfg *backends.Config) (backends.Backend, error) {
 		return nil, err
 	}
 	if target.dialect == sqlgen.SQLite {
+		// The cache's parameters and the database URL's query (which
+		// holds the cache's for a sqlite:// cache URL): each once.
+		unread := map[string]bool{}
+		for _, k := range target.unread {
+			unread[k] = true
+		}
 		for _, k := range []string{"sslmode", "connect_timeout"} {
 			if p[k] != "" {
-				cfg.Warn("%s has no effect on SQLite, a file with no connection", k)
+				unread[k] = true
 			}
+		}
+		for _, k := range slices.Sorted(maps.Keys(unread)) {
+			cfg.Warn("%s has no effect on SQLite, a file with no connection", k)
 		}
 	}
 	useTZ := true
