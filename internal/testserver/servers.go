@@ -1,6 +1,7 @@
 package testserver
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -29,31 +30,41 @@ func RedisProc(t testing.TB, extra ...string) (string, *Proc) {
 		Missing(t, "redis-server (Debian package redis-server)")
 	}
 	cluster := slices.Contains(extra, "--cluster-enabled")
-	var lastErr error
-	// A free port may be taken before the server binds it (another
-	// test's ephemeral port), and a cluster node also binds port+10000 for
-	// its bus: try again on another port then.
+	var addr string
+	p, err := onFreePort(func(port int) (*Proc, error) {
+		addr = "127.0.0.1:" + strconv.Itoa(port)
+		args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"}, extra...)
+		return Start("tcp", addr, "redis-server", args...)
+	}, func(port int) bool {
+		// A cluster node also binds port+10000 for its bus.
+		return !cluster || port+10000 <= 65535 && portFree(port+10000)
+	})
+	if err != nil {
+		t.Fatalf("starting redis-server: %v", err)
+	}
+	return addr, p
+}
+
+// onFreePort runs start on a free loopback port, and again on another
+// (five tries in all) when that port was taken before the server bound it
+// (another test's ephemeral port) or usable refuses it.
+func onFreePort(start func(port int) (*Proc, error), usable func(port int) bool) (*Proc, error) {
+	lastErr := errors.New("no usable free port")
 	for attempt := 0; attempt < 5; attempt++ {
 		port, err := FreePort()
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
-		if cluster && (port+10000 > 65535 || !portFree(port+10000)) {
+		if usable != nil && !usable(port) {
 			continue
 		}
-		addr := "127.0.0.1:" + strconv.Itoa(port)
-		args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"}, extra...)
-		p, err := Start("tcp", addr, "redis-server", args...)
-		if err == nil {
-			return addr, p
+		p, err := start(port)
+		if err == nil || !strings.Contains(err.Error(), "Address already in use") && !strings.Contains(err.Error(), "another process listens there") {
+			return p, err
 		}
 		lastErr = err
-		if !strings.Contains(err.Error(), "Address already in use") {
-			break
-		}
 	}
-	t.Fatalf("starting redis-server: %v", lastErr)
-	return "", nil
+	return nil, lastErr
 }
 
 // portFree reports whether a loopback TCP port can be bound now.
@@ -70,12 +81,11 @@ var sharedRedis = sync.OnceValues(func() (string, error) {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		return "", fmt.Errorf("redis-server not found")
 	}
-	port, err := FreePort()
-	if err != nil {
-		return "", err
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	_, err = Start("tcp", addr, "redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--databases", "64")
+	var addr string
+	_, err := onFreePort(func(port int) (*Proc, error) {
+		addr = "127.0.0.1:" + strconv.Itoa(port)
+		return Start("tcp", addr, "redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--databases", "64")
+	}, nil)
 	return addr, err
 })
 
@@ -101,16 +111,16 @@ func memcached(t testing.TB, env []string, extra ...string) string {
 	if _, err := exec.LookPath("memcached"); err != nil {
 		Missing(t, "memcached (Debian package memcached)")
 	}
-	port, err := FreePort()
+	var addr string
+	_, err := onFreePort(func(port int) (*Proc, error) {
+		addr = "127.0.0.1:" + strconv.Itoa(port)
+		args := []string{"-l", "127.0.0.1", "-p", strconv.Itoa(port), "-U", "0", "-m", "64"}
+		if os.Geteuid() == 0 {
+			args = append(args, "-u", "root")
+		}
+		return StartEnv("tcp", addr, "memcached", env, append(args, extra...)...)
+	}, nil)
 	if err != nil {
-		t.Fatal(err)
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	args := []string{"-l", "127.0.0.1", "-p", strconv.Itoa(port), "-U", "0", "-m", "64"}
-	if os.Geteuid() == 0 {
-		args = append(args, "-u", "root")
-	}
-	if _, err := StartEnv("tcp", addr, "memcached", env, append(args, extra...)...); err != nil {
 		t.Fatalf("starting memcached: %v", err)
 	}
 	return addr

@@ -35,26 +35,40 @@ func FreePort() (int, error) {
 }
 
 // WaitDial waits until network/addr accepts connections.
-func WaitDial(network, addr string, d time.Duration) error {
+func WaitDial(network, addr string, d time.Duration) error { return waitDial(network, addr, d, nil) }
+
+// waitDial is WaitDial that gives up at once when exited is closed (the
+// server process ended: it will never listen).
+func waitDial(network, addr string, d time.Duration, exited <-chan struct{}) error {
 	deadline := time.Now().Add(d)
 	for {
 		c, err := net.DialTimeout(network, addr, 200*time.Millisecond)
 		if err == nil {
 			c.Close()
-			return nil
+			select {
+			case <-exited: // someone else's listener: ours exited
+				return fmt.Errorf("%s %s: the server exited, and another process listens there", network, addr)
+			default:
+				return nil
+			}
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%s %s did not start: %w", network, addr, err)
 		}
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case <-exited:
+			return fmt.Errorf("%s %s: the server exited before it listened", network, addr)
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }
 
 // Proc is a server process started by a test binary.
 type Proc struct {
-	Addr string // host:port or socket path
-	Cmd  *exec.Cmd
-	Dir  string
+	Addr   string // host:port or socket path
+	Cmd    *exec.Cmd
+	Dir    string
+	exited chan struct{} // closed once the process has ended and been waited for
 }
 
 var (
@@ -70,6 +84,7 @@ func Start(network, addr, bin string, args ...string) (*Proc, error) {
 
 // StartEnv is Start with extra environment variables (NAME=value) for the
 // server process alone; the test process's environment is left as it is.
+// A server that exits before it listens fails at once, with its log.
 func StartEnv(network, addr, bin string, env []string, args ...string) (*Proc, error) {
 	path, err := exec.LookPath(bin)
 	if err != nil {
@@ -89,11 +104,18 @@ func StartEnv(network, addr, bin string, env []string, args ...string) (*Proc, e
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	p := &Proc{Addr: addr, Cmd: cmd, Dir: dir}
+	p := &Proc{Addr: addr, Cmd: cmd, Dir: dir, exited: make(chan struct{})}
+	go func() {
+		cmd.Wait()
+		logf.Close()
+		close(p.exited)
+	}()
 	procsMu.Lock()
 	procs = append(procs, p)
 	procsMu.Unlock()
-	if err := WaitDial(network, addr, 10*time.Second); err != nil {
+	if err := waitDial(network, addr, 10*time.Second, p.exited); err != nil {
+		cmd.Process.Kill()
+		<-p.exited
 		log, _ := os.ReadFile(filepath.Join(dir, "server.log"))
 		p.Stop()
 		return nil, fmt.Errorf("%w; log: %s", err, log)
@@ -101,12 +123,11 @@ func StartEnv(network, addr, bin string, env []string, args ...string) (*Proc, e
 	return p, nil
 }
 
-// Stop kills the process and removes its directory.
+// Stop kills the process and removes its directory; it may be called
+// more than once.
 func (p *Proc) Stop() {
-	if p.Cmd.Process != nil {
-		p.Cmd.Process.Kill()
-		p.Cmd.Wait()
-	}
+	p.Cmd.Process.Kill()
+	<-p.exited
 	os.RemoveAll(p.Dir)
 }
 
