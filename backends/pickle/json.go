@@ -335,16 +335,18 @@ func UTCOffset(tz Value, dt *DateTime) (TimeDelta, bool) { return utcOffset(tz, 
 // false): a zoneinfo.ZoneInfo with transitions (Europe/Paris; not UTC)
 // and pytz's DST-aware zones, which need a date.
 func TimeOffsetIsNone(tz Value) bool {
+	if _, ok := utcOffset(tz, nil); ok {
+		return false
+	}
+	// No offset for a time: None, for the zones that answer so; a zone
+	// cachectl does not know (or a StaticTzInfo missing from the system's
+	// database, whose utcoffset is never None) is not one.
 	switch z := tz.(type) {
 	case ZoneInfo:
-		_, fixed := fixedZoneOffset(z.Key)
-		return !fixed
+		return true
 	case *Object:
-		if _, ok := pytzFixedOffset(z); ok {
-			return false
-		}
 		_, _, _, _, static, ok := pytzInfo(z)
-		return ok && !static && z.Name != "_UTC"
+		return ok && !static
 	}
 	return false
 }
