@@ -141,14 +141,8 @@ func setUsageHandler(cmd *cli.Command, path string) {
 func checkRequired(cmd *cli.Command, path string) {
 	var names []string
 	for _, f := range cmd.Flags {
-		var sf *cli.StringFlag
-		switch t := f.(type) {
-		case *cli.StringFlag:
-			sf = t
-		case *stringFlag: // withNames' wrapper
-			sf = t.StringFlag
-		}
-		if sf != nil && sf.Required {
+		// The flags are withNames' wrappers by now (setUsageHandler).
+		if sf, ok := f.(*stringFlag); ok && sf.Required {
 			sf.Required = false
 			sf.Usage += " (required)"
 			names = append(names, sf.Name)

@@ -169,14 +169,17 @@ func cmdInspect(e *env) error {
 			}
 		}
 	}
-	v, derr := backends.Decode(b, k, ent)
+	// An error left here is the backend's: it could not read what it
+	// stored (a value column that is not base64), and that is the reason.
+	var v pickle.Value
+	derr := err
+	if err == nil {
+		v, derr = backends.Decode(b, k, ent)
+	}
 	if st := (*backends.StaleError)(nil); errors.As(derr, &st) {
 		// Stored and shown, with why the site reads it as a miss.
 		v, derr = st.Value, nil
 		doc["stale"] = st.Reason
-	}
-	if err != nil {
-		derr = err // the backend could not read what it stored (a value column that is not base64): that is the reason
 	}
 	var found []string
 	if derr != nil {
