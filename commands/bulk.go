@@ -983,6 +983,7 @@ func isJSONLines(br *bufio.Reader) bool {
 }
 
 // fastLine reads the common shape {"key": "<plain text>", "value": <JSON>}
+// from a line of valid UTF-8
 // without encoding/json (the bulk of set-many's CPU otherwise); anything
 // else — escapes, other member order, odd spacing — returns ok=false and
 // goes through encoding/json. The value is checked by the caller's decoder.
@@ -1000,17 +1001,12 @@ func fastLine(line []byte) (key string, raw json.RawMessage, ok bool) {
 		return "", nil, false
 	}
 	k := rest[1 : 1+end]
-	ascii := true
+	// No UTF-8 check: readPairs' utf8Reader has refused any input that is
+	// not UTF-8 before a line gets here.
 	for _, c := range k {
 		if c == '\\' || c < 0x20 {
 			return "", nil, false
 		}
-		if c >= 0x80 {
-			ascii = false
-		}
-	}
-	if !ascii && !utf8.Valid(k) {
-		return "", nil, false
 	}
 	rest = bytes.TrimLeft(rest[2+end:], " ")
 	rest, found = bytes.CutPrefix(rest, []byte(`,`))
