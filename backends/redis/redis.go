@@ -296,7 +296,7 @@ func (c *Cache) Get(ctx context.Context, key string) (backends.Entry, error) {
 func (c *Cache) getFrom(ctx context.Context, client goredis.UniversalClient, key string) (backends.Entry, error) {
 	b, err := client.Get(ctx, key).Bytes()
 	if err != nil {
-		if isReply(err) && strings.HasPrefix(err.Error(), "WRONGTYPE") {
+		if isWrongType(err) {
 			// A list, hash, set… that another program keeps in the db: no
 			// value Django's cache could have stored (exit 4, and a walk
 			// such as scan-audit goes on past it).
@@ -486,7 +486,11 @@ func (c *Cache) GetMany(ctx context.Context, keys []string) (map[string]backends
 		pipe.Exec(ctx)
 		for i, cmd := range cmds {
 			b, err := cmd.Bytes()
-			if errors.Is(err, goredis.Nil) {
+			if errors.Is(err, goredis.Nil) || isWrongType(err) {
+				// A key of another type (a list, a hash…) is left out, as
+				// MGET answers nil for it on a single server and Django's
+				// get_many then leaves it out: one GET's WRONGTYPE is no
+				// failure of the batch.
 				continue
 			}
 			if err != nil {
@@ -718,6 +722,12 @@ func isReply(err error) bool {
 	return errors.As(err, &rerr)
 }
 
+// isWrongType reports the server's WRONGTYPE answer: the key holds a
+// list, a hash, a set… where a string was asked for.
+func isWrongType(err error) bool {
+	return err != nil && isReply(err) && strings.HasPrefix(err.Error(), "WRONGTYPE")
+}
+
 // scanPage is one SCAN reply.
 type scanPage struct {
 	keys []string
@@ -725,11 +735,106 @@ type scanPage struct {
 	err  error
 }
 
+// scanWindow is how many of the keys a SCAN walk handed out last it
+// remembers, to drop the ones SCAN returns again.
+const scanWindow = 10 * batch
+
+// recentKeys is a walk's memory of the last keys it handed out (at most
+// its capacity, repeats included): a sliding window, not a set of every
+// key, so a walk over millions of keys stays small.
+type recentKeys struct {
+	count map[string]int // how often each key is in ring
+	ring  []string       // grows up to max: a short walk allocates little
+	max   int
+	next  int // the oldest entry once ring is full
+}
+
+func newRecentKeys(n int) *recentKeys {
+	return &recentKeys{count: map[string]int{}, max: n}
+}
+
+// fresh reports whether key is not among the remembered keys, and
+// remembers it as the newest one.
+func (r *recentKeys) fresh(key string) bool {
+	seen := r.count[key] > 0
+	if len(r.ring) < r.max {
+		r.ring = append(r.ring, key)
+	} else {
+		old := r.ring[r.next]
+		if r.count[old]--; r.count[old] == 0 {
+			delete(r.count, old)
+		}
+		r.ring[r.next] = key
+		r.next = (r.next + 1) % len(r.ring)
+	}
+	r.count[key]++
+	return !seen
+}
+
+// walkPages walks SCAN from cursor 0 back to 0 through page, and calls
+// each with the keys of every page that it has not handed out already.
+// The next page is asked for, in a goroutine, while each handles this
+// one; a walk that stops early (each or page failed) waits for that
+// prefetch before it returns.
+//
+// SCAN may return a key more than once (when the table shrinks during
+// the walk: a pattern delete's own deletes do that), and a repeat would
+// be counted, listed or deleted twice. A repeated key is one still there
+// when SCAN ran again, so a repeat follows its first time closely: in a
+// pattern delete, the keys not yet deleted are the current page and the
+// batch being filled (500 keys). walkPages drops every key among the last
+// scanWindow keys it handed out: exact whenever a repeat comes within
+// scanWindow keys, in memory bounded by scanWindow whatever the number
+// of keys.
+func walkPages(page func(cursor uint64) ([]string, uint64, error), each func(keys []string) error) error {
+	var pending chan scanPage
+	defer func() {
+		if pending != nil {
+			<-pending
+		}
+	}()
+	fetch := func(cursor uint64) chan scanPage {
+		ch := make(chan scanPage, 1)
+		go func() {
+			keys, next, err := page(cursor)
+			ch <- scanPage{keys, next, err}
+		}()
+		return ch
+	}
+	recent := newRecentKeys(scanWindow)
+	pending = fetch(0)
+	for {
+		p := <-pending
+		pending = nil
+		if p.err != nil {
+			return p.err
+		}
+		if p.next != 0 {
+			pending = fetch(p.next)
+		}
+		keys := p.keys[:0]
+		for _, k := range p.keys {
+			if recent.fresh(k) {
+				keys = append(keys, k)
+			}
+		}
+		if len(keys) > 0 {
+			if err := each(keys); err != nil {
+				return err
+			}
+		}
+		if pending == nil {
+			return nil
+		}
+	}
+}
+
 // scan walks SCAN MATCH glob COUNT 1000 on the leader (every primary of a
 // cluster). The next page is asked for, on another pooled connection, while
 // fn handles the keys of this one: a pattern delete's UNLINK pipelines and
 // the following SCAN overlap, and the commands sent are the same. A walk
-// that stops early has asked for at most one page it does not read.
+// that stops early has asked for at most one page it does not read. A key
+// SCAN returns again soon after is handed to fn once (see walkPages).
 func (c *Cache) scan(ctx context.Context, glob string, details bool, fn func(backends.KeyInfo) error) error {
 	if glob == "" {
 		glob = "*"
@@ -741,35 +846,15 @@ func (c *Cache) scan(ctx context.Context, glob string, details bool, fn func(bac
 		// the client (see abort.go), which would cut off calls that run
 		// alongside (another master's walk). The command's interrupt still
 		// aborts the prefetch at once.
-		var pending chan scanPage
-		defer func() {
-			if pending != nil {
-				<-pending
-			}
-		}()
-		fetch := func(cursor uint64) chan scanPage {
-			ch := make(chan scanPage, 1)
-			go func() {
-				keys, next, err := node.Scan(ctx, cursor, glob, batch).Result()
-				ch <- scanPage{keys, next, err}
-			}()
-			return ch
+		page := func(cursor uint64) ([]string, uint64, error) {
+			keys, next, err := node.Scan(ctx, cursor, glob, batch).Result()
+			return keys, next, c.fail("scan", err)
 		}
-		pending = fetch(0)
-		for {
-			p := <-pending
-			pending = nil
-			if p.err != nil {
-				return c.fail("scan", p.err)
-			}
-			keys := p.keys
-			if p.next != 0 {
-				pending = fetch(p.next)
-			}
+		return walkPages(page, func(keys []string) error {
 			var ttls []*goredis.DurationCmd
 			var sizes []*goredis.IntCmd
 			var now time.Time
-			if details && len(keys) > 0 {
+			if details {
 				pipe := node.Pipeline()
 				ttls = make([]*goredis.DurationCmd, len(keys))
 				sizes = make([]*goredis.IntCmd, len(keys))
@@ -803,10 +888,8 @@ func (c *Cache) scan(ctx context.Context, glob string, details bool, fn func(bac
 					return err
 				}
 			}
-			if pending == nil {
-				return nil
-			}
-		}
+			return nil
+		})
 	}
 	if c.cluster != nil {
 		// The primaries are walked at once, but fn is called for one key at

@@ -829,11 +829,12 @@ func TestListKeyNamesPages(t *testing.T) {
 	resetStats(t, addr)
 	got := map[string]bool{}
 	var batchKeys []string
-	deleted := 0
+	listed, deleted := 0, 0
 	err = backends.ListKeys(ctx, b, ":1:page*", func(k string) error {
 		if !strings.HasPrefix(k, ":1:page") {
 			t.Errorf("listed %q", k)
 		}
+		listed++
 		got[k] = true
 		batchKeys = append(batchKeys, k)
 		if len(batchKeys) == 500 {
@@ -852,8 +853,8 @@ func TestListKeyNamesPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	deleted += m
-	if len(got) != n || deleted != n {
-		t.Errorf("listed %d distinct keys and deleted %d, want %d", len(got), deleted, n)
+	if listed != n || len(got) != n || deleted != n {
+		t.Errorf("listed %d keys (%d distinct) and deleted %d, want %d", listed, len(got), deleted, n)
 	}
 	calls := commandCalls(t, addr)
 	if calls["pttl"] != 0 || calls["strlen"] != 0 || calls["scan"] < 4 {
@@ -948,5 +949,174 @@ func TestGlobLikeMatchGlob(t *testing.T) {
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("glob %q: Redis listed %v, MatchGlob matches %v", glob, got, want)
 		}
+	}
+}
+
+// TestScanRepeatsListedOnce: SCAN returns keys again when the table it
+// walks shrinks, and each listing hands every key out once. The walk is
+// made to shrink its table on purpose: db 0 and db 1 hold the same keys
+// under the pattern, db 0 also holds filler (a table four times larger),
+// and SWAPDB swaps them all the while, so consecutive SCAN calls
+// alternate between the larger and the smaller table. A plain go-redis
+// walk under the same swaps shows the repeats the listing must drop.
+func TestScanRepeatsListedOnce(t *testing.T) {
+	ctx := context.Background()
+	addr := testserver.Redis(t)
+	const keys, filler = 100_000, 170_000
+	for db, n := range []int{keys + filler, keys} {
+		rc := goredis.NewClient(&goredis.Options{Addr: addr, DB: db})
+		pipe := rc.Pipeline()
+		for i := 0; i < n; i++ {
+			k := fmt.Sprintf(":1:rep%d", i)
+			if i >= keys {
+				k = fmt.Sprintf("filler%d", i)
+			}
+			pipe.Set(ctx, k, "v", 0)
+			if pipe.Len() == 10_000 {
+				if _, err := pipe.Exec(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		rc.Close()
+	}
+	rc := goredis.NewClient(&goredis.Options{Addr: addr})
+	defer rc.Close()
+	// swapping runs SWAPDB 0 1 over and over until the walk returns.
+	swapping := func(walk func() error) error {
+		done := make(chan struct{})
+		swapped := make(chan error, 1)
+		go func() {
+			sw := goredis.NewClient(&goredis.Options{Addr: addr})
+			defer sw.Close()
+			for {
+				select {
+				case <-done:
+					swapped <- nil
+					return
+				default:
+				}
+				if err := sw.Do(ctx, "swapdb", 0, 1).Err(); err != nil {
+					swapped <- err
+					return
+				}
+			}
+		}()
+		err := walk()
+		close(done)
+		return errors.Join(err, <-swapped)
+	}
+	// The method works: SCAN itself repeats keys under the swaps.
+	returned, repeats := 0, 0
+	seen := map[string]bool{}
+	err := swapping(func() error {
+		var cursor uint64
+		for {
+			page, next, err := rc.Scan(ctx, cursor, ":1:rep*", 1000).Result()
+			if err != nil {
+				return err
+			}
+			for _, k := range page {
+				returned++
+				if seen[k] {
+					repeats++
+				}
+				seen[k] = true
+			}
+			if cursor = next; cursor == 0 {
+				return nil
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if repeats == 0 || len(seen) != keys {
+		t.Fatalf("SCAN under SWAPDB returned %d keys, %d distinct, %d repeats: the test no longer makes SCAN repeat keys", returned, len(seen), repeats)
+	}
+	t.Logf("SCAN under SWAPDB returned %d keys, %d distinct (%d repeats)", returned, len(seen), repeats)
+	b := open(t, "redis://"+addr+"/0")
+	for _, tc := range []struct {
+		name string
+		walk func(fn func(string)) error
+	}{
+		{"ListKeyNames", func(fn func(string)) error {
+			return backends.ListKeys(ctx, b, ":1:rep*", func(k string) error { fn(k); return nil })
+		}},
+		{"List", func(fn func(string)) error {
+			return b.(backends.Lister).List(ctx, ":1:rep*", func(ki backends.KeyInfo) error { fn(ki.Key); return nil })
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			listed := 0
+			got := map[string]bool{}
+			if err := swapping(func() error {
+				return tc.walk(func(k string) {
+					listed++
+					got[k] = true
+				})
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if listed != keys || len(got) != keys {
+				t.Errorf("listed %d keys, %d distinct, want %d once each", listed, len(got), keys)
+			}
+		})
+	}
+}
+
+// TestGetManyOtherType: on a single server, see checkGetManyOtherType
+// (TestCluster runs it on a cluster).
+func TestGetManyOtherType(t *testing.T) {
+	addr := testserver.SharedRedis(t)
+	rc := goredis.NewClient(&goredis.Options{Addr: addr, DB: 12})
+	defer rc.Close()
+	checkGetManyOtherType(t, open(t, "redis://"+addr+"/12"), rc)
+}
+
+// checkGetManyOtherType: a key holding a hash among keys holding values is
+// left out of GetMany, as MGET answers nil for it (and Django's get_many
+// leaves it out), with the other keys found and no error; Get of it alone
+// is a DecodeError (exit 4). On a cluster each key is its own GET, and
+// its WRONGTYPE once failed the whole batch (exit 3).
+func checkGetManyOtherType(t *testing.T, b backends.Backend, rc goredis.UniversalClient) {
+	t.Helper()
+	ctx := context.Background()
+	var keys []string
+	for i := 0; i < 30; i++ { // over many slots, so every node of a cluster
+		k := fmt.Sprintf(":1:othertype%d", i)
+		keys = append(keys, k)
+		if err := backends.Set(ctx, b, k, fmt.Sprint("v", i), backends.Timeout{Seconds: 60}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hash := keys[7]
+	if err := rc.Del(ctx, hash).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rc.HSet(ctx, hash, "field", "value").Err(); err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Del(ctx, keys...)
+	got, err := backends.GetMany(ctx, b, keys)
+	if err != nil {
+		t.Fatalf("get_many with a hash among the keys: %v", err)
+	}
+	if _, ok := got[hash]; ok || len(got) != len(keys)-1 {
+		t.Errorf("get_many found %d of %d keys (the hash among them: %v), want all but the hash", len(got), len(keys), ok)
+	}
+	for i, k := range keys {
+		if e, ok := got[k]; ok {
+			if v, err := backends.Decode(b, k, e); err != nil || v != fmt.Sprint("v", i) {
+				t.Errorf("get_many %q = %v, %v", k, v, err)
+			}
+		}
+	}
+	var de *backends.DecodeError
+	if _, err := b.Get(ctx, hash); !errors.As(err, &de) || de.Key != hash {
+		t.Errorf("get of the hash = %v, want a DecodeError naming it", err)
 	}
 }

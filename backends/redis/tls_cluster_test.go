@@ -120,7 +120,10 @@ func TestTLS(t *testing.T) {
 	}
 }
 
-func TestCluster(t *testing.T) {
+// startCluster starts three redis-server cluster nodes, gives each a third
+// of the slots, and returns their addresses once the cluster is ready.
+func startCluster(t *testing.T) []string {
+	t.Helper()
 	var addrs []string
 	for i := 0; i < 3; i++ {
 		addrs = append(addrs, testserver.Redis(t, "--cluster-enabled", "yes", "--cluster-config-file",
@@ -162,8 +165,19 @@ func TestCluster(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	return addrs
+}
+
+func TestCluster(t *testing.T) {
+	addrs := startCluster(t)
+	ctx := context.Background()
 	b := open(t, "redis+cluster://"+strings.Join(addrs, ","))
 	backendtest.Run(t, b, backendtest.Options{Prefix: ":1:"})
+	t.Run("get-many of another type", func(t *testing.T) {
+		rc := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: addrs})
+		defer rc.Close()
+		checkGetManyOtherType(t, b, rc)
+	})
 	// A plain redis:// URL at a cluster node: MOVED, told plainly.
 	for i := 0; i < 20; i++ {
 		plain := open(t, "redis://"+addrs[0]+"/0")
