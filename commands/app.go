@@ -116,6 +116,12 @@ func unknownCommand(c *cli.Context, parent string, cmds []*cli.Command) error {
 // setUsageHandler prepares cmd, named path ("sessions delete"), and its
 // subcommands.
 func setUsageHandler(cmd *cli.Command, path string) {
+	if len(cmd.Subcommands) == 0 {
+		// urfave/cli gives every command a "help" (alias "h") subcommand,
+		// which would take a key named help or h (cachectl get help):
+		// a command with arguments only has --help.
+		cmd.HideHelpCommand = true
+	}
 	cmd.Flags = withNames(cmd.Flags)
 	checkRequired(cmd, path)
 	cmd.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
