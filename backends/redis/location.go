@@ -358,7 +358,7 @@ func parseEndpoint(raw string, cfg *backends.Config, password string, sentinelCl
 		}
 	}
 	ep.tls, ep.tlsDesc, err = tlsConfig(scheme, p)
-	if err == nil && ep.tls != nil && !strings.HasPrefix(ep.tlsDesc, "verified") {
+	if err == nil && ep.tls != nil && ep.tls.InsecureSkipVerify && ep.tls.VerifyConnection == nil { // nothing checks the certificate
 		cfg.Warn("TLS certificate verification is OFF (ssl_cert_reqs=none): anyone on the path can read and change cache traffic")
 	}
 	for _, name := range []string{"ssl_cert_reqs", "ssl_check_hostname"} {
