@@ -862,17 +862,58 @@ func (c *Cache) listServer(ctx context.Context, cn *conn, s selector.Server, glo
 		if e := serverError(line); e != nil || strings.HasPrefix(line, "BUSY") {
 			return fmt.Errorf("listing keys on %s needs memcached 1.4.31 or later with the LRU crawler (%s): %w", s.String(), line, backends.ErrUnsupported)
 		}
+		return c.handOn(ctx, cn, s, line, glob, fn)
+	}
+}
+
+// handOn reads the rest of a metadump whose first line is first and
+// passes the keys matching glob to fn. A goroutine reads the dump as fast
+// as the server sends it into a keySpool, whatever fn does meanwhile (see
+// metadump.go: an unread dump stalls the server's commands on other
+// connections, the deletes of a pattern delete among them).
+func (c *Cache) handOn(ctx context.Context, cn *conn, s selector.Server, first, glob string, fn func(backends.KeyInfo) error) error {
+	sp := newKeySpool()
+	defer sp.close()
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		line := first
 		for line != "END" {
 			if ki, ok := parseMetadump(line); ok && (glob == "" || backends.MatchGlob(glob, ki.Key)) {
-				if err := fn(ki); err != nil {
-					return err
-				}
+				sp.put(ki, line)
 			}
+			var err error
 			if line, err = cn.line(); err != nil {
-				return c.fail("list", s, err)
+				sp.finish(c.fail("list", s, err))
+				return
 			}
 		}
-		return nil
+		sp.finish(nil)
+	}()
+	// abort stops the reader, closing cn (which is not kept after an
+	// error), and waits for it: cn is not used after handOn returns.
+	abort := func(err error) error {
+		cn.c.Close()
+		<-read
+		return err
+	}
+	for {
+		keys, err := sp.take()
+		if err != nil {
+			return abort(err)
+		}
+		if keys == nil {
+			<-read
+			return nil
+		}
+		for _, ki := range keys {
+			if err := ctx.Err(); err != nil {
+				return abort(c.fail("list", s, err))
+			}
+			if err := fn(ki); err != nil {
+				return abort(err)
+			}
+		}
 	}
 }
 
