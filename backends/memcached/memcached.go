@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/bradfitz/gomemcache/memcache"
@@ -692,26 +691,29 @@ func (c *Cache) SetMany(ctx context.Context, items []backends.Item, t backends.T
 // DeleteMany pipelines "delete" commands per server and counts DELETED.
 func (c *Cache) DeleteMany(ctx context.Context, keys []string) (int, error) {
 	groups := c.byServer(keys)
-	var mu sync.Mutex
-	n := 0
-	var written atomic.Int64 // keys written out (a chunk is flushed as soon as it is written)
+	// Per server, each counted by its own goroutine alone: the keys
+	// written out (a chunk is flushed as soon as it is written) and the
+	// ones the server deleted.
+	written, deleted := make([]int, len(groups)), make([]int, len(groups))
 	err := c.each(ctx, nonEmpty(groups), func(i int, cn *conn) error {
 		g := groups[i]
 		return pipeline(ctx, cn, len(g), func(j int) {
-			written.Add(1)
+			written[i]++
 			cn.w.WriteString("delete ")
 			cn.w.WriteString(g[j])
 			cn.w.WriteString("\r\n")
 		},
 			func(_ int, line string) {
 				if line == "DELETED" {
-					mu.Lock()
-					n++
-					mu.Unlock()
+					deleted[i]++
 				}
 			})
 	})
-	if sent := int(written.Load()); err != nil && ctx.Err() != nil && sent < len(keys) {
+	n, sent := 0, 0
+	for i := range groups {
+		n, sent = n+deleted[i], sent+written[i]
+	}
+	if err != nil && ctx.Err() != nil && sent < len(keys) {
 		// Interrupted between chunks: the keys of the chunks never
 		// written were not attempted, which the summary says. A chunk
 		// written counts as attempted even when its replies did not come:
