@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"math/big"
 	"net/url"
@@ -276,8 +277,14 @@ type File struct {
 	order   []string
 }
 
-// TopLevelKeys are the config file's keys that cachectl reads.
-var TopLevelKeys = []string{"CACHES", "DATABASES", "DJANGO_VERSION", "CACHE_BACKEND"}
+// topFields are the config file's top-level keys that cachectl reads,
+// each with the field of f it is decoded into.
+func (f *File) topFields() map[string]any {
+	return map[string]any{"CACHES": &f.Caches, "DATABASES": &f.Databases, "DJANGO_VERSION": &f.DjangoVersion, "CACHE_BACKEND": &f.CacheBackend}
+}
+
+// TopLevelKeys are the config file's keys that cachectl reads, sorted.
+func TopLevelKeys() []string { return slices.Sorted(maps.Keys((&File{}).topFields())) }
 
 // recordedKeys are top-level keys that config import writes for people
 // (the settings module it read), ignored without a warning.
@@ -301,7 +308,7 @@ func LoadFile(path string) (*File, error) {
 		return nil, Configf("config file %s is not valid JSON: text after the top-level object", path)
 	}
 	var f File
-	fields := map[string]any{"CACHES": &f.Caches, "DATABASES": &f.Databases, "DJANGO_VERSION": &f.DjangoVersion, "CACHE_BACKEND": &f.CacheBackend}
+	fields := f.topFields()
 	for k, raw := range top {
 		field, ok := fields[k]
 		if !ok {

@@ -204,7 +204,7 @@ func loadConfigFile(path string, errw io.Writer) (*backends.File, error) {
 		return nil, err
 	}
 	for _, k := range f.Unknown {
-		fmt.Fprintf(errw, "cachectl: warning: %s: unknown top-level key %q ignored (cachectl reads %s)\n", path, k, strings.Join(backends.TopLevelKeys, ", "))
+		fmt.Fprintf(errw, "cachectl: warning: %s: unknown top-level key %q ignored (cachectl reads %s)\n", path, k, strings.Join(backends.TopLevelKeys(), ", "))
 	}
 	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o004 != 0 && fileHasSecret(path) {
 		fmt.Fprintf(errw, "cachectl: warning: %s holds passwords and is readable by every user (chmod 600 %s)\n", path, path)
