@@ -173,8 +173,10 @@ func checkRequired(cmd *cli.Command, path string) {
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	app := New()
 	app.Reader, app.Writer, app.ErrWriter = stdin, stdout, stderr
-	args = reorderArgs(app, args)
-	err := app.RunContext(ctx, args)
+	err := misplacedVersion(app, args)
+	if err == nil {
+		err = app.RunContext(ctx, reorderArgs(app, args))
+	}
 	if err == nil {
 		return ExitOK
 	}

@@ -12,6 +12,29 @@ func negativeNumber(a string) bool {
 	return len(a) >= 2 && a[0] == '-' && (a[1] >= '0' && a[1] <= '9' || a[1] == '.')
 }
 
+// misplacedVersion refuses a --version (or -V) among the global flags when
+// a command follows: there it is cachectl's own version flag, which
+// urfave/cli answers by printing the version and exiting 0 — so
+// "cachectl -C URL --version 2 get KEY", meant as the key version, would
+// print "cachectl version …" as if it were the value.
+func misplacedVersion(app *cli.App, args []string) error {
+	seen := ""
+	i := 1
+	for i < len(args) && strings.HasPrefix(args[i], "-") && args[i] != "-" && args[i] != "--" {
+		name, _, _ := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
+		if name == "version" || name == "V" {
+			seen = args[i]
+		} else if takesValue(app.Flags, args[i]) {
+			i++
+		}
+		i++
+	}
+	if seen == "" || i >= len(args) {
+		return nil
+	}
+	return usagef("%s before the command asks for cachectl's own version (cachectl --version); Django's key VERSION goes after the command: cachectl get --version 2 KEY", seen)
+}
+
 // reorderArgs moves a command's flags in front of its positional arguments.
 // urfave/cli v2 stops parsing flags at the first positional argument, so
 // "cachectl get KEY --format json" would otherwise take "--format" as a
