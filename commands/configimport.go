@@ -15,14 +15,14 @@ import (
 )
 
 // dumpSettings is the only Python cachectl runs: it imports the project's
-// settings module (as Django would) and prints CACHES, DATABASES, the
-// Django version and where Django was imported from, as JSON. Values JSON
-// cannot hold (callables, paths) are written as their dotted path or text.
+// settings module (as Django would) and writes CACHES, DATABASES, the
+// Django version and where Django was imported from, as JSON, to the file
+// CACHECTL_SETTINGS_DUMP names: not to stdout, where a settings module may
+// print what it likes. Values JSON cannot hold (callables, paths) are
+// written as their dotted path or text. Any exception, or a settings
+// module that exits, is written there too, as {"error": "Type: message"}.
 const dumpSettings = `
 import json, os, sys
-sys.path.insert(0, os.getcwd())
-import django
-from django.conf import settings
 def default(o):
     mod, name = getattr(o, "__module__", None), getattr(o, "__qualname__", None)
     if mod and name:
@@ -30,9 +30,20 @@ def default(o):
     if isinstance(o, (set, frozenset, tuple)):
         return list(o)
     return str(o)
-doc = {"CACHES": settings.CACHES, "DATABASES": getattr(settings, "DATABASES", {}),
-       "DJANGO_VERSION": django.get_version(), "DJANGO_FILE": django.__file__}
-print(json.dumps(doc, default=default))
+def write(text):
+    with open(os.environ["CACHECTL_SETTINGS_DUMP"], "w") as f:
+        f.write(text)
+try:
+    sys.path.insert(0, os.getcwd())
+    import django
+    from django.conf import settings
+    doc = {"CACHES": settings.CACHES, "DATABASES": getattr(settings, "DATABASES", {}),
+           "DJANGO_VERSION": django.get_version(), "DJANGO_FILE": django.__file__}
+    text = json.dumps(doc, default=default)
+except BaseException as e:
+    write(json.dumps({"error": "%s: %s" % (type(e).__name__, e)}))
+    sys.exit(1)
+write(text)
 `
 
 // settingsDump is what dumpSettings prints. CACHES and DATABASES stay as
@@ -43,6 +54,7 @@ type settingsDump struct {
 	Databases     json.RawMessage `json:"DATABASES"`
 	DjangoVersion string          `json:"DJANGO_VERSION"`
 	DjangoFile    string          `json:"DJANGO_FILE,omitempty"`
+	Error         string          `json:"error,omitempty"` // why the settings could not be read
 }
 
 // importedFile is the config file config import writes.
@@ -117,21 +129,35 @@ func cmdConfigImport(c *cli.Context) error {
 	if _, err := os.Stat(out); err == nil && !c.Bool("force") {
 		return &refusedError{msg: fmt.Sprintf("%s exists; use --force to overwrite it", out)}
 	}
+	dumpDir, err := os.MkdirTemp("", "cachectl-settings-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dumpDir)
+	dumpPath := filepath.Join(dumpDir, "settings.json")
 	cmd := exec.CommandContext(c.Context, c.String("python"), "-c", dumpSettings)
-	cmd.Env = append(os.Environ(), "DJANGO_SETTINGS_MODULE="+c.String("settings"))
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
-		why := strings.TrimSpace(lines[len(lines)-1]) // Python's last traceback line
-		if why == "" {
-			why = err.Error() // no Python ran: "exec: ...: no such file or directory"
+	cmd.Env = append(os.Environ(), "DJANGO_SETTINGS_MODULE="+c.String("settings"), "CACHECTL_SETTINGS_DUMP="+dumpPath)
+	var output bytes.Buffer // what the settings module prints, and Python's own errors
+	cmd.Stdout, cmd.Stderr = &output, &output
+	runErr := cmd.Run()
+	text, _ := os.ReadFile(dumpPath)
+	var dump settingsDump
+	jsonErr := json.Unmarshal(text, &dump)
+	if runErr != nil || dump.Error != "" || jsonErr != nil {
+		why := dump.Error
+		switch {
+		case why != "":
+		case len(text) == 0 && runErr != nil:
+			// No dump at all: Python did not run ("exec: …: no such file
+			// or directory"), or died before the script could say why.
+			why = runErr.Error()
+			if lines := strings.Split(strings.TrimSpace(output.String()), "\n"); lines[len(lines)-1] != "" {
+				why = strings.TrimSpace(lines[len(lines)-1])
+			}
+		default:
+			why = fmt.Sprintf("the settings dump is not JSON: %v", jsonErr)
 		}
 		return backends.Configf("reading settings %s with %s failed: %s", c.String("settings"), c.String("python"), why)
-	}
-	var dump settingsDump
-	if err := json.Unmarshal(stdout.Bytes(), &dump); err != nil {
-		return backends.Configf("the settings dump is not JSON: %v", err)
 	}
 	var caches map[string]any
 	if err := json.Unmarshal(dump.Caches, &caches); err != nil {
