@@ -322,6 +322,18 @@ func DeleteMany(ctx context.Context, b Backend, keys []string) (int, error) {
 	return n, nil
 }
 
+type readOnlyKey struct{}
+
+// ReadOnly marks ctx for a run that must change nothing (--dry-run):
+// backends whose reads delete the expired entries they find, as Django's
+// do (the file and database caches), leave them there.
+func ReadOnly(ctx context.Context) context.Context {
+	return context.WithValue(ctx, readOnlyKey{}, true)
+}
+
+// IsReadOnly reports a context marked by ReadOnly.
+func IsReadOnly(ctx context.Context) bool { return ctx.Value(readOnlyKey{}) != nil }
+
 // InFlight is the context for a call already sent that must run to its
 // end even when ctx is cancelled (a batch whose count must be what the
 // server did): ctx's values without its cancellation, bounded by d.

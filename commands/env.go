@@ -54,6 +54,11 @@ func newEnv(c *cli.Context, many bool) (*env, error) {
 			ctx, cancel = context.WithTimeout(ctx, d)
 		}
 	}
+	if c.Bool("dry-run") {
+		// Nothing may change: reads leave expired entries where Django's
+		// read would delete them (file and database caches).
+		ctx = backends.ReadOnly(ctx)
+	}
 	return &env{c: c, ctx: ctx, cfg: cfg, out: c.App.Writer, errw: c.App.ErrWriter, cancel: cancel}, nil
 }
 

@@ -233,6 +233,7 @@ func cmdInvalidatePage(e *env) error {
 		considered++
 		var keys []string
 		var hk string
+		cached := false
 		for _, method := range []string{"GET", "HEAD"} {
 			pi, err := e.pageInfo(b, u, method)
 			if err != nil {
@@ -241,6 +242,7 @@ func cmdInvalidatePage(e *env) error {
 			hk = pi.HeaderKey
 			if pi.HasHeaderList && method == "GET" {
 				found++
+				cached = true
 			}
 			for _, scheme := range slices.Sorted(maps.Keys(pi.PageKeys)) {
 				if pk := pi.PageKeys[scheme]; !slices.Contains(keys, pk) { // two Vary schemes can hash alike
@@ -249,6 +251,10 @@ func cmdInvalidatePage(e *env) error {
 			}
 		}
 		if dry {
+			if !cached {
+				fmt.Fprintf(e.out, "%s: nothing cached (no header list under %s)\n", u, hk)
+				return nil
+			}
 			fmt.Fprintf(e.out, "%s: would delete %s\n", u, strings.Join(append([]string{hk}, keys...), " "))
 			return nil
 		}

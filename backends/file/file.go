@@ -155,8 +155,9 @@ func readFile(p string) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(f, maxFile+1))
 }
 
-// Get reads key, deleting it when expired, as Django does.
-func (c *Cache) Get(_ context.Context, key string) (backends.Entry, error) {
+// Get reads key, deleting it when expired, as Django does (not in a
+// read-only run, backends.ReadOnly).
+func (c *Cache) Get(ctx context.Context, key string) (backends.Entry, error) {
 	p := c.path(key)
 	data, err := readFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -174,7 +175,9 @@ func (c *Cache) Get(_ context.Context, key string) (backends.Entry, error) {
 		return backends.Entry{Data: data}, &backends.DecodeError{Key: key, Err: err}
 	}
 	if h.expired(c.nowUnix()) {
-		os.Remove(p)
+		if !backends.IsReadOnly(ctx) {
+			os.Remove(p) // as Django's get
+		}
 		return backends.Entry{}, backends.ErrCacheMiss
 	}
 	body, err := pickle.Inflate(data[h.bodyOff:], pickle.DefaultLimits.MaxInput)
@@ -350,7 +353,7 @@ func (c *Cache) Add(ctx context.Context, key string, e backends.Entry, t backend
 }
 
 // HasKey checks expiry, deleting an expired file.
-func (c *Cache) HasKey(_ context.Context, key string) (bool, error) {
+func (c *Cache) HasKey(ctx context.Context, key string) (bool, error) {
 	p := c.path(key)
 	f, err := os.Open(p)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -370,7 +373,9 @@ func (c *Cache) HasKey(_ context.Context, key string) (bool, error) {
 		return false, &backends.DecodeError{Key: key, Err: err}
 	}
 	if h.expired(c.nowUnix()) {
-		os.Remove(p)
+		if !backends.IsReadOnly(ctx) {
+			os.Remove(p)
+		}
 		return false, nil
 	}
 	return true, nil
