@@ -416,3 +416,29 @@ func TestZoneOffsetsLikeZoneinfo(t *testing.T) {
 		t.Errorf("%d of %d wall times differ", bad, len(cases))
 	}
 }
+
+// TestParsePyFloatAsPython: ParsePyFloat reads text as CPython's float()
+// does — overflow to ±inf, underscores between digits only, no
+// hexadecimal — checked against /usr/bin/python3 for each text.
+func TestParsePyFloatAsPython(t *testing.T) {
+	texts := []string{"1.5", "1e999", "-1e999", "1e-400", "0x1p-2", "0X10", "-0x1", "1_0.5", "1__0", "_1", "1_", "1_e5", "1e5_0",
+		"Infinity", "+inf", "-INF", "nan", "-nan", "+-1", "", ".5", "5.", "1e", "0b1", "0o7"}
+	var want []string
+	runPythonLines(t, `
+import json, sys
+for s in json.load(sys.stdin):
+    try:
+        print(repr(float(s)))
+    except ValueError:
+        print("error")
+`, texts, &want)
+	for i, s := range texts {
+		got := "error"
+		if f, err := pickle.ParsePyFloat(s); err == nil {
+			got = pickle.Repr(f)
+		}
+		if got != want[i] {
+			t.Errorf("ParsePyFloat(%q) = %s, Python's float() gives %s", s, got, want[i])
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package pickle
 
 import (
+	"errors"
 	"math"
 	"math/big"
 	"strconv"
@@ -275,11 +276,22 @@ func PyNaN(neg bool) float64 {
 	return math.Float64frombits(0x7ff8000000000000)
 }
 
-// ParsePyFloat is strconv.ParseFloat with float()'s NaN: a signed "nan"
-// in any case is read too ("-nan"), with CPython's bits (PyNaN).
+// ParsePyFloat reads s as Python's float(str) does, with strconv.ParseFloat
+// (whose underscores between digits, "inf" and "infinity" in any case are
+// Python's too) and float()'s differences: a signed "nan" in any case
+// ("-nan") with CPython's bits (PyNaN); a number beyond a float64 is ±inf
+// ("1e999"), not an error; a hexadecimal float ("0x1p-2") is an error.
 func ParsePyFloat(s string) (float64, error) {
-	if body := strings.TrimLeft(s, "+-"); len(s)-len(body) <= 1 && strings.EqualFold(body, "nan") {
+	body := strings.TrimLeft(s, "+-")
+	if len(s)-len(body) <= 1 && strings.EqualFold(body, "nan") {
 		return PyNaN(strings.HasPrefix(s, "-")), nil
 	}
-	return strconv.ParseFloat(s, 64)
+	if len(body) > 1 && body[0] == '0' && (body[1] == 'x' || body[1] == 'X') {
+		return 0, &strconv.NumError{Func: "ParseFloat", Num: s, Err: strconv.ErrSyntax}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if errors.Is(err, strconv.ErrRange) {
+		return f, nil // ±Inf, as float() rounds it
+	}
+	return f, err
 }
