@@ -3,6 +3,7 @@ package commands
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -43,21 +44,59 @@ func tableCommands() []*cli.Command {
 	}
 }
 
-// tableTargets lists the caches createcachetable works on.
+// tableTargets lists the caches createcachetable works on: the TABLEs
+// given, in the database of the cache --cache or --alias selects (which
+// must be a database cache), else of --database or the config file's
+// DATABASES; without TABLEs, the selected cache, or every DatabaseCache of
+// the config file.
 func tableTargets(c *cli.Context) ([]*backends.Config, error) {
+	selected := c.String("cache") != "" || c.IsSet("alias")
 	if c.Args().Len() > 0 {
+		var base *backends.Config
+		var databases map[string]map[string]any
+		if selected {
+			cfg, err := resolveConfig(c)
+			if err != nil {
+				return nil, err
+			}
+			if !isDatabaseCache(cfg) {
+				return nil, fmt.Errorf("createcachetable: %w (%s is not a database cache: TABLE goes to the database of the cache selected)", backends.ErrUnsupported, cfg.Info.Name)
+			}
+			base = cfg
+		} else if c.String("database") == "" {
+			f, err := loadConfigFile(c.String("config"), c.App.ErrWriter)
+			if err != nil {
+				return nil, err
+			}
+			if f != nil {
+				databases = f.Databases
+			}
+		}
 		var out []*backends.Config
 		for _, t := range c.Args().Slice() {
+			if base != nil {
+				cfg := *base
+				cfg.Params = maps.Clone(base.Params)
+				cfg.Warnings = nil
+				if cfg.Params["table"] != "" { // sqlite://…?table=, postgres://…?table=
+					cfg.Params["table"] = t
+				} else { // dbcache://TABLE, a config file's LOCATION
+					cfg.Locations = []string{t}
+				}
+				out = append(out, &cfg)
+				continue
+			}
 			cfg, err := backends.ParseURL("dbcache://" + t)
 			if err != nil {
 				return nil, err
 			}
 			cfg.Locations = []string{t}
+			cfg.Databases = databases
 			out = append(out, cfg)
 		}
 		return out, nil
 	}
-	if c.String("cache") != "" {
+	if selected {
 		cfg, err := resolveConfig(c)
 		if err != nil {
 			return nil, err
@@ -77,7 +116,7 @@ func tableTargets(c *cli.Context) ([]*backends.Config, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, ok := cfg.Info.DjangoPathSet()["django.core.cache.backends.db.DatabaseCache"]; ok {
+		if isDatabaseCache(cfg) {
 			out = append(out, cfg)
 		}
 	}
@@ -85,6 +124,11 @@ func tableTargets(c *cli.Context) ([]*backends.Config, error) {
 		return nil, backends.Configf("the config file has no DatabaseCache")
 	}
 	return out, nil
+}
+
+func isDatabaseCache(cfg *backends.Config) bool {
+	_, ok := cfg.Info.DjangoPathSet()["django.core.cache.backends.db.DatabaseCache"]
+	return ok
 }
 
 // tableName is a database cache's table: ?table= of a database URL, else
