@@ -190,7 +190,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if debugRequested(args) {
 		// The error chain, outermost first, with passwords masked.
 		for e := errors.Unwrap(err); e != nil; e = errors.Unwrap(e) {
-			fmt.Fprintf(stderr, "cachectl: debug: caused by %T: %s\n", e, backends.Redact(e.Error()))
+			fmt.Fprintf(stderr, "cachectl: debug: caused by %T: %s\n", e, backends.Redact(strings.ReplaceAll(e.Error(), "\n", " ")))
 		}
 		fmt.Fprintf(stderr, "cachectl: debug: exit code %d\n", code)
 	}
