@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/big"
 	"strconv"
 
 	"github.com/urfave/cli/v2"
@@ -56,7 +57,13 @@ func cmdIncrVersion(e *env, sign int) error {
 		return usagef("--delta 0 would move each key onto its own version and then delete it; give a non-zero --delta")
 	}
 	v := e.keyVersion()
-	nv := v + sign*int(e.c.Int64("delta"))
+	// Python's int has no bound; cachectl's versions are 64-bit.
+	next := new(big.Int).Mul(big.NewInt(int64(sign)), big.NewInt(e.c.Int64("delta")))
+	next.Add(next, big.NewInt(int64(v)))
+	if !next.IsInt64() {
+		return usagef("version %d and delta %d give %s, beyond the 64-bit versions cachectl handles", v, sign*int(e.c.Int64("delta")), next)
+	}
+	nv := int(next.Int64())
 	b, err := e.backend()
 	if err != nil {
 		return err
