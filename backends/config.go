@@ -3,6 +3,7 @@ package backends
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -17,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cachectl/cachectl/backends/pickle"
 	"github.com/cachectl/cachectl/keyfunc"
@@ -125,6 +127,11 @@ func ParseURL(raw string) (*Config, error) {
 	if err != nil {
 		return nil, Configf("invalid query in cache URL %q: %v", Redact(raw), err)
 	}
+	if vs := values["django_version"]; len(vs) == 1 {
+		// A "+" in a query stands for a space, but no Django version holds
+		// one: Debian's 3:3.2.25-0+deb12u7 is read as written (%2B works too).
+		values["django_version"] = []string{rawQueryValue(query, "django_version")}
+	}
 	cfg := &Config{Alias: "default", Info: info, Scheme: scheme, Locations: []string{loc},
 		Params: map[string]string{}, Settings: DefaultSettings()}
 	var unknown []string
@@ -149,6 +156,14 @@ func ParseURL(raw string) (*Config, error) {
 		cfg.Params[name] = v
 		kept[name] = vs
 	}
+	for _, name := range unknown {
+		if strings.Contains(name, "@") {
+			// u:pa?ss@host: the "?" of the password began the query, and
+			// the names would show the rest of the password.
+			return nil, Configf("invalid cache URL %q: the \"@\" comes after a \"?\", which ends the host: "+
+				"in a password \"/\", \"?\" and \"#\" must be percent-encoded (%%2F, %%3F, %%23)", Redact(raw))
+		}
+	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
 		known := append(append([]string(nil), CommonParams...), info.Params...)
@@ -166,6 +181,21 @@ func ParseURL(raw string) (*Config, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// rawQueryValue is the value of the parameter name in query, which
+// url.ParseQuery accepted, percent-decoded with its "+" kept.
+func rawQueryValue(query, name string) string {
+	for _, kv := range strings.Split(query, "&") {
+		k, v, _ := strings.Cut(kv, "=")
+		if k, err := url.QueryUnescape(k); err != nil || k != name {
+			continue
+		}
+		if v, err := url.PathUnescape(v); err == nil {
+			return v
+		}
+	}
+	return ""
 }
 
 // Explicit reports whether a parameter was written in the URL.
@@ -643,16 +673,117 @@ func OptionString(v any) string {
 	return string(b)
 }
 
+// CutUserinfo splits what follows "scheme://" as Python's
+// urllib.parse.urlsplit splits it, which redis-py's parse_url and
+// dj-database-url use: the authority runs to the first "/", "?" or "#",
+// and its userinfo is everything in it before the LAST "@". A password can
+// so hold "@", spaces and any other character but "/", "?" and "#", which
+// end the authority (for redis-py too: they must be percent-encoded).
+// ok is false when the authority has no "@"; rest is then s.
+func CutUserinfo(s string) (userinfo, rest string, ok bool) {
+	end := strings.IndexAny(s, "/?#")
+	if end < 0 {
+		end = len(s)
+	}
+	at := strings.LastIndexByte(s[:end], '@')
+	if at < 0 {
+		return "", s, false
+	}
+	return s[:at], s[at+1:], true
+}
+
+// ParseUserinfo reads a userinfo as urllib does: the user name before the
+// first ":", the password after it, each decoded as urllib.parse.unquote
+// decodes it (a "%" without two hex digits after it stays as written;
+// decoded bytes that are no UTF-8 become U+FFFD).
+func ParseUserinfo(userinfo string) *url.Userinfo {
+	user, pw, ok := strings.Cut(userinfo, ":")
+	if !ok {
+		return url.User(pyUnquote(user))
+	}
+	return url.UserPassword(pyUnquote(user), pyUnquote(pw))
+}
+
+// ParseServerURL parses the URL of a server (redis://, postgres://,
+// mysql://…) as the Python clients read it: the userinfo by urllib's rules
+// (CutUserinfo, ParseUserinfo), which take the characters net/url refuses
+// there (a space, a quote, "<"…), the rest by net/url. An error's text
+// does not repeat the URL, which may hold a password.
+func ParseServerURL(raw string) (*url.URL, error) {
+	scheme, rest, found := strings.Cut(raw, "://")
+	if !found {
+		return nil, fmt.Errorf("missing \"://\"")
+	}
+	userinfo, after, hasUser := CutUserinfo(rest)
+	u, err := url.Parse(scheme + "://" + after)
+	if err != nil {
+		if _, _, masked := passwordSpan(rest); masked && !hasUser {
+			// Go's text would quote the host, which is part of the password.
+			return nil, fmt.Errorf("the \"@\" comes after a \"/\", \"?\" or \"#\", which end the host: " +
+				"in a password they must be percent-encoded (%%2F, %%3F, %%23)")
+		}
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, err
+	}
+	if hasUser {
+		u.User = ParseUserinfo(userinfo)
+	}
+	return u, nil
+}
+
+func pyUnquote(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
+			n, _ := strconv.ParseUint(s[i+1:i+3], 16, 8)
+			b = append(b, byte(n))
+			i += 2
+			continue
+		}
+		b = append(b, s[i])
+	}
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	var out strings.Builder
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			out.WriteRune(utf8.RuneError)
+		} else {
+			out.Write(b[:n])
+		}
+		b = b[n:]
+	}
+	return out.String()
+}
+
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
+
 // redactREs are compiled on first use: most strings Redact sees hold
 // nothing to mask and never need them.
-var redactREs = sync.OnceValue(func() [3]*regexp.Regexp {
-	return [3]*regexp.Regexp{
-		regexp.MustCompile(`(://[^:/@\s;,?]*:)([^@\s;,]*)(@)`),
-		// A location without a scheme (user:pass@host) at the start or after a separator.
-		regexp.MustCompile(`(^|[\s;,(])([^:/@\s;,?()]*:)([^@\s;,/]*)(@)`),
+var redactREs = sync.OnceValue(func() [4]*regexp.Regexp {
+	return [4]*regexp.Regexp{
+		// A location without a scheme (user:pass@host) at the start or
+		// after a location separator: the password runs to the last "@"
+		// before a "/", ";" or ",", spaces included, but does not start
+		// with one (not to take "get: key a@b" for a location).
+		regexp.MustCompile(`(^|[;,])([^:/\s;,?#()]*:)([^\s;,/][^;,/]*|)(@)`),
+		// ... and after a space or "(", in running text: up to the last
+		// "@" of the word.
+		regexp.MustCompile(`([\s(])([^:/\s;,?#()]*:)([^\s;,/]*)(@)`),
 		// Any parameter whose name ends in password (sslpassword, a
-		// PostgreSQL key's passphrase, sentinel_password …) or is pass, passwd or pwd.
+		// PostgreSQL key's passphrase, sentinel_password …) or is pass,
+		// passwd or pwd: in running text up to a space too, ...
 		regexp.MustCompile(`(?i)([?&](?:[a-z_]*password|pass|passwd|pwd)=)[^&\s;,]*`),
+		// ... in a URL only at the next parameter or location.
+		regexp.MustCompile(`(?i)([?&](?:[a-z_]*password|pass|passwd|pwd)=)[^&;,]*`),
 	}
 })
 
@@ -665,17 +796,106 @@ func CheckPort(port, where string) error {
 	return nil
 }
 
-// Redact masks passwords in URLs and locations (user:pass@host, password=).
+// Redact masks the passwords in URLs, locations and messages: the
+// password of every scheme://user:pass@host, which runs to the last "@" of
+// the authority as CutUserinfo (and so the parsers) read it, whatever its
+// characters; that of a location without a scheme (user:pass@host); and
+// the value of every password parameter (password=, sslpassword=, pwd=…).
+// It rather masks too much than too little: a password holding an
+// unencoded "/", "?" or "#", which no client reads as one, is masked too.
 func Redact(s string) string {
 	// Both userinfo patterns need an "@"; the parameter pattern needs "="
 	// after a name containing "pass" or "pwd" in any case.
 	if !strings.Contains(s, "@") && !(strings.Contains(s, "=") && mayNamePassword(s)) {
 		return s
 	}
+	return redact(s)
+}
+
+// RedactLocation is Redact for one whole location, with or without its
+// scheme (u:pass@host:6379/0 is read as the userinfo and host of a URL).
+func RedactLocation(loc string) string {
+	if strings.Contains(loc, "://") {
+		return Redact(loc)
+	}
+	return strings.TrimPrefix(Redact("://"+loc), "://")
+}
+
+// redact is Redact without its shortcut.
+func redact(s string) string {
 	re := redactREs()
-	s = re[0].ReplaceAllString(s, "${1}xxxxx${3}")
-	s = re[1].ReplaceAllString(s, "${1}${2}xxxxx${4}")
+	if strings.Contains(s, "@") {
+		s = redactUserinfo(s)
+		s = re[0].ReplaceAllString(s, "${1}${2}xxxxx${4}")
+		s = re[1].ReplaceAllString(s, "${1}${2}xxxxx${4}")
+	}
+	if _, n, ok := urlScheme(s); ok && strings.HasPrefix(s[n:], "//") {
+		return re[3].ReplaceAllString(s, "${1}xxxxx")
+	}
 	return re[2].ReplaceAllString(s, "${1}xxxxx")
+}
+
+// redactUserinfo masks the password after every "://" in s.
+func redactUserinfo(s string) string {
+	var b strings.Builder
+	done := 0
+	for i := 0; ; {
+		k := strings.Index(s[i:], "://")
+		if k < 0 {
+			break
+		}
+		a := i + k + 3
+		lo, hi, ok := passwordSpan(s[a:])
+		if !ok {
+			i = a
+			continue
+		}
+		b.WriteString(s[done : a+lo])
+		b.WriteString("xxxxx")
+		done, i = a+hi, a+hi
+	}
+	if done == 0 {
+		return s
+	}
+	b.WriteString(s[done:])
+	return b.String()
+}
+
+// passwordSpan finds the password in s, the text after "://": s[lo:hi],
+// before the "@" at s[hi]. The userinfo is CutUserinfo's; when the
+// authority has no "@" but a ":", a password that holds an unencoded
+// "/", "?" or "#" (which ends the authority) runs to the last "@" before
+// a space, a ";" or "," or another URL.
+func passwordSpan(s string) (lo, hi int, ok bool) {
+	userinfo, _, found := CutUserinfo(s)
+	if !found {
+		end := strings.IndexAny(s, "/?#")
+		if end < 0 || !strings.Contains(s[:end], ":") {
+			return 0, 0, false
+		}
+		stop := strings.IndexAny(s, " \t\r\n\v\f;,")
+		if stop < 0 {
+			stop = len(s)
+		}
+		if j := strings.Index(s, "://"); j >= 0 && j < stop {
+			stop = j
+		}
+		if q := strings.IndexByte(s[:stop], '?'); q >= 0 {
+			if e := strings.IndexByte(s[q:stop], '='); e >= 0 {
+				stop = q + e // a parameter's value (?username=a@b) is no password
+			}
+		}
+		at := strings.LastIndexByte(s[:stop], '@')
+		if at < 0 {
+			return 0, 0, false
+		}
+		userinfo = s[:at]
+	}
+	colon := strings.IndexByte(userinfo, ':')
+	if colon < 0 {
+		return 0, 0, false
+	}
+	return colon + 1, len(userinfo), true
 }
 
 // mayNamePassword reports whether s could hold a match of the parameter

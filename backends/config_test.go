@@ -46,6 +46,15 @@ func TestParseURL(t *testing.T) {
 		{name: "bad timeout", url: "file:///x?timeout=soon", err: "timeout must be a number of seconds or none"},
 		{name: "bad key function", url: "file:///x?key_function=mine", err: "key_function must be django or newcache"},
 		{name: "bad django version", url: "file:///x?django_version=latest", err: "django_version must look like"},
+		// A "+" in a query is a space, but a Django version holds none: the
+		// Debian form is read as the docs write it, and as %2B.
+		{name: "debian django version", url: "dummy://?django_version=3:3.2.25-0+deb12u7", backend: "dummy", locs: []string{""},
+			set: withS(func(s *backends.Settings) { s.DjangoVersion = "3:3.2.25-0+deb12u7" })},
+		{name: "debian django version encoded", url: "dummy://?django_version=3%3A3.2.25-0%2Bdeb12u7", backend: "dummy",
+			locs: []string{""}, set: withS(func(s *backends.Settings) { s.DjangoVersion = "3:3.2.25-0+deb12u7" })},
+		// u:pa?ss@host: the "?" began the query; the parameter names would
+		// show the rest of the password.
+		{name: "question mark in password", url: "filecache://u:pa?ss@h/x", err: `invalid cache URL "filecache://u:xxxxx@h/x": the "@" comes after a "?"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -134,12 +143,124 @@ func TestRedact(t *testing.T) {
 		// OPTIONS passed on as URL parameters: a PostgreSQL key's passphrase
 		"postgres://u@h:5432/x?sslmode=disable&sslpassword=TopSecret": "postgres://u@h:5432/x?sslmode=disable&sslpassword=xxxxx",
 		"redis+sentinel://h:26379/m/0?sentinel_password=s&db=1":       "redis+sentinel://h:26379/m/0?sentinel_password=xxxxx&db=1",
+		// The userinfo runs to the last "@" of the authority, as urllib
+		// (redis-py, dj-database-url) reads it: any character but "/?#".
+		"redis://:pw secret@127.0.0.1:16599/0":                "redis://:xxxxx@127.0.0.1:16599/0",
+		"redis://u:a@b@host:6379/0":                           "redis://u:xxxxx@host:6379/0",
+		"postgres://u:p w,x;y\"z@h/db":                        "postgres://u:xxxxx@h/db",
+		"mysql://u:pw secret@h:3306/db?table=t":               "mysql://u:xxxxx@h:3306/db?table=t",
+		"redis+sentinel://:pw secret@h1:1,h2:2/m/0":           "redis+sentinel://:xxxxx@h1:1,h2:2/m/0",
+		"redis://a@b:pw@h/0":                                  "redis://a@b:xxxxx@h/0",
+		"redis://u:@h/0":                                      "redis://u:xxxxx@h/0",
+		`invalid Redis URL "redis://:pw secret@h/0": nope`:    `invalid Redis URL "redis://:xxxxx@h/0": nope`,
+		"get (redis://:a b@h:1): refused; (redis://:c d@h:2)": "get (redis://:xxxxx@h:1): refused; (redis://:xxxxx@h:2)",
+		// An unencoded "/", "?" or "#" ends the host for every client, but
+		// the user meant a password: it is masked too.
+		"redis://u:a/b@h/0":  "redis://u:xxxxx@h/0",
+		"redis://u:a?b@h/0":  "redis://u:xxxxx@h/0",
+		"redis://u:a/b=@h/0": "redis://u:xxxxx@h/0",
+		// ... but an "@" in a parameter's value or a later word is none.
+		"redis://h:1/0?username=a@b":           "redis://h:1/0?username=a@b",
+		"get (redis://h:1/0): key \"a@b\" bad": "get (redis://h:1/0): key \"a@b\" bad",
+		"get: key a@b":                         "get: key a@b",
+		// Locations without a scheme, as Django splits a LOCATION.
+		"u:pw secret@h2:1/0":                  "u:xxxxx@h2:1/0",
+		"u:a@b@h":                             "u:xxxxx@h",
+		"redis://h:1/0,u:pw secret@h2:1/0":    "redis://h:1/0,u:xxxxx@h2:1/0",
+		"redis://h/0?password=pw secret&db=1": "redis://h/0?password=xxxxx&db=1",
 	}
 	for in, want := range tests {
 		if got := backends.Redact(in); got != want {
 			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// RedactLocation reads a location without a scheme as a URL's userinfo
+// and host.
+func TestRedactLocation(t *testing.T) {
+	for in, want := range map[string]string{
+		"u:pw secret@h:1/0":     "u:xxxxx@h:1/0",
+		"u:a@b@h:1/0":           "u:xxxxx@h:1/0",
+		"redis://:p q@h:1/0":    "redis://:xxxxx@h:1/0",
+		"127.0.0.1:6379/0":      "127.0.0.1:6379/0",
+		"h:1/0?password=a b":    "h:1/0?password=xxxxx b",
+		"redis://h?password=ab": "redis://h?password=xxxxx",
+	} {
+		if got := backends.RedactLocation(in); got != want {
+			t.Errorf("RedactLocation(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// ParseServerURL splits the userinfo as urllib does (redis-py's
+// parse_url, dj-database-url): to the last "@" of the authority, the
+// password after the first ":", percent-decoded leniently.
+func TestParseServerURL(t *testing.T) {
+	tests := []struct {
+		raw, user, pw, host, path string
+		hasPw                     bool
+		err                       string
+	}{
+		{raw: "redis://:pw secret@127.0.0.1:6379/0", pw: "pw secret", hasPw: true, host: "127.0.0.1:6379", path: "/0"},
+		{raw: "redis://u:a@b@h/0", user: "u", pw: "a@b", hasPw: true, host: "h", path: "/0"},
+		{raw: "postgres://us%20er:p%40ss%zz\"<>@h:5432/db", user: "us er", pw: "p@ss%zz\"<>", hasPw: true, host: "h:5432", path: "/db"},
+		{raw: "mysql://root@h/db", user: "root", host: "h", path: "/db"},
+		{raw: "redis://u:p%FF@h", user: "u", pw: "p\uFFFD", hasPw: true, host: "h"},
+		{raw: "redis://h:1/0?username=a@b", host: "h:1", path: "/0"},
+		{raw: "redis://u:a/b@h/0", err: `the "@" comes after a "/", "?" or "#"`},
+		{raw: "redis://:pw@h st:1/0", err: "invalid character"},
+	}
+	for _, tc := range tests {
+		u, err := backends.ParseServerURL(tc.raw)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("ParseServerURL(%q) error %v, want %q", tc.raw, err, tc.err)
+			} else if strings.Contains(err.Error(), "pw") || strings.Contains(err.Error(), ":a") {
+				t.Errorf("ParseServerURL(%q) error %q shows the password", tc.raw, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("ParseServerURL(%q): %v", tc.raw, err)
+			continue
+		}
+		var user, pw string
+		var hasPw bool
+		if u.User != nil {
+			user = u.User.Username()
+			pw, hasPw = u.User.Password()
+		}
+		if user != tc.user || pw != tc.pw || hasPw != tc.hasPw || u.Host != tc.host || u.Path != tc.path {
+			t.Errorf("ParseServerURL(%q) = user %q pw %q (%v) host %q path %q, want %q %q (%v) %q %q", tc.raw,
+				user, pw, hasPw, u.Host, u.Path, tc.user, tc.pw, tc.hasPw, tc.host, tc.path)
+		}
+	}
+}
+
+// FuzzRedactPassword: whatever the password's characters (but "/", "?"
+// and "#", which end the host for every client), Redact masks all of it,
+// and ParseServerURL reads it back whole.
+func FuzzRedactPassword(f *testing.F) {
+	for _, s := range []string{"pw secret", "a@b", `"q"`, "a;b,c", "x:y", "%zz", "://", "?password=", "é\t"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, pw string) {
+		if strings.ContainsAny(pw, "/?#") {
+			return
+		}
+		raw := "redis://u:" + pw + "@h:1/0"
+		if got := backends.Redact(raw); got != "redis://u:xxxxx@h:1/0" {
+			t.Fatalf("Redact(%q) = %q", raw, got)
+		}
+		u, err := backends.ParseServerURL(raw)
+		if err != nil {
+			t.Fatalf("ParseServerURL(%q): %v", raw, err)
+		}
+		if got, _ := u.User.Password(); !strings.Contains(pw, "%") && got != pw || u.Host != "h:1" {
+			t.Fatalf("ParseServerURL(%q) = password %q host %q", raw, got, u.Host)
+		}
+	})
 }
 
 func FuzzParseURL(f *testing.F) {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5"
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver
 	_ "github.com/mattn/go-sqlite3"    // SQLite driver
 
@@ -55,7 +56,8 @@ func targetFromURL(raw string, timeout time.Duration) (dbTarget, error) {
 		}
 		return t, err
 	case "postgres", "postgresql", "pgsql":
-		u, err := url.Parse("postgres://" + rest)
+		// dj-database-url's urlsplit: any character in the password.
+		u, err := backends.ParseServerURL("postgres://" + rest)
 		if err != nil {
 			return dbTarget{}, backends.Configf("invalid PostgreSQL URL %q: %v", backends.Redact(raw), err)
 		}
@@ -69,9 +71,10 @@ func targetFromURL(raw string, timeout time.Duration) (dbTarget, error) {
 			q.Set("connect_timeout", strconv.Itoa(int(max(timeout.Seconds(), 1))))
 		}
 		u.RawQuery = q.Encode()
-		return dbTarget{dialect: sqlgen.PostgreSQL, driver: "pgx", dsn: u.String(), display: backends.Redact(raw)}, nil
+		t := dbTarget{dialect: sqlgen.PostgreSQL, driver: "pgx", dsn: u.String(), display: backends.Redact(raw)}
+		return t, checkPostgres(t, q)
 	case "mysql", "mariadb", "mysql2":
-		u, err := url.Parse("mysql://" + rest)
+		u, err := backends.ParseServerURL("mysql://" + rest)
 		if err != nil {
 			return dbTarget{}, backends.Configf("invalid MySQL URL %q: %v", backends.Redact(raw), err)
 		}
@@ -84,6 +87,36 @@ func targetFromURL(raw string, timeout time.Duration) (dbTarget, error) {
 		return mysqlQuery(t, q)
 	}
 	return dbTarget{}, backends.Configf("unsupported database URL scheme %q (use sqlite://, postgres:// or mysql://)", scheme)
+}
+
+// pgSSLModes are libpq's sslmode values, which pgx takes too.
+var pgSSLModes = []string{"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
+
+// checkPostgres refuses, as a configuration error (exit 2) before any
+// connection, what pgx would refuse only when it connects: an sslmode
+// that is none of libpq's, and any other parameter value pgx cannot read
+// (connect_timeout=soon, an sslrootcert that does not exist…).
+func checkPostgres(t dbTarget, q url.Values) error {
+	if v := q.Get("sslmode"); v != "" && !slices.Contains(pgSSLModes, v) {
+		return backends.Configf("sslmode must be %s, not %q (%s)", wordList(pgSSLModes), v, t.display)
+	}
+	if _, err := pgx.ParseConfig(t.dsn); err != nil {
+		// pgx's text is "cannot parse `DSN`: why"; the DSN is said already.
+		msg := err.Error()
+		if i := strings.LastIndex(msg, "`: "); i >= 0 {
+			msg = msg[i+3:]
+		}
+		return backends.Configf("invalid PostgreSQL URL %s: %s", t.display, msg)
+	}
+	return nil
+}
+
+// wordList is "a, b or c".
+func wordList(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
 }
 
 func sqliteTarget(path string) (dbTarget, error) {
@@ -131,13 +164,12 @@ func mysqlQuery(t dbTarget, q url.Values) (dbTarget, error) {
 	if v := q.Get("connect_timeout"); v != "" {
 		opts["connect_timeout"] = v
 	}
-	switch v := q.Get("sslmode"); v {
-	case "":
-	case "disable", "allow", "prefer", "require", "verify-ca", "verify-full":
+	if v := q.Get("sslmode"); v != "" {
+		if !slices.Contains(pgSSLModes, v) {
+			return t, backends.Configf("sslmode must be %s, not %q (%s)", wordList(pgSSLModes), v, t.display)
+		}
 		opts["ssl_mode"] = map[string]string{"disable": "DISABLED", "allow": "DISABLED", "prefer": "PREFERRED",
 			"require": "REQUIRED", "verify-ca": "VERIFY_CA", "verify-full": "VERIFY_IDENTITY"}[v]
-	default:
-		return t, backends.Configf("sslmode must be disable, allow, prefer, require, verify-ca or verify-full, not %q", v)
 	}
 	return mysqlOptions(t, "the MySQL URL's", opts, nil)
 }

@@ -219,7 +219,7 @@ func hasUserinfo(locs []string) bool {
 
 func parseEndpoint(raw string, cfg *backends.Config, password string, sentinelClient bool) (endpoint, error) {
 	urlMode := cfg.Scheme != ""
-	ep := endpoint{display: backends.Redact(raw)}
+	ep := endpoint{display: backends.RedactLocation(raw)}
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok {
 		return ep, backends.Configf("Redis URL %q must start with redis://, rediss://, unix://, redis+sentinel:// or redis+cluster://", ep.display)
@@ -234,7 +234,8 @@ func parseEndpoint(raw string, cfg *backends.Config, password string, sentinelCl
 	)
 	switch scheme {
 	case "redis", "rediss", "unix":
-		u, perr := url.Parse(raw)
+		// redis-py's parse_url: urllib's userinfo, any character in the password.
+		u, perr := backends.ParseServerURL(raw)
 		if perr != nil {
 			return ep, backends.Configf("invalid Redis URL %q: %v", ep.display, perr)
 		}
@@ -243,7 +244,7 @@ func parseEndpoint(raw string, cfg *backends.Config, password string, sentinelCl
 			hosts = []string{u.Host}
 		}
 	case "redis+sentinel", "redis+cluster":
-		user, hosts, path, query, err = parseHostList(scheme, rest)
+		user, hosts, path, query, err = parseHostList(rest)
 		if err != nil {
 			return ep, backends.Configf("invalid Redis URL %q: %v", ep.display, err)
 		}
@@ -374,7 +375,7 @@ func parseEndpoint(raw string, cfg *backends.Config, password string, sentinelCl
 
 // parseHostList splits [user:pass@]h1:p1,h2:p2/path?query, which net/url
 // rejects (a list of hosts is no valid authority).
-func parseHostList(scheme, rest string) (*url.Userinfo, []string, string, url.Values, error) {
+func parseHostList(rest string) (*url.Userinfo, []string, string, url.Values, error) {
 	rest, rawQuery, _ := strings.Cut(rest, "?")
 	query, err := url.ParseQuery(rawQuery)
 	if err != nil {
@@ -386,11 +387,7 @@ func parseHostList(scheme, rest string) (*url.Userinfo, []string, string, url.Va
 	}
 	var user *url.Userinfo
 	if at := strings.LastIndex(authority, "@"); at >= 0 {
-		u, err := url.Parse(scheme + "://" + authority[:at] + "@host/")
-		if err != nil {
-			return nil, nil, "", nil, fmt.Errorf("bad user or password")
-		}
-		user, authority = u.User, authority[at+1:]
+		user, authority = backends.ParseUserinfo(authority[:at]), authority[at+1:]
 	}
 	var hosts []string
 	for _, h := range splitAny(authority, hostSplit) {
@@ -583,10 +580,14 @@ func tlsConfig(scheme string, p lookup) (*tls.Config, string, error) {
 		on = true
 	}
 	if !on {
-		if ca != "" || certFile != "" {
-			return nil, "", backends.Configf("a CA or client certificate is for TLS: use rediss:// (or ssl=true)")
+		if ca != "" || certFile != "" || keyFile != "" {
+			return nil, "", backends.Configf("a CA or client certificate (or its key) is for TLS: use rediss:// (or ssl=true)")
 		}
 		return nil, "", nil
+	}
+	if keyFile != "" && certFile == "" {
+		// redis-py hands both to load_cert_chain, which needs the certificate.
+		return nil, "", backends.Configf("ssl_keyfile is the key of a client certificate: give ssl_certfile too")
 	}
 	conf := &tls.Config{MinVersion: tls.VersionTLS12}
 	verify, desc := true, "verified"

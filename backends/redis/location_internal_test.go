@@ -48,7 +48,7 @@ func wantConfigErr(t *testing.T, err error, want string) {
 	if err == nil || !strings.Contains(err.Error(), want) || !errors.Is(err, backends.ErrConfig) {
 		t.Fatalf("error = %v, want a configuration error containing %q", err, want)
 	}
-	if strings.Contains(err.Error(), "pa,") || strings.Contains(err.Error(), ":pa\"") {
+	if strings.Contains(err.Error(), "pa,") || strings.Contains(err.Error(), ":pa\"") || strings.Contains(err.Error(), "pa ss") {
 		t.Errorf("error shows part of the password: %v", err)
 	}
 }
@@ -106,6 +106,27 @@ func TestParseEndpoints(t *testing.T) {
 		{name: "bad ssl_cert_reqs", url: "rediss://h:1/0?ssl_cert_reqs=maybe", wantErr: "ssl_cert_reqs"},
 		{name: "CA without TLS", url: "redis://h:1/0?tls_ca=/nonexistent.pem", wantErr: "rediss://"},
 		{name: "missing CA file", url: "rediss://h:1/0?tls_ca=/nonexistent.pem", wantErr: "tls_ca"},
+		// ssl_keyfile goes with ssl_certfile: refused on plaintext as the
+		// certificate is, and alone (redis-py's load_cert_chain needs both).
+		{name: "client certificate without TLS", url: "redis://h:1/0?ssl_certfile=/x.pem", wantErr: "rediss://"},
+		{name: "client key without TLS", url: "redis://h:1/0?ssl_keyfile=/x.pem", wantErr: "rediss://"},
+		{name: "client key without TLS on a sentinel URL", url: "redis+sentinel://h:1/m/0?ssl_keyfile=/x.pem", wantErr: "rediss://"},
+		{name: "client key without its certificate", url: "rediss://h:1/0?ssl_keyfile=/x.pem", wantErr: "give ssl_certfile too"},
+
+		// Credentials as redis-py's parse_url reads them (urllib): the
+		// userinfo runs to the last "@", any character in the password.
+		{name: "url password with a space", url: "redis://:pa ss@h:1/0", want: []ep{withPass(tcp("h:1", 0), "", "pa ss")}},
+		{name: "url password with an @", url: "redis://u:pa@ss@h:1/0", want: []ep{withPass(tcp("h:1", 0), "u", "pa@ss")}},
+		{name: "url password with quotes and a bad escape", url: `redis://:p"a<s%zz@h:1/0`, want: []ep{withPass(tcp("h:1", 0), "", `p"a<s%zz`)}},
+		{name: "sentinel password with a space", url: "redis+sentinel://:pa ss@h1:26380/m/1",
+			want: []ep{{Kind: kindSentinel, Addrs: []string{"h1:26380"}, Service: "m", DB: 1, Pass: "pa ss", Read: five, Dial: five}}},
+		{name: "url password cut by the split, with a space", url: "redis://:pa,ss@h st:1/0", wantErr: "percent-encoded"},
+		{name: "file: password with a space", file: map[string]any{"BACKEND": django, "LOCATION": "redis://:pa ss@a:1/0"},
+			want: []ep{withPass(tcp("a:1", 0), "", "pa ss")}},
+		{name: "file: bad host, password masked", file: map[string]any{"BACKEND": django, "LOCATION": "redis://:pa ss@a b:1/0"},
+			wantErr: `invalid Redis URL "redis://:xxxxx@a b:1/0": invalid character " " in host name`},
+		{name: "file: a piece without a scheme, password masked", file: map[string]any{"BACKEND": djRedis,
+			"LOCATION": "redis://a:1/0,u:pa ss@b:1/0"}, wantErr: `Redis URL "u:xxxxx@b:1/0" must start with`},
 
 		// Config files: Django's and django-redis' own rules.
 		{name: "file: path db wins over OPTIONS db", file: map[string]any{"BACKEND": django, "LOCATION": "redis://h:1/1",
@@ -289,5 +310,42 @@ print(json.dumps([bool(to_bool(w)) for w in json.loads(sys.argv[1])]))
 		if got := truthy(w); got != want[i] {
 			t.Errorf("truthy(%q) = %v, redis-py's to_bool gives %v", w, got, want[i])
 		}
+	}
+}
+
+// TestPasswordAsRedisPyReadsIt: a password with a space and an "@", which
+// net/url refuses in a userinfo but redis-py's parse_url (urllib) accepts,
+// authenticates against a server that requires it; a wrong one fails with
+// the password masked.
+func TestPasswordAsRedisPyReadsIt(t *testing.T) {
+	const pw = `pw secret@x"y`
+	addr := testserver.Redis(t, "--requirepass", pw)
+	ctx := t.Context()
+	for _, raw := range []string{"redis://:" + pw + "@" + addr + "/0", "redis://default:" + pw + "@" + addr + "/0"} {
+		cfg, err := backends.ParseURL(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := backends.Open(ctx, cfg)
+		if err != nil {
+			t.Fatalf("open %s: %v", backends.Redact(raw), err)
+		}
+		if err := backends.Set(ctx, b, "pwtest", "v", backends.Timeout{Seconds: 10}); err != nil {
+			t.Errorf("set through %s: %v", backends.Redact(raw), err)
+		}
+		b.Close()
+	}
+	cfg, err := backends.ParseURL("redis://:wrong pw@" + addr + "/0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := backends.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	_, err = b.Get(ctx, "pwtest")
+	if !errors.Is(err, backends.ErrUnavailable) || strings.Contains(err.Error(), "wrong") || !strings.Contains(err.Error(), ":xxxxx@") {
+		t.Errorf("wrong password: %v, want a failure with the password masked", err)
 	}
 }
