@@ -3,7 +3,6 @@ package commands
 import (
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -165,7 +164,7 @@ func cmdInspect(e *env) error {
 			if t.Forever {
 				doc["ttl"] = "none"
 			} else {
-				doc["ttl"] = int64(math.Ceil(t.Seconds))
+				doc["ttl"] = ttlSeconds(t)
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -297,8 +298,15 @@ func cmdTTL(e *env) error {
 		fmt.Fprintln(e.out, "none")
 		return nil
 	}
-	fmt.Fprintln(e.out, strconv.FormatInt(int64(math.Ceil(t.Seconds)), 10))
+	fmt.Fprintln(e.out, ttlSeconds(t))
 	return nil
+}
+
+// ttlSeconds is the whole seconds a key has left, rounded up, written out
+// in full: a file cache's expiry is any float Django pickled (a timeout of
+// 1e20 is stored as such), beyond an int64 of seconds.
+func ttlSeconds(t backends.Timeout) json.Number {
+	return json.Number(strconv.FormatFloat(math.Ceil(t.Seconds), 'f', 0, 64))
 }
 
 func cmdMakeKey(e *env) error {

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/jackc/pgx/v5/pgconn"
+	"math"
 	"net/url"
 	"strings"
 	"time"
@@ -244,16 +245,64 @@ func (c *Cache) param(t time.Time, forever bool) string {
 	return sqlgen.FormatExpires(t)
 }
 
-// expiry is Django's get_backend_timeout: None → forever; 0 → -1.
-func (c *Cache) expiry(t backends.Timeout) (time.Time, bool) {
+// expiry is Django's get_backend_timeout (None → forever; 0 → -1;
+// otherwise time.time() + timeout, a float) and the datetime _base_set
+// makes of it. The sum is never a time.Duration, which ends 292 years
+// ahead: Django stores a timeout of 10**10 as the year 2343. An expiry
+// outside Python's years 1 to 9999 is an error, as Django's
+// datetime.fromtimestamp raises for it before anything is written.
+func (c *Cache) expiry(t backends.Timeout) (time.Time, bool, error) {
 	if t.Forever {
-		return time.Time{}, true
+		return time.Time{}, true, nil
 	}
 	secs := t.Seconds
 	if secs == 0 {
 		secs = -1
 	}
-	return c.now().Add(time.Duration(secs * float64(time.Second))), false
+	exp, ok := fromTimestamp(pyTime(c.now())+secs, c.loc)
+	if ok && exp.Year() >= 1 && exp.Year() <= 9999 {
+		return exp, false, nil
+	}
+	where, hint := "after the year 9999", "; use none to never expire"
+	if secs < 0 {
+		where, hint = "before the year 1", ""
+	}
+	why := "timestamp out of range" // Python's OverflowError, or a year too far to tell
+	if ok {
+		where = fmt.Sprintf("in the year %d", exp.Year())
+		why = fmt.Sprintf("year %d is out of range", exp.Year())
+	}
+	return time.Time{}, false, backends.Configf("timeout %g puts the expiry %s, which Django's DatabaseCache cannot store "+
+		"(datetime.fromtimestamp raises %q)%s", t.Seconds, where, why, hint)
+}
+
+// pyTime is Python's time.time() at now: float seconds.
+func pyTime(now time.Time) float64 {
+	ns := now.UnixNano()
+	if ns%1e9 == 0 {
+		return float64(ns / 1e9)
+	}
+	return float64(ns) / 1e9
+}
+
+// fromTimestamp is Python's datetime.fromtimestamp(ts) in loc (UTC under
+// USE_TZ, the process zone otherwise) with the microseconds then cleared,
+// as _base_set does: the fraction is rounded half to even to microseconds
+// first, so .9999996 is the next second. Python refuses a year outside
+// 1..9999; false for a timestamp too far out to tell its year.
+func fromTimestamp(ts float64, loc *time.Location) (time.Time, bool) {
+	sec, frac := math.Modf(ts)
+	switch us := math.RoundToEven(frac * 1e6); {
+	case us >= 1e6:
+		sec++
+	case us < 0:
+		sec--
+	}
+	// ±1e15 s is 31 million years from 1970, well inside time.Time.
+	if !(math.Abs(sec) < 1e15) {
+		return time.Time{}, false
+	}
+	return time.Unix(int64(sec), 0).In(loc), true
 }
 
 // readExpires turns a scanned expires column into a time and "forever".
@@ -388,12 +437,15 @@ func (c *Cache) Get(ctx context.Context, key string) (backends.Entry, error) {
 
 // baseSet is Django's _base_set for mode set, add or touch.
 func (c *Cache) baseSet(ctx context.Context, mode, key string, data []byte, t backends.Timeout) (bool, error) {
+	expT, forever, err := c.expiry(t)
+	if err != nil {
+		return false, err // Django's fromtimestamp raises before any write
+	}
 	var num int
 	if err := c.db.QueryRowContext(ctx, c.st.Count()).Scan(&num); err != nil {
 		return false, c.fail(mode, err)
 	}
 	now := c.nowTime()
-	expT, forever := c.expiry(t)
 	if num > c.maxEntries {
 		if err := c.cull(ctx, now, num); err != nil {
 			return false, err
@@ -519,11 +571,17 @@ func (c *Cache) TTL(ctx context.Context, key string) (backends.Timeout, error) {
 	if forever {
 		return backends.Timeout{Forever: true}, nil
 	}
-	rem := t.Sub(c.now()).Seconds()
 	if t.Before(c.nowTime()) {
 		return backends.Timeout{}, backends.ErrCacheMiss
 	}
-	return backends.Timeout{Seconds: rem}, nil
+	return backends.Timeout{Seconds: secondsUntil(t, c.now())}, nil
+}
+
+// secondsUntil is t - now in seconds. time.Time.Sub saturates at a
+// time.Duration's 292 years: an expiry Django stored for a timeout of
+// 10**10 would read as 9223372037 s left.
+func secondsUntil(t, now time.Time) float64 {
+	return float64(t.Unix()-now.Unix()) + float64(t.Nanosecond()-now.Nanosecond())/1e9
 }
 
 // Incr is a read-modify-write in one transaction (the row is locked on
@@ -564,7 +622,10 @@ func (c *Cache) Incr(ctx context.Context, key string, delta int64) (pickle.Value
 	if err != nil {
 		return nil, err
 	}
-	expT, forever := c.expiry(c.defTimeout)
+	expT, forever, err := c.expiry(c.defTimeout)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := tx.ExecContext(ctx, c.st.Update(), base64.StdEncoding.EncodeToString(out), c.param(expT, forever), key); err != nil {
 		return nil, c.fail("incr", err)
 	}
@@ -616,6 +677,10 @@ func (c *Cache) SetMany(ctx context.Context, items []backends.Item, t backends.T
 	if len(items) == 0 {
 		return nil, nil
 	}
+	expT, forever, err := c.expiry(t)
+	if err != nil {
+		return keysOf(items), err // before the cull, as Django's first set raises
+	}
 	var num int
 	if err := c.db.QueryRowContext(ctx, c.st.Count()).Scan(&num); err != nil {
 		return keysOf(items), c.fail("set_many", err)
@@ -626,7 +691,6 @@ func (c *Cache) SetMany(ctx context.Context, items []backends.Item, t backends.T
 			return keysOf(items), err
 		}
 	}
-	expT, forever := c.expiry(t)
 	exp := c.param(expT, forever)
 	// The transaction's own context outlives an interrupt, so that a COMMIT
 	// once sent is waited for and reported as it ended (database/sql would

@@ -141,6 +141,29 @@ func parseHeader(data []byte) (header, error) {
 	return header{}, fmt.Errorf("%w: expiry header is %T, not a float or None", backends.ErrDecode, v)
 }
 
+// Unix times of the first and last second RFC 3339 (and Python's
+// datetime) can write: 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z.
+const (
+	minStamp = -62135596800
+	maxStamp = 253402300799
+)
+
+// expiryStamp writes a pickled expiry (Unix time) in RFC 3339, in UTC.
+// Django pickles time.time() + timeout whatever the timeout, so the float
+// may lie beyond the years 1 to 9999 (a timeout of 1e20), and beyond what
+// a time.Duration or an int64 of nanoseconds holds: such an expiry is
+// said to be after (or before) the last (first) date that can be written.
+func expiryStamp(f float64) string {
+	sec := math.Floor(f)
+	switch {
+	case sec > maxStamp:
+		return "after " + time.Unix(maxStamp, 0).UTC().Format(time.RFC3339)
+	case sec < minStamp:
+		return "before " + time.Unix(minStamp, 0).UTC().Format(time.RFC3339)
+	}
+	return time.Unix(int64(sec), 0).UTC().Format(time.RFC3339)
+}
+
 func (c *Cache) nowUnix() float64 { return float64(c.now().UnixNano()) / 1e9 }
 
 func (h header) expired(now float64) bool { return !h.forever && h.expires < now }
@@ -724,10 +747,10 @@ func (c *Cache) StatsProgress(ctx context.Context, progress func(n int)) ([]back
 		{Name: "cull_frequency", Value: c.CullFrequency},
 	}
 	stamp := func(f float64) any {
-		if math.IsInf(f, 0) {
+		if math.IsInf(f, 0) || math.IsNaN(f) {
 			return nil
 		}
-		return time.Unix(0, int64(f*1e9)).UTC().Format(time.RFC3339)
+		return expiryStamp(f)
 	}
 	fields = append(fields,
 		backends.StatsField{Name: "oldest_expiry", Value: stamp(oldest)},

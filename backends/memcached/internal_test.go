@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"os/exec"
 	"strings"
@@ -40,6 +41,12 @@ func TestExptime(t *testing.T) {
 		{"relative", backends.Timeout{Seconds: 300.9}, 300, 300, false, false},
 		{"30 days is still relative", backends.Timeout{Seconds: 2592000}, 2592000, 2592000, false, false},
 		{"over 30 days is absolute", backends.Timeout{Seconds: 2592001}, now + 2592001, 0, true, true},
+		// Beyond an int64 the float's conversion was undefined (amd64: the
+		// minimum, which int32() made 0: never expires), and below -2^31
+		// the int32 wrapped (-4294967295 became 1 s).
+		{"far future is memcached's last time", backends.Timeout{Seconds: 1e20}, math.MaxInt32, math.MaxInt32, false, false},
+		{"far past expires at once", backends.Timeout{Seconds: -1e20}, math.MinInt32, 0xfffffffe, false, false},
+		{"below -2^31 stays negative", backends.Timeout{Seconds: -4294967295}, math.MinInt32, 0xfffffffe, false, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -267,25 +267,85 @@ func (c *Cache) fail(op string, err error) error {
 	return backends.Unavailable(op, c.loc, err)
 }
 
-// maxTimeout is the longest expiry Redis accepts, in seconds (its limit is
-// in milliseconds, near 2^63); Django would get "invalid expire time".
-const maxTimeout = 9.2e15
+// expiry is what a write sends for Django's timeout: forever is "no EX/PX"
+// (PERSIST for touch); del is "store nothing", a zero or negative expiry;
+// n is the expiry in the client's unit: seconds for Django's RedisCache
+// (EX, EXPIRE: max(0, int(timeout))), milliseconds for django-redis (PX,
+// PEXPIRE: int(timeout * 1000)). It is an int64 and not a time.Duration,
+// which ends at 2^63 ns (292 years), far short of the expiries Redis keeps.
+type expiry struct {
+	n            int64
+	forever, del bool
+	// unsendable is set when n does not fit 64 bits (a django-redis
+	// timeout below -2^63 ms): set and add delete without sending it,
+	// touch cannot send it.
+	unsendable error
+}
 
-// expiry maps Django's timeout to what each client sends: forever means
-// "no EX/PX", del means "store nothing (delete)".
-func (c *Cache) expiry(t backends.Timeout) (d time.Duration, forever, del bool, err error) {
+// expiry maps Django's timeout to what each client sends. An expiry that
+// Redis refuses (one past 2^63-1 ms after the Unix epoch: "invalid expire
+// time") is an error before anything is sent. Django's call fails on the
+// server's reply, and its RedisCache set_many only after the MULTI has run
+// the MSET: the values stay, never expiring.
+func (c *Cache) expiry(t backends.Timeout) (expiry, error) {
 	if t.Forever {
-		return 0, true, false, nil
+		return expiry{forever: true}, nil
 	}
-	if t.Seconds > maxTimeout/1000 || math.IsNaN(t.Seconds) {
-		return 0, false, false, backends.Configf("timeout %v is beyond what Redis accepts", t.Seconds)
+	// n stays a float until it is known to fit: Python's int has no bound.
+	n, msPer := math.Trunc(t.Seconds*1000), 1.0 // int(timeout * 1000)
+	if !c.djRedis {
+		n, msPer = math.Max(0, math.Trunc(t.Seconds)), 1000 // max(0, int(timeout))
 	}
+	switch {
+	case math.IsNaN(n):
+		return expiry{}, backends.Configf("timeout %v is not a number", t.Seconds)
+	case n <= 0:
+		if n < math.MinInt64 {
+			return expiry{del: true, unsendable: backends.Configf("timeout %g is beyond what Redis accepts: "+
+				"PEXPIRE takes a 64-bit number of milliseconds (Django's touch fails with \"value is not an integer or out of range\")", t.Seconds)}, nil
+		}
+		return expiry{n: int64(n), del: true}, nil
+	case n*msPer < math.MaxInt64: // 2^63 as a float64
+		e := expiry{n: int64(n)}
+		if e.n*int64(msPer) <= math.MaxInt64-time.Now().UnixMilli() {
+			return e, nil
+		}
+	}
+	return expiry{}, backends.Configf("timeout %g is beyond what Redis accepts: its expiries end 2^63-1 ms after the Unix epoch "+
+		"(Django's call fails with \"invalid expire time\"); use none to never expire", t.Seconds)
+}
+
+// setCmd is SET key value [EX n | PX n] [NX], as redis-py sends Django's
+// set(ex=n, nx=…) and django-redis' set(px=n, nx=…); its reply is false
+// when NX found the key.
+func (c *Cache) setCmd(ctx context.Context, key string, data []byte, e expiry, nx bool) *goredis.BoolCmd {
+	args := make([]any, 3, 6)
+	args[0], args[1], args[2] = "set", key, data
+	if !e.forever {
+		if c.djRedis {
+			args = append(args, "px", e.n)
+		} else {
+			args = append(args, "ex", e.n)
+		}
+	}
+	if nx {
+		args = append(args, "nx")
+	}
+	return goredis.NewBoolCmd(ctx, args...)
+}
+
+// expireCmd is EXPIRE key n (Django) or PEXPIRE key n (django-redis).
+func (c *Cache) expireCmd(ctx context.Context, key string, e expiry) *goredis.BoolCmd {
 	if c.djRedis {
-		ms := int64(t.Seconds * 1000) // int(timeout * 1000): truncated toward zero
-		return time.Duration(ms) * time.Millisecond, false, ms <= 0, nil
+		return goredis.NewBoolCmd(ctx, "pexpire", key, e.n)
 	}
-	secs := int64(math.Max(0, math.Trunc(t.Seconds))) // max(0, int(timeout))
-	return time.Duration(secs) * time.Second, false, secs == 0, nil
+	return goredis.NewBoolCmd(ctx, "expire", key, e.n)
+}
+
+// run sends cmd on the leader; cmd holds the reply.
+func (c *Cache) run(ctx context.Context, cmd goredis.Cmder) error {
+	c.leader.Process(ctx, cmd)
+	return cmd.Err()
 }
 
 // Get reads a key from a replica (or the leader).
@@ -310,42 +370,38 @@ func (c *Cache) getFrom(ctx context.Context, client goredis.UniversalClient, key
 // Set is SET with EX (Django) or PX (django-redis), plain SET for None,
 // and DEL for a zero or negative timeout.
 func (c *Cache) Set(ctx context.Context, key string, e backends.Entry, t backends.Timeout) error {
-	d, forever, del, err := c.expiry(t)
+	x, err := c.expiry(t)
 	if err != nil {
 		return err
 	}
-	if del {
+	if x.del {
 		return c.fail("set", c.leader.Del(ctx, key).Err())
 	}
-	if forever {
-		d = 0 // no EX/PX: clears any TTL, as Django's plain SET does
-	}
-	return c.fail("set", c.leader.Set(ctx, key, e.Data, d).Err())
+	// Forever: no EX/PX, which clears any TTL, as Django's plain SET does.
+	return c.fail("set", c.run(ctx, c.setCmd(ctx, key, e.Data, x, false)))
 }
 
 // Add is SET NX with the client's timeout rules.
 func (c *Cache) Add(ctx context.Context, key string, e backends.Entry, t backends.Timeout) (bool, error) {
-	d, forever, del, err := c.expiry(t)
+	x, err := c.expiry(t)
 	if err != nil {
 		return false, err
 	}
-	if del {
+	if x.del {
 		if c.djRedis {
 			// django-redis writes nothing and reports whether the key was absent.
 			n, err := c.leader.Exists(ctx, key).Result()
 			return n == 0, c.fail("add", err)
 		}
-		ok, err := c.leader.SetNX(ctx, key, e.Data, 0).Result()
-		if err != nil || !ok {
+		cmd := c.setCmd(ctx, key, e.Data, expiry{forever: true}, true) // SET k v NX
+		if err := c.run(ctx, cmd); err != nil || !cmd.Val() {
 			return false, c.fail("add", err)
 		}
 		return true, c.fail("add", c.leader.Del(ctx, key).Err())
 	}
-	if forever {
-		d = 0
-	}
-	ok, err := c.leader.SetNX(ctx, key, e.Data, d).Result()
-	return ok, c.fail("add", err)
+	cmd := c.setCmd(ctx, key, e.Data, x, true)
+	err = c.run(ctx, cmd)
+	return cmd.Val(), c.fail("add", err)
 }
 
 // Touch is EXPIRE/PEXPIRE, or PERSIST for None.
@@ -365,17 +421,16 @@ func (c *Cache) Touch(ctx context.Context, key string, t backends.Timeout) (bool
 		}
 		return exists.Val() == 1, nil
 	}
-	d, _, _, err := c.expiry(t)
+	x, err := c.expiry(t)
+	if err == nil {
+		err = x.unsendable
+	}
 	if err != nil {
 		return false, err
 	}
-	var ok bool
-	if c.djRedis {
-		ok, err = c.leader.PExpire(ctx, key, d).Result()
-	} else {
-		ok, err = c.leader.Expire(ctx, key, d).Result()
-	}
-	return ok, c.fail("touch", err)
+	cmd := c.expireCmd(ctx, key, x) // EXPIRE k 0 and a negative PEXPIRE delete, as Django's do
+	err = c.run(ctx, cmd)
+	return cmd.Val(), c.fail("touch", err)
 }
 
 // HasKey is EXISTS on a replica (or the leader).
@@ -452,17 +507,34 @@ func (c *Cache) Incr(ctx context.Context, key string, delta int64) (pickle.Value
 
 // TTL is PTTL: -1 never expires, -2 missing.
 func (c *Cache) TTL(ctx context.Context, key string) (backends.Timeout, error) {
-	d, err := c.leader.PTTL(ctx, key).Result()
-	if err != nil {
+	cmd := pttlCmd(ctx, key)
+	if err := c.run(ctx, cmd); err != nil {
 		return backends.Timeout{}, c.fail("ttl", err)
 	}
-	switch {
-	case d == -2 || d == -2*time.Nanosecond || d == -2*time.Millisecond:
+	switch ms := cmd.Val(); {
+	case ms == -2:
 		return backends.Timeout{}, backends.ErrCacheMiss
-	case d < 0:
+	case ms < 0:
 		return backends.Timeout{Forever: true}, nil
+	default:
+		return backends.Timeout{Seconds: float64(ms) / 1000}, nil
 	}
-	return backends.Timeout{Seconds: d.Seconds()}, nil
+}
+
+// expiresAt is now plus a PTTL of ms milliseconds, which may be more than
+// a time.Duration holds.
+func expiresAt(now time.Time, ms int64) time.Time {
+	if ms < math.MaxInt64/int64(time.Millisecond) {
+		return now.Add(time.Duration(ms) * time.Millisecond)
+	}
+	return time.UnixMilli(now.UnixMilli() + ms) // Redis keeps no expiry past 2^63-1 ms
+}
+
+// pttlCmd is PTTL read as the integer it is: go-redis' PTTL makes a
+// time.Duration of it, which wraps past 2^63 ns (292 years), and a key
+// Django stored with a longer timeout would read as never expiring.
+func pttlCmd(ctx context.Context, key string) *goredis.IntCmd {
+	return goredis.NewIntCmd(ctx, "pttl", key)
 }
 
 // Delete is DEL.
@@ -527,7 +599,7 @@ func (c *Cache) SetMany(ctx context.Context, items []backends.Item, t backends.T
 	if len(items) == 0 {
 		return nil, nil
 	}
-	d, forever, del, err := c.expiry(t)
+	x, err := c.expiry(t)
 	if err != nil {
 		return keysOfItems(items), err
 	}
@@ -548,20 +620,17 @@ func (c *Cache) SetMany(ctx context.Context, items []backends.Item, t backends.T
 			pairs = append(pairs, it.Key, it.Entry.Data)
 		}
 		pipe.MSet(ctx, pairs...)
-		if !forever {
+		if !x.forever {
 			for _, it := range items {
-				pipe.Expire(ctx, it.Key, d) // 0 expires at once, as Django's EXPIRE k 0 does
+				pipe.Process(ctx, c.expireCmd(ctx, it.Key, x)) // 0 expires at once, as Django's EXPIRE k 0 does
 			}
 		}
 	default:
 		for _, it := range items {
-			switch {
-			case del:
+			if x.del {
 				pipe.Del(ctx, it.Key)
-			case forever:
-				pipe.Set(ctx, it.Key, it.Entry.Data, 0)
-			default:
-				pipe.Set(ctx, it.Key, it.Entry.Data, d)
+			} else {
+				pipe.Process(ctx, c.setCmd(ctx, it.Key, it.Entry.Data, x, false))
 			}
 		}
 	}
@@ -851,15 +920,16 @@ func (c *Cache) scan(ctx context.Context, glob string, details bool, fn func(bac
 			return keys, next, c.fail("scan", err)
 		}
 		return walkPages(page, func(keys []string) error {
-			var ttls []*goredis.DurationCmd
+			var ttls []*goredis.IntCmd
 			var sizes []*goredis.IntCmd
 			var now time.Time
 			if details {
 				pipe := node.Pipeline()
-				ttls = make([]*goredis.DurationCmd, len(keys))
+				ttls = make([]*goredis.IntCmd, len(keys))
 				sizes = make([]*goredis.IntCmd, len(keys))
 				for i, k := range keys {
-					ttls[i] = pipe.PTTL(ctx, k)
+					ttls[i] = pttlCmd(ctx, k)
+					pipe.Process(ctx, ttls[i])
 					sizes[i] = pipe.StrLen(ctx, k)
 				}
 				if _, err := pipe.Exec(ctx); err != nil && !isReply(err) {
@@ -870,14 +940,14 @@ func (c *Cache) scan(ctx context.Context, glob string, details bool, fn func(bac
 			for i, k := range keys {
 				ki := backends.KeyInfo{Key: k, Size: -1}
 				if details {
-					if d, err := ttls[i].Result(); err == nil {
+					if ms, err := ttls[i].Result(); err == nil {
 						switch {
-						case d == -2*time.Nanosecond || d == -2*time.Millisecond || d == -2:
+						case ms == -2:
 							continue // deleted meanwhile
-						case d < 0:
+						case ms < 0:
 							ki.Forever = true
 						default:
-							ki.Expires = now.Add(d)
+							ki.Expires = expiresAt(now, ms)
 						}
 					}
 					if n, err := sizes[i].Result(); err == nil {
