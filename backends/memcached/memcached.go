@@ -305,17 +305,17 @@ func exptime(t backends.Timeout) int32 {
 	if t.Forever {
 		return 0
 	}
-	s := int64(math.Trunc(t.Seconds))
+	// Clamped while still a float: converting one beyond an int64 (a
+	// timeout of 1e20 or -1e20) gives an undefined value, and a number
+	// below -2^31 wrapped into int32 could come out positive.
+	s := math.Trunc(t.Seconds)
 	if s == 0 {
 		s = -1
 	}
 	if s > 2592000 {
-		s += time.Now().Unix()
+		s += float64(time.Now().Unix())
 	}
-	if s > math.MaxInt32 {
-		s = math.MaxInt32
-	}
-	return int32(s)
+	return int32(max(min(s, math.MaxInt32), math.MinInt32))
 }
 
 // exp maps Django's timeout to memcached's exptime for a set, add or
@@ -880,8 +880,12 @@ func (c *Cache) handOn(ctx context.Context, cn *conn, s selector.Server, first, 
 	go func() {
 		defer close(read)
 		line := first
+		// The crawler leaves out items past their exptime but dumps one
+		// in its last second, which a get already misses (memcached expires
+		// an item at its exptime): not listed either.
+		now := time.Now().Unix()
 		for line != "END" {
-			if ki, ok := parseMetadump(line); ok && (glob == "" || backends.MatchGlob(glob, ki.Key)) {
+			if ki, ok := parseMetadump(line); ok && (ki.Forever || ki.Expires.Unix() > now) && (glob == "" || backends.MatchGlob(glob, ki.Key)) {
 				sp.put(ki, line)
 			}
 			var err error
