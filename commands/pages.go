@@ -72,15 +72,24 @@ func (e *env) varySchemes() ([]keyfunc.VaryScheme, error) {
 	return keyfunc.AllVarySchemes(), nil
 }
 
-// meta builds request.META from --header flags.
-func (e *env) meta() (map[string]string, error) {
+// meta builds request.META from --header flags as a WSGI server fills it
+// for a request to cacheURL: each value's bytes decoded as Latin-1 (PEP
+// 3333), which Django's page key then encodes as UTF-8, so a header sent
+// as UTF-8 "é" is hashed as "Ã©"; and HTTP_HOST, which every request has,
+// the host (and port) of the URL unless --header Host= says otherwise.
+func (e *env) meta(cacheURL string) (map[string]string, error) {
 	m := map[string]string{}
+	if _, rest, ok := strings.Cut(cacheURL, "://"); ok {
+		host, _, _ := strings.Cut(rest, "/")
+		host, _, _ = strings.Cut(host, "?")
+		m["HTTP_HOST"] = host
+	}
 	for _, h := range e.c.StringSlice("header") {
 		name, value, ok := strings.Cut(h, "=")
 		if !ok || strings.TrimSpace(name) == "" {
 			return nil, usagef("--header must be NAME=VALUE, not %q", h)
 		}
-		m[keyfunc.HeaderNameToMeta(name)] = value
+		m[keyfunc.HeaderNameToMeta(name)] = keyfunc.Latin1(value)
 	}
 	return m, nil
 }
@@ -123,7 +132,7 @@ func (e *env) pageInfo(b backends.Backend, rawURL, method string) (pageInfo, err
 		pi.HeaderList = append(pi.HeaderList, s)
 	}
 	pi.HasHeaderList = true
-	meta, err := e.meta()
+	meta, err := e.meta(cu)
 	if err != nil {
 		return pi, err
 	}

@@ -178,6 +178,27 @@ func VaryHash(scheme VaryScheme, headerList []string, meta map[string]string) st
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// Latin1 is the str a WSGI server makes of the bytes of s, decoding them
+// as Latin-1 (PEP 3333: each byte one character), in UTF-8: ASCII stays
+// as it is, and the UTF-8 "é" (C3 A9) becomes "Ã©".
+func Latin1(s string) string {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return s
+	}
+	r := make([]rune, len(s))
+	for i := 0; i < len(s); i++ {
+		r[i] = rune(s[i])
+	}
+	return string(r)
+}
+
 // pathSafe is escape_uri_path's safe set (Python's quote adds letters,
 // digits and "_.-~").
 const pathSafe = "/:@&+$,-_.!~*'()"
