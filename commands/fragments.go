@@ -299,7 +299,9 @@ func pyRepr(b *strings.Builder, v any) {
 		b.WriteString(keyfunc.PyRepr(x))
 	case json.Number:
 		lit := x.String()
-		if strings.ContainsAny(lit, ".eE") {
+		if lit == nanLiteral {
+			b.WriteString("nan")
+		} else if strings.ContainsAny(lit, ".eE") {
 			f, _ := strconv.ParseFloat(lit, 64) // out of range: ±Inf, as Python's float()
 			b.WriteString(keyfunc.PyFloatRepr(f))
 		} else if lit == "-0" {
@@ -338,9 +340,52 @@ type orderedObject []struct {
 	val any
 }
 
-// decodeVaryLine reads one --stdin line that is a JSON array.
+// nanLiteral stands for a bare NaN in a vary line: a number no one writes,
+// which pyRepr prints as nan.
+const nanLiteral = "-0.0e-7777777777777"
+
+// pyConstants rewrites the NaN, Infinity and -Infinity that Python's
+// json.loads accepts outside strings (encoding/json does not) as JSON
+// numbers that read back as they do in Python: ±1e999999 (±inf) and
+// nanLiteral.
+func pyConstants(line string) string {
+	if !strings.ContainsAny(line, "NI") {
+		return line
+	}
+	var b strings.Builder
+	inString, escaped := false, false
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case strings.HasPrefix(line[i:], "NaN"):
+			b.WriteString(nanLiteral)
+			i += len("NaN") - 1
+			continue
+		case strings.HasPrefix(line[i:], "Infinity"):
+			b.WriteString("1e999999")
+			i += len("Infinity") - 1
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// decodeVaryLine reads one --stdin line that is a JSON array, as Python's
+// json.loads reads it (NaN and ±Infinity included).
 func decodeVaryLine(line string) ([]any, error) {
-	dec := json.NewDecoder(strings.NewReader(line))
+	dec := json.NewDecoder(strings.NewReader(pyConstants(line)))
 	dec.UseNumber()
 	v, err := decodeJSONValue(dec)
 	if err != nil {
