@@ -552,7 +552,10 @@ func (d *decoder) run() (Value, error) {
 			var mod, name string
 			if mod, err = d.line(); err == nil {
 				if name, err = d.line(); err == nil {
-					err = d.push(d.global(mod, name))
+					var g Global
+					if g, err = d.global(mod, name); err == nil {
+						err = d.push(g)
+					}
 				}
 			}
 		case 0x93:
@@ -564,7 +567,10 @@ func (d *decoder) run() (Value, error) {
 					if !ok1 || !ok2 {
 						return nil, errorf("STACK_GLOBAL needs two str")
 					}
-					err = d.push(d.global(ms, ns))
+					var g Global
+					if g, err = d.global(ms, ns); err == nil {
+						err = d.push(g)
+					}
 				}
 			}
 		case 'R':
@@ -611,10 +617,13 @@ func (d *decoder) run() (Value, error) {
 			if mod, err = d.line(); err == nil {
 				if name, err = d.line(); err == nil {
 					var args []Value
+					var g Global
 					if args, err = d.popMark(); err == nil {
-						var v Value
-						if v, err = newObj(d.global(mod, name), Tuple(args), nil); err == nil {
-							err = d.push(v)
+						if g, err = d.global(mod, name); err == nil {
+							var v Value
+							if v, err = newObj(g, Tuple(args), nil); err == nil {
+								err = d.push(v)
+							}
 						}
 					}
 				}
@@ -998,18 +1007,30 @@ func rawUnicodeEscape(s string) (string, error) {
 // Python 2 to 3 renames, as CPython's unpickler does with fix_imports
 // (its default): the (module, name) pair first, else the module alone.
 // The audit relies on these names being the ones Python would import.
-func (d *decoder) global(mod, name string) Global {
+// Below protocol 4 a dotted name (a nested class, "Outer.Inner") is an
+// error: Python's unpickler looks it up as one attribute there, which no
+// module has, and its pickler writes getattr(Outer, "Inner") instead; a
+// dotted name with an empty part ("a..b", ".x") is one at any protocol.
+func (d *decoder) global(mod, name string) (Global, error) {
 	g := Global{Module: mod, Name: name}
+	if strings.Contains(name, ".") {
+		if d.proto < 4 {
+			return g, errorf("global %s.%s: a dotted name below protocol 4, which Python cannot load", mod, name)
+		}
+		if strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".") || strings.Contains(name, "..") {
+			return g, errorf("global %s.%s: an empty part in a dotted name, which Python cannot load", mod, name)
+		}
+	}
 	if d.proto >= 3 {
-		return g
+		return g, nil
 	}
 	if g3, ok := py2to3Names[g]; ok {
-		return g3
+		return g3, nil
 	}
 	if m, ok := py2to3Modules[mod]; ok {
 		g.Module = m
 	}
-	return g
+	return g, nil
 }
 
 func setItems(d *Dict, kv []Value) error {
