@@ -245,10 +245,10 @@ func exercise(t *testing.T, db *sql.DB, d sqlgen.Dialect, table string) {
 			t.Fatal(err)
 		}
 		defer tx.Rollback()
-		var value string
+		var key, value string
 		var exp any
-		if err := tx.QueryRowContext(ctx, s.SelectForIncr(), ":1:k1").Scan(&value, &exp); err != nil || value != "bmV3" {
-			t.Errorf("SelectForIncr: %q %v", value, err)
+		if err := tx.QueryRowContext(ctx, s.SelectForIncr(), ":1:k1").Scan(&key, &value, &exp); err != nil || key != ":1:k1" || value != "bmV3" {
+			t.Errorf("SelectForIncr: %q %q %v", key, value, err)
 		}
 	}()
 

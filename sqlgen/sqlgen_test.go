@@ -406,11 +406,11 @@ func TestExtraStatements(t *testing.T) {
 		{"pg ExpiryRange", pg.ExpiryRange(), `SELECT MIN("expires"), MAX("expires") FROM "t" WHERE "expires" >= $1 AND "expires" < $2`},
 		{"pg PruneExpiredBatch", pg.PruneExpiredBatch(500), `DELETE FROM "t" WHERE "cache_key" = ANY(ARRAY(SELECT "cache_key" FROM "t" WHERE "expires" < $1 LIMIT 500)) AND "expires" < $1`},
 		{"pg SelectExpires", pg.SelectExpires(), `SELECT "expires" FROM "t" WHERE "cache_key" = $1`},
-		{"pg SelectForIncr", pg.SelectForIncr(), `SELECT "value", "expires" FROM "t" WHERE "cache_key" = $1 FOR UPDATE`},
+		{"pg SelectForIncr", pg.SelectForIncr(), `SELECT "cache_key", "value", "expires" FROM "t" WHERE "cache_key" = $1 FOR UPDATE`},
 		{"mysql ListLikeAfter", my.ListLikeAfter(10), "SELECT `cache_key`, `expires`, LENGTH(`value`) FROM `t` WHERE `cache_key` LIKE ? ESCAPE '!' AND `cache_key` > ? ORDER BY `cache_key` LIMIT 10"},
 		{"mysql PruneExpiredBatch", my.PruneExpiredBatch(500), "DELETE FROM `t` WHERE `expires` < ? LIMIT 500"},
 		{"mysql TableExists", my.TableExists(), "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND TABLE_TYPE = 'BASE TABLE'"},
-		{"sqlite SelectForIncr", sqlgen.For(sqlgen.SQLite, "t").SelectForIncr(), `SELECT "value", "expires" FROM "t" WHERE "cache_key" = ?`},
+		{"sqlite SelectForIncr", sqlgen.For(sqlgen.SQLite, "t").SelectForIncr(), `SELECT "cache_key", "value", "expires" FROM "t" WHERE "cache_key" = ?`},
 		{"oracle ListLikeFirst", sqlgen.For(sqlgen.Oracle, "t").ListLikeFirst(5), `SELECT "CACHE_KEY", "EXPIRES", LENGTH("VALUE") FROM "T" WHERE "CACHE_KEY" LIKE :1 ESCAPE '!' ORDER BY "CACHE_KEY" FETCH FIRST 5 ROWS ONLY`},
 		{"oracle PruneExpiredBatch", sqlgen.For(sqlgen.Oracle, "t").PruneExpiredBatch(5), `DELETE FROM "T" WHERE "EXPIRES" < :1 AND ROWNUM <= 5`},
 	}

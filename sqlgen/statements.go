@@ -160,7 +160,8 @@ func (s Statements) DeleteAll() string { return "DELETE FROM " + s.t }
 
 // ---- cachectl's own statements ----
 
-// SelectExpires reads one row's expiry (for a TTL):
+// SelectExpires reads one row's expiry (cachectl's ttl reads SelectOne
+// instead, which names the row's own key):
 // SELECT expires FROM t WHERE cache_key = ?. Params: key. Rows: expires.
 func (s Statements) SelectExpires() string {
 	return "SELECT " + s.exp + " FROM " + s.t + " WHERE " + s.key + " = " + s.p(1)
@@ -168,10 +169,13 @@ func (s Statements) SelectExpires() string {
 
 // SelectForIncr reads one row for a read-modify-write inside a
 // transaction, locking it where the vendor can (FOR UPDATE; SQLite locks
-// the database at the first write instead): SELECT value, expires FROM t
-// WHERE cache_key = ?. Params: key. Rows: value, expires.
+// the database at the first write instead): SELECT cache_key, value,
+// expires FROM t WHERE cache_key = ?. Params: key. Rows: cache_key, value,
+// expires. The row's own cache_key may differ from the key asked where
+// the collation folds case or accents (MySQL's defaults): Django's get
+// takes that row for a miss.
 func (s Statements) SelectForIncr() string {
-	q := "SELECT " + s.val + ", " + s.exp + " FROM " + s.t + " WHERE " + s.key + " = " + s.p(1)
+	q := "SELECT " + s.key + ", " + s.val + ", " + s.exp + " FROM " + s.t + " WHERE " + s.key + " = " + s.p(1)
 	if s.d != SQLite {
 		q += " FOR UPDATE"
 	}

@@ -149,6 +149,11 @@ func mysqlTarget(user, pass, host, port, name string, timeout time.Duration, dis
 	c.User, c.Passwd, c.Net, c.Addr, c.DBName = user, pass, "tcp", net.JoinHostPort(host, port), name
 	c.Timeout, c.ReadTimeout, c.WriteTimeout = timeout, timeout, timeout
 	c.Params = map[string]string{"time_zone": "'+00:00'"}
+	// An UPDATE's row count is the rows it matched, as on PostgreSQL and
+	// SQLite, not the rows it changed: set-many's UPDATE of a row already
+	// holding that value and expiry (a never-expiring value set again)
+	// counts 1, and no INSERT follows to hit the primary key.
+	c.ClientFoundRows = true
 	return dbTarget{dialect: sqlgen.MySQL, driver: "mysql", dsn: c.FormatDSN(), display: display}, nil
 }
 

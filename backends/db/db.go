@@ -217,9 +217,19 @@ func (c *Cache) fail(op string, err error) error {
 	return backends.Unavailable(op, c.target.display, err)
 }
 
-// nowText is Django's "now" with microseconds cleared, as the vendor
-// compares it.
+// nowTime is Django's "now" with microseconds cleared, as has_key
+// (expires > now), add (an existing row is expired when expires < now) and
+// the cull (DELETE … WHERE expires < now) compare it.
 func (c *Cache) nowTime() time.Time { return c.now().Truncate(time.Second) }
+
+// nowExact is Django's tz_now() as get_many compares it with each row's
+// expires (expires < now: expired): to the microsecond, the precision of
+// Python's datetime, which floors the clock. A row stored to expire at
+// second S is a miss for get from S plus a microsecond on, while has_key
+// and add still take it for live until S+1. Every cachectl read that
+// answers "is it there" as get does (get, get-many, get-or-set, incr, ttl,
+// the expired rows of stats and prune-expired) uses it.
+func (c *Cache) nowExact() time.Time { return c.now().Truncate(time.Microsecond) }
 
 // param renders an expiry for the vendor: naive text in UTC (USE_TZ) or
 // local time for SQLite and MySQL; text with an offset for PostgreSQL.
@@ -239,8 +249,19 @@ func (c *Cache) param(t time.Time, forever bool) string {
 		return sqlgen.MaxExpires
 	}
 	t = t.In(c.loc)
+	// A time with a fraction (nowExact) keeps its microseconds, written as
+	// Python's str(datetime) writes them: ".ffffff" only when they are not
+	// zero. On SQLite, where the comparison is textual, "S" then sorts
+	// before "S.300000" and equal to a whole "S", as the instants do.
+	frac := ""
+	if t.Nanosecond() != 0 {
+		frac = ".000000"
+	}
 	if c.target.dialect == sqlgen.PostgreSQL {
-		return t.Format("2006-01-02 15:04:05-07:00")
+		return t.Format("2006-01-02 15:04:05" + frac + "-07:00")
+	}
+	if frac != "" {
+		return t.Format("2006-01-02 15:04:05" + frac)
 	}
 	return sqlgen.FormatExpires(t)
 }
@@ -369,10 +390,13 @@ func (c *Cache) GetMany(ctx context.Context, keys []string) (map[string]backends
 // first row that did not decode (for get --format raw).
 func (c *Cache) getMany(ctx context.Context, keys []string) (out map[string]backends.Entry, badRaw []byte, err error) {
 	out = make(map[string]backends.Entry, len(keys))
-	now := c.nowTime()
 	var bad error // the first row that cannot be read
 	for i := 0; i < len(keys); i += 500 {
 		batch := keys[i:min(i+500, len(keys))]
+		asked := make(map[string]bool, len(batch))
+		for _, k := range batch {
+			asked[k] = true
+		}
 		rows, err := c.db.QueryContext(ctx, c.st.SelectMany(len(batch)), placeholdersArgs(batch)...)
 		if err != nil {
 			return out, nil, c.fail("get", err)
@@ -392,7 +416,10 @@ func (c *Cache) getMany(ctx context.Context, keys []string) (out map[string]back
 				}
 				continue
 			}
-			if !forever && t.Before(now) {
+			// Django's get_many: expires < tz_now(), taken at each row,
+			// microseconds and all (not has_key's whole second). An
+			// expired row is deleted by the key it has, whatever was asked.
+			if !forever && t.Before(c.nowExact()) {
 				expired = append(expired, key)
 				continue
 			}
@@ -403,13 +430,20 @@ func (c *Cache) getMany(ctx context.Context, keys []string) (out map[string]back
 				}
 				continue
 			}
+			if !asked[key] {
+				// A collation that folds case or accents (MySQL's
+				// defaults) matched "FOO" to the row of "foo": Django maps
+				// rows back through key_map, exact strings, so it is a
+				// miss for every key asked.
+				continue
+			}
 			out[key] = backends.Entry{Data: data}
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return out, nil, c.fail("get", err)
 		}
-		if len(expired) > 0 {
+		if len(expired) > 0 && !backends.IsReadOnly(ctx) { // as Django's get_many, but not in a dry run
 			if _, err := c.db.ExecContext(ctx, c.st.DeleteMany(len(expired)), placeholdersArgs(expired)...); err != nil {
 				return out, nil, c.fail("get", err)
 			}
@@ -556,9 +590,13 @@ func (c *Cache) HasKey(ctx context.Context, key string) (bool, error) {
 
 // TTL reads the expiry of a live row.
 func (c *Cache) TTL(ctx context.Context, key string) (backends.Timeout, error) {
+	var rowKey string
 	var exp any
-	err := c.db.QueryRowContext(ctx, c.st.SelectExpires(), key).Scan(&exp)
-	if errors.Is(err, sql.ErrNoRows) {
+	err := c.db.QueryRowContext(ctx, c.st.SelectOne(), key).Scan(&rowKey, &exp)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && rowKey != key {
+		// No row, or the row of another key that the collation took for
+		// this one ("foo" for "FOO" on MySQL): get misses it, and so does
+		// ttl.
 		return backends.Timeout{}, backends.ErrCacheMiss
 	}
 	if err != nil {
@@ -571,10 +609,11 @@ func (c *Cache) TTL(ctx context.Context, key string) (backends.Timeout, error) {
 	if forever {
 		return backends.Timeout{Forever: true}, nil
 	}
-	if t.Before(c.nowTime()) {
+	now := c.nowExact()
+	if t.Before(now) { // expired for get (expires < now, to the microsecond)
 		return backends.Timeout{}, backends.ErrCacheMiss
 	}
-	return backends.Timeout{Seconds: secondsUntil(t, c.now())}, nil
+	return backends.Timeout{Seconds: secondsUntil(t, now)}, nil
 }
 
 // secondsUntil is t - now in seconds. time.Time.Sub saturates at a
@@ -587,15 +626,22 @@ func secondsUntil(t, now time.Time) float64 {
 // Incr is a read-modify-write in one transaction (the row is locked on
 // PostgreSQL and MySQL, the database on SQLite); like Django's generic
 // incr it re-sets the expiry to the cache's default TIMEOUT.
+//
+// Django's incr reads with get, so it misses as get does: a row expired
+// by get's rule (expires < now, to the microsecond) is a miss, and get's
+// read deletes it; the row of another key that the collation matched
+// ("foo" for "FOO", "cafe" for "café" on MySQL's case- and
+// accent-insensitive defaults) is a miss too (Django's get_many maps rows
+// back through exact keys), and is left as it is.
 func (c *Cache) Incr(ctx context.Context, key string, delta int64) (pickle.Value, error) {
 	tx, err := c.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, c.fail("incr", err)
 	}
 	defer tx.Rollback()
-	var value string
+	var rowKey, value string
 	var exp any
-	err = tx.QueryRowContext(ctx, c.st.SelectForIncr(), key).Scan(&value, &exp)
+	err = tx.QueryRowContext(ctx, c.st.SelectForIncr(), key).Scan(&rowKey, &value, &exp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, backends.ErrCacheMiss
 	}
@@ -603,7 +649,19 @@ func (c *Cache) Incr(ctx context.Context, key string, delta int64) (pickle.Value
 		return nil, c.fail("incr", err)
 	}
 	t, forever, err := c.readExpires(exp)
-	if err == nil && !forever && t.Before(c.nowTime()) {
+	if err != nil {
+		return nil, &backends.DecodeError{Key: rowKey, Err: fmt.Errorf("%w: %v", backends.ErrDecode, err)} // as get
+	}
+	if !forever && t.Before(c.nowExact()) {
+		if _, err := tx.ExecContext(ctx, c.st.DeleteMany(1), rowKey); err != nil {
+			return nil, c.fail("incr", err)
+		}
+		if err := tx.Commit(); err != nil {
+			return nil, c.fail("incr", err)
+		}
+		return nil, backends.ErrCacheMiss
+	}
+	if rowKey != key {
 		return nil, backends.ErrCacheMiss
 	}
 	data, err := decodeValue(value)
@@ -925,7 +983,7 @@ func listPages[T any](ctx context.Context, c *Cache, glob string, query func(lim
 // PruneExpired deletes expired rows in batches.
 func (c *Cache) PruneExpired(ctx context.Context, batch int, progress func(int)) (int, error) {
 	total := 0
-	now := c.param(c.nowTime(), false)
+	now := c.param(c.nowExact(), false) // the rows get treats as expired (and would delete)
 	for {
 		if err := ctx.Err(); err != nil {
 			return total, err
@@ -967,7 +1025,7 @@ func (c *Cache) StatsWith(ctx context.Context, o backends.StatsOptions) ([]backe
 	if err != nil {
 		return nil, err
 	}
-	now := c.param(c.nowTime(), false)
+	now := c.param(c.nowExact(), false) // expired as get has it; live rows are expires >= now
 	var expired int64
 	expiredMethod := rowsCounted
 	if o.Exact {
@@ -1047,7 +1105,7 @@ func (c *Cache) sizeFields(ctx context.Context) []backends.StatsField {
 // index on expires that createcachetable makes).
 func (c *Cache) CountExpired(ctx context.Context) (int64, error) {
 	var n int64
-	now := c.param(c.nowTime(), false)
+	now := c.param(c.nowExact(), false)
 	if err := c.db.QueryRowContext(ctx, c.st.CountExpired(), now).Scan(&n); err != nil {
 		return 0, c.fail("count", err)
 	}

@@ -25,7 +25,7 @@ DELETE FROM `my_cache_table`
 -- SelectExpires
 SELECT `expires` FROM `my_cache_table` WHERE `cache_key` = ?
 -- SelectForIncr
-SELECT `value`, `expires` FROM `my_cache_table` WHERE `cache_key` = ? FOR UPDATE
+SELECT `cache_key`, `value`, `expires` FROM `my_cache_table` WHERE `cache_key` = ? FOR UPDATE
 -- ListLike
 SELECT `cache_key`, `expires`, LENGTH(`value`) FROM `my_cache_table` WHERE `cache_key` LIKE ? ESCAPE '!' ORDER BY `cache_key`
 -- ListLikeFirst(1000)

@@ -25,7 +25,7 @@ DELETE FROM "my_cache_table"
 -- SelectExpires
 SELECT "expires" FROM "my_cache_table" WHERE "cache_key" = $1
 -- SelectForIncr
-SELECT "value", "expires" FROM "my_cache_table" WHERE "cache_key" = $1 FOR UPDATE
+SELECT "cache_key", "value", "expires" FROM "my_cache_table" WHERE "cache_key" = $1 FOR UPDATE
 -- ListLike
 SELECT "cache_key", "expires", LENGTH("value") FROM "my_cache_table" WHERE "cache_key" LIKE $1 ESCAPE '!' ORDER BY "cache_key"
 -- ListLikeFirst(1000)
