@@ -897,8 +897,16 @@ func (c *Cache) rowCount(ctx context.Context, size []backends.StatsField, exact 
 var expiredCountLimit = 100_000
 
 // List pages through keys matching glob in key order; no cursor stays
-// open between pages, so callers may delete while walking.
+// open between pages, so callers may delete while walking. A row expired
+// as get has it (a miss to Django) is left out; ListKeyNames, which reads
+// no expiry, lists it.
 func (c *Cache) List(ctx context.Context, glob string, fn func(backends.KeyInfo) error) error {
+	live := func(ki backends.KeyInfo) error {
+		if !ki.Forever && !ki.Expires.IsZero() && ki.Expires.Before(c.nowExact()) {
+			return nil
+		}
+		return fn(ki)
+	}
 	return listPages(ctx, c, glob, c.st.ListLikeAfter, func(rows *sql.Rows) (string, backends.KeyInfo, error) {
 		var key string
 		var exp any
@@ -914,7 +922,7 @@ func (c *Cache) List(ctx context.Context, glob string, fn func(backends.KeyInfo)
 			}
 		}
 		return key, ki, nil
-	}, fn)
+	}, live)
 }
 
 // ListKeyNames is List for the keys alone: the same pages, without
