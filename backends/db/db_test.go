@@ -214,12 +214,7 @@ var cullKeys = func() (expired, live []string) {
 // leaves. Each install runs one Python process per direction for all
 // vendors.
 func TestDjangoInterop(t *testing.T) {
-	for _, in := range djangotest.Installs(t) {
-		t.Run(in.Suite, func(t *testing.T) {
-			in.Use(t)
-			djangoInterop(t, in)
-		})
-	}
+	djangotest.EachInstall(t, djangoInterop)
 }
 
 func djangoInterop(t *testing.T, in djangotest.Install) {

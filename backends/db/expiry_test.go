@@ -21,12 +21,7 @@ import (
 // datetime.fromtimestamp refuses an expiry past the year 9999 (or before
 // the year 1) before it writes anything; so does cachectl, as an error.
 func TestFarExpiry(t *testing.T) {
-	for _, in := range djangotest.Installs(t) {
-		t.Run(in.Suite, func(t *testing.T) {
-			in.Use(t)
-			farExpiry(t, in)
-		})
-	}
+	djangotest.EachInstall(t, farExpiry)
 }
 
 func farExpiry(t *testing.T, in djangotest.Install) {

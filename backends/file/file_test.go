@@ -236,12 +236,7 @@ func TestAtomicWriteLeavesNoTemp(t *testing.T) {
 // ways, under every Django install (bookworm's 3.2, trixie's 4.2, sid's
 // 5.2).
 func TestDjangoInterop(t *testing.T) {
-	for _, in := range djangotest.Installs(t) {
-		t.Run(in.Suite, func(t *testing.T) {
-			in.Use(t)
-			djangoInterop(t, in)
-		})
-	}
+	djangotest.EachInstall(t, djangoInterop)
 }
 
 func djangoInterop(t *testing.T, in djangotest.Install) {

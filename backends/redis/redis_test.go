@@ -745,23 +745,7 @@ func trim(b []byte) string {
 // cachectl's batch sends the same commands, counted on private servers.
 func TestSetManySendsWhatDjangoSends(t *testing.T) {
 	ctx := context.Background()
-	type target struct {
-		name, backend, query string
-		in                   djangotest.Install
-	}
-	var targets []target
-	for _, in := range djangotest.Installs(t) {
-		if major, _, err := keyfunc.ParseVersion(in.Version); err == nil && major >= 4 {
-			targets = append(targets, target{"RedisCache " + in.Suite, "django.core.cache.backends.redis.RedisCache", "", in})
-		}
-		if in.Has("django_redis") {
-			targets = append(targets, target{"django-redis " + in.Suite, "django_redis.cache.RedisCache", "?backend=django-redis", in})
-		}
-	}
-	if len(targets) < 2 {
-		t.Fatalf("want Django's RedisCache and django-redis, have %d", len(targets))
-	}
-	for _, tg := range targets {
+	for _, tg := range redisTargets(t) {
 		t.Run(tg.name, func(t *testing.T) {
 			tg.in.Use(t)
 			addr := testserver.Redis(t)

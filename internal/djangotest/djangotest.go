@@ -206,6 +206,17 @@ func (in Install) Imports(modules ...string) error {
 // Use makes Run and Require in this test use the install.
 func (in Install) Use(t testing.TB) { t.Setenv("CACHECTL_DJANGO_PYTHONPATH", in.Path) }
 
+// EachInstall runs fn as a subtest per install (Installs), named by its
+// suite, with the install in use.
+func EachInstall(t *testing.T, fn func(t *testing.T, in Install)) {
+	for _, in := range Installs(t) {
+		t.Run(in.Suite, func(t *testing.T) {
+			in.Use(t)
+			fn(t, in)
+		})
+	}
+}
+
 // FetchedRoot is where scripts/fetch-django.sh unpacks newer suites.
 const FetchedRoot = "/var/cache/cachectl-django"
 
