@@ -189,6 +189,12 @@ func AddNumber(v pickle.Value, delta int64) (pickle.Value, error) {
 		return normInt(new(big.Int).Add(n, big.NewInt(delta))), nil
 	case float64:
 		return n + float64(delta), nil
+	case pickle.Decimal:
+		s, err := pickle.DecimalAddInt(n.Text, big.NewInt(delta))
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrNotInteger, err)
+		}
+		return pickle.Decimal{Text: s}, nil
 	}
 	return nil, fmt.Errorf("%w: cannot add a number to %T", ErrNotInteger, v)
 }

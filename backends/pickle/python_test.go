@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"os"
 	"os/exec"
 	"strings"
@@ -440,5 +441,38 @@ for s in json.load(sys.stdin):
 		if got != want[i] {
 			t.Errorf("ParsePyFloat(%q) = %s, Python's float() gives %s", s, got, want[i])
 		}
+	}
+}
+
+// TestDecimalAddIntAsPython: DecimalAddInt is str(Decimal(s) + d) in
+// CPython's default context, checked against /usr/bin/python3.
+func TestDecimalAddIntAsPython(t *testing.T) {
+	type tc struct {
+		S string `json:"s"`
+		D string `json:"d"`
+	}
+	var cases []tc
+	for _, s := range []string{"1.5", "-1.5", "0", "-0", "-0.0", "0.000", "1E+2", "1.23E+5", "1E-7", "-2.5E-10", "123456789012345678901234567.5",
+		"9999999999999999999999999999", "0.1234567890123456789012345678", "12345678901234567890123456789012345", "1E+30", "-1E+30",
+		"NaN", "-NaN", "NaN12", "Infinity", "-Infinity", "5E+3", "0E-5", "1.000"} {
+		for _, d := range []string{"1", "-1", "0", "10", "-3", "1180591620717411303424", "-99999999999999999999999999999"} {
+			cases = append(cases, tc{s, d})
+		}
+	}
+	var want []string
+	runPythonLines(t, `
+import decimal, json, sys
+for c in json.load(sys.stdin):
+    print(str(decimal.Decimal(c["s"]) + int(c["d"])))
+`, cases, &want)
+	for i, c := range cases {
+		d, _ := new(big.Int).SetString(c.D, 10)
+		got, err := pickle.DecimalAddInt(c.S, d)
+		if err != nil || got != want[i] {
+			t.Errorf("Decimal(%q) + %s = %q, %v; Python gives %q", c.S, c.D, got, err, want[i])
+		}
+	}
+	if _, err := pickle.DecimalAddInt("sNaN", big.NewInt(1)); err == nil {
+		t.Error("sNaN + 1: no error (Python raises InvalidOperation)")
 	}
 }
