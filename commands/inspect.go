@@ -15,32 +15,91 @@ import (
 
 // unsafeGlobals are callables whose presence in a cached pickle means the
 // value would run code when Django unpickles it.
+// builtins.getattr is not on it: Python pickles an Enum member as
+// getattr(TheEnum, "NAME"), and a getattr whose result is then called is
+// a computed callable, reported as such.
 var unsafeGlobals = []string{
-	"os.system", "os.popen", "os.exec", "os.spawn", "posix.", "nt.", "subprocess.", "builtins.eval", "builtins.exec",
-	"builtins.compile", "builtins.__import__", "builtins.open", "builtins.getattr", "builtins.setattr",
-	"commands.", "pty.", "socket.", "importlib.", "runpy.", "code.",
+	"os.system", "os.popen", "os.exec", "os.spawn", "os.posix_spawn", "os.fork", "posix.", "nt.", "subprocess.",
+	"builtins.eval", "builtins.exec", "builtins.compile", "builtins.__import__", "builtins.open", "builtins.setattr",
+	"commands.", "pty.", "socket.", "importlib.", "imp.", "runpy.", "code.", "timeit.", "cProfile.", "profile.",
+	"pdb.", "bdb.", "pydoc.", "doctest.", "multiprocessing.",
 	"pickle.loads", "_pickle.loads", "marshal.loads", "shutil.", "ctypes.", "webbrowser.", "sys.", "types.FunctionType",
 	"types.CodeType", "operator.attrgetter", "operator.methodcaller", "functools.partial", "_operator.attrgetter",
 	"_operator.methodcaller", "_functools.partial", "builtins.globals", "builtins.vars", "builtins.breakpoint",
 	"builtins.input", "builtins.delattr", "io.open", "_io.open", "dill.", "cloudpickle.",
 }
 
+// unsafePath reports whether the global mod.name is on the unsafe list,
+// under any of the paths it reaches: mod.name and each of its leading
+// parts (builtins.eval.__call__ is builtins.eval's), and, for a dotted
+// name (protocol 4 resolves it attribute by attribute), each run of its
+// parts on its own, with a leading underscore dropped — a module another
+// module imported is an attribute of it, so uuid.os.system and
+// tempfile._os.system are os.system.
+func unsafePath(mod, name string) (string, bool) {
+	parts := strings.Split(name, ".")
+	for j := 1; j <= len(parts); j++ {
+		if p := mod + "." + strings.Join(parts[:j], "."); onUnsafeList(p) {
+			return mod + "." + name, true
+		}
+	}
+	norm := make([]string, len(parts))
+	for i, p := range parts {
+		if !strings.HasPrefix(p, "__") {
+			p = strings.TrimPrefix(p, "_")
+		}
+		norm[i] = p
+	}
+	for i := 0; i < len(norm); i++ {
+		for j := i + 2; j <= len(norm); j++ { // a module and an attribute at least
+			if onUnsafeList(strings.Join(norm[i:j], ".")) {
+				return mod + "." + name, true
+			}
+		}
+	}
+	return "", false
+}
+
+func onUnsafeList(path string) bool {
+	for _, u := range unsafeGlobals {
+		prefix := strings.HasSuffix(u, ".") || u == "os.exec" || u == "os.spawn" || u == "os.posix_spawn"
+		if path == u || (prefix && strings.HasPrefix(path, u)) {
+			return true
+		}
+	}
+	return false
+}
+
 // computedCallable is reported for a call whose callable was itself
 // computed (e.g. getattr(module, name)(...)): no name can vouch for it.
 const computedCallable = "(a call of a computed callable)"
 
-// auditFindings lists the class paths in v that are on the unsafe list.
-func auditFindings(v pickle.Value) []string {
+// auditFindings lists the unsafe class and function paths that decoding
+// v referenced (refs, from pickle.Trace: what the pickle named or called,
+// kept in v or not) or that v holds, each once, and computedCallable for
+// a call of a callable the pickle computed.
+func auditFindings(v pickle.Value, refs *pickle.Refs) []string {
 	found := []string{}
+	dup := map[string]bool{}
 	seen := map[any]bool{}
 	var walk func(v pickle.Value, depth int)
-	check := func(path string) {
-		for _, u := range unsafeGlobals {
-			prefix := strings.HasSuffix(u, ".") || u == "os.exec" || u == "os.spawn"
-			if path == u || (prefix && strings.HasPrefix(path, u)) {
-				found = append(found, path)
-				return
-			}
+	add := func(f string) {
+		if !dup[f] {
+			dup[f] = true
+			found = append(found, f)
+		}
+	}
+	check := func(mod, name string) {
+		if p, ok := unsafePath(mod, name); ok {
+			add(p)
+		}
+	}
+	if refs != nil {
+		for _, g := range refs.Globals {
+			check(g.Module, g.Name)
+		}
+		if refs.Computed > 0 {
+			add(computedCallable)
 		}
 	}
 	walk = func(v pickle.Value, depth int) {
@@ -49,7 +108,7 @@ func auditFindings(v pickle.Value) []string {
 		}
 		switch x := v.(type) {
 		case pickle.Global:
-			check(x.Module + "." + x.Name)
+			check(x.Module, x.Name)
 		case *pickle.Object:
 			if seen[x] {
 				return
@@ -58,9 +117,9 @@ func auditFindings(v pickle.Value) []string {
 			if x.Computed() {
 				// The callable was computed by the pickle itself (a REDUCE
 				// of something other than a global): no name vouches for it.
-				found = append(found, computedCallable)
+				add(computedCallable)
 			} else {
-				check(x.Class())
+				check(x.Module, x.Name)
 			}
 			// Func is the expression that produced the callable or class
 			// (e.g. builtins.getattr(...)): what it references counts too.
@@ -172,22 +231,27 @@ func cmdInspect(e *env) error {
 	// stored (a value column that is not base64), and that is the reason.
 	var v pickle.Value
 	derr := err
+	var refs *pickle.Refs
 	if err == nil {
-		v, derr = backends.Decode(b, k, ent)
+		refs = pickle.Trace(func() { v, derr = backends.Decode(b, k, ent) })
 	}
 	if st := (*backends.StaleError)(nil); errors.As(derr, &st) {
 		// Stored and shown, with why the site reads it as a miss.
 		v, derr = st.Value, nil
 		doc["stale"] = st.Reason
 	}
-	var found []string
+	// What the pickle named or called counts even when it does not decode
+	// to the end: Python has run it up to there.
+	found := auditFindings(v, refs)
 	if derr != nil {
 		doc["decode_error"] = derr.Error()
+		if len(found) > 0 {
+			doc["unsafe_references"] = found
+		}
 	} else {
 		doc["type"] = pickle.TypeName(v)
 		doc["value"] = pickle.ToJSON(v)
 		doc["repr"] = pickle.Repr(v)
-		found = auditFindings(v)
 		doc["unsafe_references"] = found
 	}
 	if f == "json" {
@@ -201,13 +265,10 @@ func cmdInspect(e *env) error {
 		}
 		writeTable(e.out, []string{"FIELD", "VALUE"}, rows)
 	}
-	if derr != nil {
-		return derr
-	}
 	if e.c.Bool("audit") && len(found) > 0 {
 		return auditError(a[0], found)
 	}
-	return nil
+	return derr
 }
 
 func cmdScanAudit(e *env) error {
@@ -222,7 +283,9 @@ func cmdScanAudit(e *env) error {
 	b, _ := e.backend()
 	scanned, bad, undecodable := 0, 0, 0
 	err = backends.NamesOnly(l).List(e.ctx, fg, func(ki backends.KeyInfo) error {
-		v, err := backends.Get(e.ctx, b, ki.Key)
+		var v pickle.Value
+		var err error
+		refs := pickle.Trace(func() { v, err = backends.Get(e.ctx, b, ki.Key) })
 		switch {
 		case errors.Is(err, backends.ErrCacheMiss):
 			return nil
@@ -233,12 +296,18 @@ func cmdScanAudit(e *env) error {
 				why = de.Reason() // the line names the key already
 			}
 			fmt.Fprintf(e.out, "undecodable: %s: %s\n", shownKey(ki.Key), why)
+			// Python runs a pickle up to where it fails: what it named or
+			// called by then counts.
+			if found := auditFindings(nil, refs); len(found) > 0 {
+				bad++
+				fmt.Fprintf(e.out, "unsafe: %s: %s\n", shownKey(ki.Key), strings.Join(found, ", "))
+			}
 			return nil
 		case err != nil:
 			return err
 		}
 		scanned++
-		if found := auditFindings(v); len(found) > 0 {
+		if found := auditFindings(v, refs); len(found) > 0 {
 			bad++
 			fmt.Fprintf(e.out, "unsafe: %s: %s\n", shownKey(ki.Key), strings.Join(found, ", "))
 		}

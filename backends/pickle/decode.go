@@ -1011,8 +1011,9 @@ func rawUnicodeEscape(s string) (string, error) {
 // error: Python's unpickler looks it up as one attribute there, which no
 // module has, and its pickler writes getattr(Outer, "Inner") instead; a
 // dotted name with an empty part ("a..b", ".x") is one at any protocol.
-func (d *decoder) global(mod, name string) (Global, error) {
-	g := Global{Module: mod, Name: name}
+func (d *decoder) global(mod, name string) (g Global, err error) {
+	defer func() { traceGlobal(g) }() // imported by Python even when the name then fails
+	g = Global{Module: mod, Name: name}
 	if strings.Contains(name, ".") {
 		if d.proto < 4 {
 			return g, errorf("global %s.%s: a dotted name below protocol 4, which Python cannot load", mod, name)
@@ -1132,8 +1133,10 @@ func reduce(fn, args Value) (Value, error) {
 			}
 		}
 		if g, _, ok := classOf(fn); ok { // a nested class, before protocol 4
+			traceGlobal(g) // getattr(X, "name")(…) calls X.name: a Trace sees that path
 			return &Object{Module: g.Module, Name: g.Name, Args: args, Reduce: true, Func: fn}, nil
 		}
+		traceComputed()
 		return &Object{Module: computedName, Name: computedName, Args: args, Reduce: true, Func: fn}, nil
 	}
 	if v, err := known(g, t); err == nil {
@@ -1199,9 +1202,11 @@ func newObj(cls, args, kwargs Value) (Value, error) {
 	g, ok := cls.(Global)
 	if !ok {
 		if g, expr, ok := classOf(cls); ok { // a nested class, before protocol 4
+			traceGlobal(g)
 			return &Object{Module: g.Module, Name: g.Name, Args: args, Kwargs: kwargs, Func: expr}, nil
 		}
-		return nil, errorf("NEWOBJ of a non-class %T", cls)
+		traceComputed() // Python's OBJ calls any callable
+		return nil, errorf("NEWOBJ or OBJ of a non-class %T", cls)
 	}
 	t, _ := args.(Tuple)
 	if kwargs == nil {
