@@ -48,13 +48,20 @@ func sessionCommands() []*cli.Command {
 func (e *env) sessionEngine() (string, error) {
 	switch eng := e.c.String("engine"); eng {
 	case "cache", "django.contrib.sessions.backends.cache":
-		return "django.contrib.sessions.cache", nil
+		return cacheSessions, nil
 	case "cached_db", "django.contrib.sessions.backends.cached_db":
-		return "django.contrib.sessions.cached_db", nil
+		return cachedDBSessions, nil
 	default:
 		return "", usagef("unknown --engine %q (choose cache or cached_db)", eng)
 	}
 }
+
+// The key prefixes of Django's cache and cached_db session engines
+// (each backend's KEY_PREFIX, before the session key).
+const (
+	cacheSessions    = "django.contrib.sessions.cache"
+	cachedDBSessions = "django.contrib.sessions.cached_db"
+)
 
 // refuseCachedDBDelete refuses to delete cached_db sessions: the session
 // is also a row of django_session, from which Django loads it again (and
@@ -62,7 +69,7 @@ func (e *env) sessionEngine() (string, error) {
 // report a logout that did not happen.
 func (e *env) refuseCachedDBDelete(cmd string) error {
 	eng, err := e.sessionEngine()
-	if err != nil || eng != "django.contrib.sessions.cached_db" {
+	if err != nil || eng != cachedDBSessions {
 		return err
 	}
 	return &refusedError{msg: cmd + ": with --engine cached_db a session is also a row of the database's django_session table, " +
@@ -204,11 +211,17 @@ func (e *env) walkSessions(user string, fn func(sk, final string, v pickle.Value
 			return err
 		}
 		uk, _, _ := e.userKey(ki.Key)
+		if eng == cacheSessions && strings.HasPrefix(uk, cachedDBSessions) {
+			// "django.contrib.sessions.cache*" matches the cached_db
+			// engine's keys too; a session key holds no "_", so none of
+			// the cache engine's starts with "d_db".
+			return nil
+		}
 		sk := strings.TrimPrefix(uk, eng)
 		if user != "" {
 			doc := sessionDoc(sk, ki.Key, v)
-			if fmt.Sprint(doc["user_id"]) != user {
-				return nil
+			if id := doc["user_id"]; id == nil || fmt.Sprint(id) != user {
+				return nil // a session with no user is no user's, "<nil>"'s neither
 			}
 		}
 		return fn(sk, ki.Key, v)
