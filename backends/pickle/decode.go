@@ -673,9 +673,22 @@ func (d *decoder) pushBytes(n int, kind strKind) error {
 		}
 		return d.push(string(b))
 	case latin1:
-		return d.push(latin1String(b))
+		return d.pushPy2Str(b)
 	}
 	return d.push(append([]byte(nil), b...))
+}
+
+// pushPy2Str pushes a Python 2 str (STRING, BINSTRING, SHORT_BINSTRING)
+// as Python 3's pickle.loads reads it with its defaults, which Django's
+// caches use: decoded as ASCII, so a byte above 0x7f is an error there
+// (UnicodeDecodeError), and here.
+func (d *decoder) pushPy2Str(b []byte) error {
+	for i, c := range b {
+		if c >= 0x80 {
+			return errorf("a Python 2 str with the non-ASCII byte %#x at %d, which Python 3's pickle.loads refuses (UnicodeDecodeError: it reads them as ASCII)", c, i)
+		}
+	}
+	return d.push(string(b))
 }
 
 func latin1String(b []byte) string {
@@ -911,7 +924,7 @@ func (d *decoder) opString() error {
 	if err != nil {
 		return err
 	}
-	return d.push(latin1String(b))
+	return d.pushPy2Str(b)
 }
 
 func unescapePy2(s string) ([]byte, error) {

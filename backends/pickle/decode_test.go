@@ -24,9 +24,9 @@ func TestDecodeOpcodes(t *testing.T) {
 		{"FLOAT", "(F1.5\nF-0.0\nF1e+16\nFinf\nl.", "[1.5, -0.0, 1e+16, inf]"},
 		{"STRING", "S'it\\'s\\n\\x41\\101'\n.", `"it's\nAA"`},
 		{"STRING double quotes", "S\"a\"\n.", "'a'"},
-		{"STRING Latin-1", "S'\\xe9'\n.", "'é'"},
+		{"STRING escaped ASCII", "S'\\x41\\n'\n.", "'A\\n'"},
 		{"BINSTRING", "T\x02\x00\x00\x00ab.", "'ab'"},
-		{"SHORT_BINSTRING Latin-1", "U\x01\xe9.", "'é'"},
+		{"SHORT_BINSTRING ASCII", "U\x01A.", "'A'"},
 		{"UNICODE", "V\\u00e9\\U0001f600 x\xe9\n.", "'é😀 xé'"},
 		{"BINUNICODE lone surrogate", "X\x03\x00\x00\x00\xed\xa0\x80.", "'\ufffd'"},
 		{"BINUNICODE8", "\x80\x04\x8d\x01\x00\x00\x00\x00\x00\x00\x00a.", "'a'"},
@@ -329,6 +329,19 @@ for d in json.load(sys.stdin):
 		}
 		if got != want[i] {
 			t.Errorf("%.40q: %.60s (%v), CPython %.60s", l, got, err, want[i])
+		}
+	}
+}
+
+// TestPython2StrNonASCII: a Python 2 str with a byte above 0x7f does not
+// decode, as Python 3's pickle.loads (encoding ASCII, Django's call)
+// raises UnicodeDecodeError for it: STRING, BINSTRING, SHORT_BINSTRING,
+// and a Python 2 datetime, whose state is such a str.
+func TestPython2StrNonASCII(t *testing.T) {
+	for _, data := range []string{"S'caf\\xe9'\n.", "T\x04\x00\x00\x00caf\xe9.", "\x80\x02U\x04caf\xe9q\x00.",
+		"cdatetime\ndatetime\n(S'\\x07\\xe8\\x01\\x02\\x03\\x04\\x05\\x00\\x00\\x06'\ntR."} {
+		if v, err := pickle.Decode([]byte(data)); err == nil || !strings.Contains(err.Error(), "non-ASCII byte") {
+			t.Errorf("%q decoded as %s, %v; Python 3 raises UnicodeDecodeError", data, pickle.Repr(v), err)
 		}
 	}
 }
