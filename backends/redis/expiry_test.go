@@ -324,3 +324,38 @@ func TestExpiryLimitIsRedis(t *testing.T) {
 		})
 	}
 }
+
+// TestPasswordWithoutServerPassword: a URL with a password (and no user
+// name) for a server that has none configured: redis-py sends AUTH
+// password, which such a server refuses, so every call of Django's
+// fails; go-redis' HELLO … AUTH default password would pass. cachectl
+// fails as Django does, with what it means, and works without the
+// password.
+func TestPasswordWithoutServerPassword(t *testing.T) {
+	ctx := context.Background()
+	addr := testserver.Redis(t)
+	for _, tg := range redisTargets(t) {
+		t.Run(tg.name, func(t *testing.T) {
+			tg.in.Use(t)
+			out := djangotest.Run(t, map[string]any{"default": map[string]any{"BACKEND": tg.backend,
+				"LOCATION": "redis://:hunter2@" + addr + "/0"}}, `
+try:
+    caches["default"].get("k")
+    print("ok")
+except Exception as e:
+    print("fails:", type(e).__name__)`)
+			if !strings.HasPrefix(strings.TrimSpace(out), "fails:") {
+				t.Fatalf("Django with a password the server lacks: %s", out)
+			}
+			b := open(t, "redis://:hunter2@"+addr+"/0"+tg.query)
+			_, err := b.Get(ctx, "k")
+			if !errors.Is(err, backends.ErrUnavailable) || !strings.Contains(err.Error(), "the URL gives a password and the server has none") ||
+				strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("cachectl: %v", err)
+			}
+			if _, err := open(t, "redis://"+addr+"/0"+tg.query).Get(ctx, "k"); !errors.Is(err, backends.ErrCacheMiss) {
+				t.Errorf("without the password: %v", err)
+			}
+		})
+	}
+}

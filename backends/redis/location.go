@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -658,27 +659,48 @@ func newClient(ep endpoint, ab *aborter) (goredis.UniversalClient, *goredis.Clus
 			SentinelUsername: ep.sentinelUser, SentinelPassword: ep.sentinelPassword, ReplicaOnly: ep.replicaOnly,
 			Username: ep.username, Password: ep.password, DB: ep.db, DialTimeout: ep.dialTimeout,
 			ReadTimeout: ep.readTimeout, WriteTimeout: ep.readTimeout, ContextTimeoutEnabled: true, MaxRetries: -1,
-			TLSConfig: ep.tls, Protocol: 2, DisableIdentity: true, PoolSize: 8, Dialer: ab.dial, DialerRetries: 1})
+			TLSConfig: ep.tls, Protocol: 2, DisableIdentity: true, PoolSize: 8, Dialer: ab.dial, DialerRetries: 1,
+			OnConnect: redisPyAuth(ep)})
 		fc.AddHook(ab.hook())
 		return fc, nil
 	case kindCluster:
 		cc := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: ep.addrs, Username: ep.username,
 			Password: ep.password, DialTimeout: ep.dialTimeout, ReadTimeout: ep.readTimeout, WriteTimeout: ep.readTimeout,
 			ContextTimeoutEnabled: true, MaxRetries: -1, MaxRedirects: 3, TLSConfig: ep.tls, Protocol: 2,
-			DisableIdentity: true, PoolSize: 8, Dialer: ab.dial, DialerRetries: 1})
+			DisableIdentity: true, PoolSize: 8, Dialer: ab.dial, DialerRetries: 1, OnConnect: redisPyAuth(ep)})
 		cc.AddHook(ab.hook())
 		return cc, cc
 	}
 	o := &goredis.Options{Addr: ep.addrs[0], Username: ep.username, Password: ep.password, DB: ep.db,
 		DialTimeout: ep.dialTimeout, ReadTimeout: ep.readTimeout, WriteTimeout: ep.readTimeout,
 		ContextTimeoutEnabled: true, MaxRetries: -1, PoolSize: 8, Protocol: 2, DisableIdentity: true, TLSConfig: ep.tls,
-		Dialer: ab.dial, DialerRetries: 1}
+		Dialer: ab.dial, DialerRetries: 1, OnConnect: redisPyAuth(ep)}
 	if ep.kind == kindUnix {
 		o.Network = "unix"
 	}
 	c := goredis.NewClient(o)
 	c.AddHook(ab.hook())
 	return c, nil
+}
+
+// redisPyAuth is nil, or for a password without a user name the check
+// redis-py makes: it authenticates with AUTH password, which a server with
+// no password configured refuses ("called without any password
+// configured"), so every call of Django's fails there; go-redis sends
+// HELLO 2 AUTH default password, which such a server accepts. The AUTH is
+// sent again once per connection, and only that refusal fails it (go-redis'
+// own authentication has judged the password already).
+func redisPyAuth(ep endpoint) func(ctx context.Context, cn *goredis.Conn) error {
+	if ep.username != "" || ep.password == "" {
+		return nil
+	}
+	return func(ctx context.Context, cn *goredis.Conn) error {
+		err := cn.Auth(ctx, ep.password).Err()
+		if err != nil && strings.Contains(err.Error(), "without any password configured") {
+			return err // Cache.fail says what it means
+		}
+		return nil
+	}
 }
 
 // prepare runs when the configuration is resolved, before anything is

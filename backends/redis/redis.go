@@ -226,8 +226,12 @@ func (c *Cache) fail(op string, err error) error {
 		return err
 	case strings.Contains(msg, "all sentinels specified") && errors.Is(err, goredis.Nil):
 		err = fmt.Errorf("the sentinels know no master named %q (check the service name)", c.eps[0].service)
+	case strings.Contains(msg, "AUTH <password> called without"):
+		// redisPyAuth's refusal (go-redis reports the server's words alone).
+		err = fmt.Errorf("authentication failed: the URL gives a password and the server has none configured, "+
+			"where redis-py, and so Django, fails every call; drop the password (%s)", msg)
 	case strings.Contains(msg, "WRONGPASS") || strings.Contains(msg, "NOAUTH") || strings.Contains(msg, "invalid password") ||
-		strings.Contains(msg, "invalid username-password") || strings.Contains(msg, "AUTH <password> called without"):
+		strings.Contains(msg, "invalid username-password"):
 		err = fmt.Errorf("authentication failed: %s", msg)
 	case strings.HasPrefix(msg, "NOPERM"):
 		err = fmt.Errorf("permission denied by the server's ACL: %s", msg)
