@@ -476,3 +476,28 @@ for c in json.load(sys.stdin):
 		t.Error("sNaN + 1: no error (Python raises InvalidOperation)")
 	}
 }
+
+// TestRecursiveReprAsPython: values that hold themselves print as
+// Python's repr() prints them ([...], {...}, and (...) for a tuple
+// reached again through a list), at every protocol.
+func TestRecursiveReprAsPython(t *testing.T) {
+	var lines []string
+	runPythonLines(t, `
+import json, pickle, sys
+t = ([],); t[0].append(t)
+l = []; l.append(l)
+d = {}; d["me"] = d
+m = [{}]; m[0]["l"] = m
+for v in (t, l, d, m):
+    for p in range(6):
+        print(pickle.dumps(v, p).hex(), repr(v))
+`, nil, &lines)
+	for _, line := range lines {
+		h, want, _ := strings.Cut(line, " ")
+		data, _ := hex.DecodeString(h)
+		v, err := pickle.Decode(data)
+		if got := pickle.Repr(v); err != nil || got != want {
+			t.Errorf("%s: repr %s, %v; Python's %s", h, got, err, want)
+		}
+	}
+}

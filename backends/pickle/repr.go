@@ -121,6 +121,16 @@ func (r reprer) repr(v Value, depth int) {
 		r.s("]")
 		delete(r.seen, x)
 	case Tuple:
+		if len(x) > 0 {
+			// A tuple that holds itself (through a list) shares its items'
+			// array with the copy inside: Python prints that one as (...).
+			if r.seen[&x[0]] {
+				r.s("(...)")
+				return
+			}
+			r.seen[&x[0]] = true
+			defer delete(r.seen, &x[0])
+		}
 		r.s("(")
 		r.items(x, depth)
 		if len(x) == 1 {
