@@ -858,22 +858,12 @@ func TestStatsExactCountsPrefixKeys(t *testing.T) {
 	rc := goredis.NewClient(&goredis.Options{Addr: addr})
 	defer rc.Close()
 	const mine, others = 60_000, 50_000
-	pipe := rc.Pipeline()
-	for i := 0; i < mine+others; i++ {
-		k := fmt.Sprintf("site:1:k%d", i)
+	setKeys(t, rc, mine+others, func(i int) string {
 		if i >= mine {
-			k = fmt.Sprintf("other:1:k%d", i)
+			return fmt.Sprintf("other:1:k%d", i)
 		}
-		pipe.Set(ctx, k, "v", 0)
-		if pipe.Len() == 10_000 {
-			if _, err := pipe.Exec(ctx); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		t.Fatal(err)
-	}
+		return fmt.Sprintf("site:1:k%d", i)
+	})
 	b := open(t, "redis://"+addr+"/0?key_prefix=site")
 	field := func(secs []backends.StatsSection, name string) any {
 		for _, s := range secs {
@@ -949,22 +939,12 @@ func TestScanRepeatsListedOnce(t *testing.T) {
 	const keys, filler = 100_000, 170_000
 	for db, n := range []int{keys + filler, keys} {
 		rc := goredis.NewClient(&goredis.Options{Addr: addr, DB: db})
-		pipe := rc.Pipeline()
-		for i := 0; i < n; i++ {
-			k := fmt.Sprintf(":1:rep%d", i)
+		setKeys(t, rc, n, func(i int) string {
 			if i >= keys {
-				k = fmt.Sprintf("filler%d", i)
+				return fmt.Sprintf("filler%d", i)
 			}
-			pipe.Set(ctx, k, "v", 0)
-			if pipe.Len() == 10_000 {
-				if _, err := pipe.Exec(ctx); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
-		if _, err := pipe.Exec(ctx); err != nil {
-			t.Fatal(err)
-		}
+			return fmt.Sprintf(":1:rep%d", i)
+		})
 		rc.Close()
 	}
 	rc := goredis.NewClient(&goredis.Options{Addr: addr})
@@ -1102,5 +1082,23 @@ func checkGetManyOtherType(t *testing.T, b backends.Backend, rc goredis.Universa
 	var de *backends.DecodeError
 	if _, err := b.Get(ctx, hash); !errors.As(err, &de) || de.Key != hash {
 		t.Errorf("get of the hash = %v, want a DecodeError naming it", err)
+	}
+}
+
+// setKeys stores "v" under name(i) for i < n, pipelined 10,000 at a time.
+func setKeys(t *testing.T, rc *goredis.Client, n int, name func(i int) string) {
+	t.Helper()
+	ctx := context.Background()
+	pipe := rc.Pipeline()
+	for i := 0; i < n; i++ {
+		pipe.Set(ctx, name(i), "v", 0)
+		if pipe.Len() == 10_000 {
+			if _, err := pipe.Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
 	}
 }
