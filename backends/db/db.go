@@ -535,30 +535,48 @@ func isConstraint(err error) bool {
 // cull is Django's _cull: clear at CULL_FREQUENCY 0; else delete expired
 // rows, then the cull_num lowest keys when still over MAX_ENTRIES.
 func (c *Cache) cull(ctx context.Context, now time.Time, num int) error {
+	_, err := c.cullOn(ctx, c.db, now, num)
+	return err
+}
+
+// sqlRunner is what cull needs of a *sql.DB or a *sql.Tx.
+type sqlRunner interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// cullOn is Django's _cull on db (the connection, or a transaction's) for
+// a table of num rows, and returns how many rows it left (as far as the
+// statements' row counts tell).
+func (c *Cache) cullOn(ctx context.Context, db sqlRunner, now time.Time, num int) (int, error) {
 	if c.cullFrequency == 0 {
-		return c.Clear(ctx)
+		_, err := db.ExecContext(ctx, c.st.DeleteAll())
+		return 0, c.fail("clear", err)
 	}
-	res, err := c.db.ExecContext(ctx, c.st.DeleteExpired(), c.param(now, false))
+	res, err := db.ExecContext(ctx, c.st.DeleteExpired(), c.param(now, false))
 	if err != nil {
-		return c.fail("cull", err)
+		return num, c.fail("cull", err)
 	}
 	n, _ := res.RowsAffected()
 	remaining := num - int(n)
 	if remaining > c.maxEntries {
 		cullNum := remaining / c.cullFrequency
 		var key string
-		err := c.db.QueryRowContext(ctx, c.st.CullKeyAtOffset(), cullNum).Scan(&key)
+		err := db.QueryRowContext(ctx, c.st.CullKeyAtOffset(), cullNum).Scan(&key)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil
+			return remaining, nil
 		}
 		if err != nil {
-			return c.fail("cull", err)
+			return remaining, c.fail("cull", err)
 		}
-		if _, err := c.db.ExecContext(ctx, c.st.DeleteBelowKey(), key); err != nil {
-			return c.fail("cull", err)
+		res, err := db.ExecContext(ctx, c.st.DeleteBelowKey(), key)
+		if err != nil {
+			return remaining, c.fail("cull", err)
 		}
+		n, _ := res.RowsAffected()
+		remaining -= int(n)
 	}
-	return nil
+	return remaining, nil
 }
 
 // Set is Django's set.
@@ -739,16 +757,7 @@ func (c *Cache) SetMany(ctx context.Context, items []backends.Item, t backends.T
 	if err != nil {
 		return keysOf(items), err // before the cull, as Django's first set raises
 	}
-	var num int
-	if err := c.db.QueryRowContext(ctx, c.st.Count()).Scan(&num); err != nil {
-		return keysOf(items), c.fail("set_many", err)
-	}
 	now := c.nowTime()
-	if num > c.maxEntries {
-		if err := c.cull(ctx, now, num); err != nil {
-			return keysOf(items), err
-		}
-	}
 	exp := c.param(expT, forever)
 	// The transaction's own context outlives an interrupt, so that a COMMIT
 	// once sent is waited for and reported as it ended (database/sql would
@@ -770,7 +779,19 @@ func (c *Cache) SetMany(ctx context.Context, items []backends.Item, t backends.T
 	if err != nil {
 		return keysOf(items), c.fail("set_many", err)
 	}
+	// Django's set_many is a set per key, and each set counts the rows and
+	// culls when there are more than MAX_ENTRIES: so here, with the count
+	// taken once and kept (a new row +1), in the batch's transaction.
+	var num int
+	if err := tx.QueryRowContext(ctx, c.st.Count()).Scan(&num); err != nil {
+		return keysOf(items), c.fail("set_many", err)
+	}
 	for _, it := range items {
+		if num > c.maxEntries {
+			if num, err = c.cullOn(ctx, tx, now, num); err != nil {
+				return keysOf(items), err
+			}
+		}
 		b64 := base64.StdEncoding.EncodeToString(it.Entry.Data)
 		res, err := upd.ExecContext(ctx, b64, exp, it.Key)
 		if err != nil {
@@ -780,6 +801,7 @@ func (c *Cache) SetMany(ctx context.Context, items []backends.Item, t backends.T
 			if _, err := ins.ExecContext(ctx, it.Key, b64, exp); err != nil {
 				return keysOf(items), c.fail("set_many", err)
 			}
+			num++
 		}
 	}
 	if err := ctx.Err(); err != nil {

@@ -240,6 +240,8 @@ func djangoInterop(t *testing.T, in djangotest.Install) {
 		caches[v.name+"_theirs"] = map[string]any{"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "made_by_django", "KEY_PREFIX": "p"}
 		caches[v.name+"_cull"] = map[string]any{"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "cull_by_django",
 			"OPTIONS": map[string]any{"MAX_ENTRIES": 5, "CULL_FREQUENCY": 2}}
+		caches[v.name+"_cullmany"] = map[string]any{"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "cullmany_by_django",
+			"OPTIONS": map[string]any{"MAX_ENTRIES": 5, "CULL_FREQUENCY": 2}}
 	}
 	if _, ok := dbs["default"]; !ok && len(usable) > 0 {
 		dbs["default"] = map[string]any{"ENGINE": "django.db.backends.sqlite3", "NAME": filepath.Join(t.TempDir(), "unused.sqlite3")}
@@ -251,8 +253,9 @@ func djangoInterop(t *testing.T, in djangotest.Install) {
 	}
 	// Phase 1, Django: its dry run and table; the culling example.
 	var first map[string]struct {
-		DryRun string `json:"dry_run"`
-		Cull   []string
+		DryRun   string `json:"dry_run"`
+		Cull     []string
+		CullMany []string `json:"cull_many"`
 	}
 	if len(usable) > 0 {
 		out := run(`
@@ -272,7 +275,13 @@ for v in VENDORS:
     with connections[ALIAS[v]].cursor() as cur:
         cur.execute("SELECT cache_key FROM cull_by_django ORDER BY cache_key")
         left = [r[0] for r in cur.fetchall()]
-    res[v] = {"dry_run": o.getvalue(), "cull": left}
+    # set_many is a set per key: each one culls past MAX_ENTRIES
+    call_command("createcachetable", "cullmany_by_django", database=ALIAS[v])
+    cache(v, "cullmany").set_many({"m%02d" % i: "x" for i in range(40)}, 100)
+    with connections[ALIAS[v]].cursor() as cur:
+        cur.execute("SELECT cache_key FROM cullmany_by_django ORDER BY cache_key")
+        many = [r[0] for r in cur.fetchall()]
+    res[v] = {"dry_run": o.getvalue(), "cull": left, "cull_many": many}
 print(json.dumps(res))
 `)
 		if err := json.Unmarshal([]byte(out), &first); err != nil {
@@ -308,6 +317,23 @@ print(json.dumps(res))
 			t.Logf("Django %s on %s leaves %q after the culling example", in.Upstream(), v.name, got.Cull)
 			if strings.Join(left, " ") != strings.Join(got.Cull, " ") || len(left) == 0 {
 				t.Errorf("after culling cachectl leaves %q, Django %q", left, got.Cull)
+			}
+			// set_many culls as its sets do, key by key, in one batch.
+			many := open(t, v.url("cullmany_by_cachectl"), 5)
+			create(t, many)
+			var items []backends.Item
+			for i := 0; i < 40; i++ {
+				e, _ := backends.Encode(many.Codec(), "x", backends.Timeout{Seconds: 100})
+				items = append(items, backends.Item{Key: fmt.Sprintf(":1:m%02d", i), Entry: e})
+			}
+			if failed, err := backends.SetMany(ctx, many, items, backends.Timeout{Seconds: 100}); err != nil || len(failed) > 0 {
+				t.Fatal(failed, err)
+			}
+			left = nil
+			many.(backends.Lister).List(ctx, "*", func(ki backends.KeyInfo) error { left = append(left, ki.Key); return nil })
+			sort.Strings(left)
+			if strings.Join(left, " ") != strings.Join(got.CullMany, " ") || len(left) == 0 {
+				t.Errorf("after set_many of 40 keys cachectl leaves %q, Django %q", left, got.CullMany)
 			}
 			mine := open(outer, v.url("made_by_cachectl"), 300)
 			create(t, mine)
