@@ -94,11 +94,16 @@ func (e *env) keySource(a []string, fn func(string) error) error {
 		cr := newCancelReader(e.ctx, e.c.App.Reader)
 		defer cr.stop()
 		sc := bufio.NewScanner(cr)
-		sc.Buffer(make([]byte, 64<<10), maxKeyLine)
+		// Room for the line's "\r\n" too: a line of maxKeyLine bytes is
+		// read, one byte more is refused (below, or by the scanner).
+		sc.Buffer(make([]byte, 64<<10), maxKeyLine+2)
 		n := 0
 		for sc.Scan() {
 			n++
 			line := strings.TrimRight(sc.Text(), "\r")
+			if len(line) > maxKeyLine {
+				return usagef("reading keys from stdin: line %d is longer than %d bytes, the longest key line read", n, maxKeyLine)
+			}
 			if line == "" {
 				continue
 			}

@@ -203,3 +203,24 @@ func TestReadPairsRefusesBadUTF8(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyLineLimit: a key line of maxKeyLine bytes is read, with or
+// without its newline (CRLF too), and one byte more is refused (exit 2).
+func TestKeyLineLimit(t *testing.T) {
+	dir := t.TempDir()
+	k := strings.Repeat("k", maxKeyLine)
+	for _, in := range []string{k, k + "\n", k + "\r\n", "a\n" + k + "\nb\n"} {
+		var out, errb strings.Builder
+		code := Run(context.Background(), []string{"cachectl", "-C", "filecache://" + dir, "delete-many", "-"}, strings.NewReader(in), &out, &errb)
+		if code == ExitUsage || strings.Contains(errb.String(), "the longest key line read") || !strings.Contains(errb.String(), "key(s) deleted") {
+			t.Errorf("a key line of %d bytes refused: exit %d", maxKeyLine, code)
+		}
+	}
+	for _, in := range []string{k + "k", k + "k\n", "a\n" + k + "k\r\n"} {
+		var out, errb strings.Builder
+		code := Run(context.Background(), []string{"cachectl", "-C", "filecache://" + dir, "delete-many", "-"}, strings.NewReader(in), &out, &errb)
+		if code != ExitUsage || !strings.Contains(errb.String(), "is longer than 1048576 bytes") {
+			t.Errorf("a line of %d bytes and more: exit %d, %.200s", maxKeyLine+1, code, errb.String())
+		}
+	}
+}
