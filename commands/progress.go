@@ -278,8 +278,12 @@ func stopNote(err error) string {
 	switch {
 	case errors.Is(err, context.Canceled):
 		return " (interrupted)"
-	case errors.Is(err, context.DeadlineExceeded):
+	case errors.As(err, new(*deadlineError)):
 		return " (--deadline reached)"
+	case errors.Is(err, context.DeadlineExceeded):
+		// An operation's own timeout (a server that stopped answering),
+		// not --deadline: stopCause makes a deadlineError of that.
+		return " (timed out)"
 	}
 	return ""
 }

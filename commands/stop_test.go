@@ -78,3 +78,18 @@ func TestNotStoredMessage(t *testing.T) {
 		t.Errorf("exit %d, want 3", ExitCode(err))
 	}
 }
+
+// TestStopNoteOperationTimeout: a summary says "--deadline reached" only
+// when --deadline ended the command; an operation's own timeout (a
+// server that stopped answering, with no --deadline given) is "timed
+// out".
+func TestStopNoteOperationTimeout(t *testing.T) {
+	e := &env{ctx: context.Background()} // no --deadline
+	opTimeout := fmt.Errorf("timed out: %w", context.DeadlineExceeded)
+	if got := stopNote(e.stopCause(opTimeout)); got != " (timed out)" {
+		t.Errorf("an operation's timeout without --deadline: %q", got)
+	}
+	if got := stopNote(&deadlineError{cause: opTimeout}); got != " (--deadline reached)" {
+		t.Errorf("at --deadline: %q", got)
+	}
+}
