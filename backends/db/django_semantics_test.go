@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -18,15 +19,12 @@ import (
 	"github.com/cachectl/cachectl/keyfunc"
 )
 
-// semanticsRun prepares one Django process per install over every vendor
-// whose Python driver imports: caches "<vendor>_dj" and "<vendor>_ct" on
-// one table, with the KEY_PREFIX dj (Django's own rows) and ct (those
-// cachectl works on). run executes a script after dbRouting, with extra
-// arguments after the version and the vendor list.
-func semanticsRun(t *testing.T, in djangotest.Install, table string) (usable []vendor, run func(script string, args ...string) string) {
-	dbs := map[string]any{}
-	caches := map[string]any{}
-	var names []string
+// djangoVendors is the vendors whose Python driver imports in the
+// install (a subtest per other one says it is missing), their names,
+// Django's DATABASES for them (a default alias among them) and the CACHES
+// that add puts there for each.
+func djangoVendors(t *testing.T, in djangotest.Install, add func(v vendor, caches map[string]any)) (usable []vendor, names []string, dbs, caches map[string]any) {
+	dbs, caches = map[string]any{}, map[string]any{}
 	for _, v := range vendors(t) {
 		if err := in.Imports(v.pyModule); err != nil {
 			t.Run(v.name, func(t *testing.T) { testserver.Missing(t, err.Error()) })
@@ -35,13 +33,25 @@ func semanticsRun(t *testing.T, in djangotest.Install, table string) (usable []v
 		usable = append(usable, v)
 		names = append(names, v.name)
 		dbs[dbAlias(v.name)] = v.django
-		for _, p := range []string{"dj", "ct"} {
-			caches[v.name+"_"+p] = map[string]any{"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": table, "KEY_PREFIX": p}
-		}
+		add(v, caches)
 	}
 	if _, ok := dbs["default"]; !ok {
 		dbs["default"] = map[string]any{"ENGINE": "django.db.backends.sqlite3", "NAME": t.TempDir() + "/unused.sqlite3"}
 	}
+	return usable, names, dbs, caches
+}
+
+// semanticsRun prepares one Django process per install over every vendor
+// whose Python driver imports: caches "<vendor>_dj" and "<vendor>_ct" on
+// one table, with the KEY_PREFIX dj (Django's own rows) and ct (those
+// cachectl works on). run executes a script after dbRouting, with extra
+// arguments after the version and the vendor list.
+func semanticsRun(t *testing.T, in djangotest.Install, table string) (usable []vendor, run func(script string, args ...string) string) {
+	usable, names, dbs, caches := djangoVendors(t, in, func(v vendor, caches map[string]any) {
+		for _, p := range []string{"dj", "ct"} {
+			caches[v.name+"_"+p] = map[string]any{"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": table, "KEY_PREFIX": p}
+		}
+	})
 	return usable, func(script string, args ...string) string {
 		t.Setenv("DATABASES", mustJSON(dbs))
 		return djangotest.Run(t, caches, dbRouting+`
@@ -215,7 +225,11 @@ print(json.dumps(res))
 		}
 		return
 	}
-	t.Skip("no attempt finished within the second after the expiry: the machine is too slow for this check")
+	msg := "no attempt finished within the second after the expiry: the machine is too slow for this check"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg) // a required check: CI never passes by skipping it
+	}
+	t.Skip(msg)
 }
 
 // TestDjangoFoldingCollation, under every Django install and vendor: rows

@@ -10,7 +10,6 @@ import (
 
 	"github.com/cachectl/cachectl/backends"
 	"github.com/cachectl/cachectl/internal/djangotest"
-	"github.com/cachectl/cachectl/internal/testserver"
 )
 
 // TestFarExpiry, under every Django install and on every vendor: a
@@ -26,21 +25,9 @@ func TestFarExpiry(t *testing.T) {
 
 func farExpiry(t *testing.T, in djangotest.Install) {
 	ctx := context.Background()
-	all := vendors(t)
-	dbs := map[string]any{}
-	caches := map[string]any{}
-	var names []string
-	var usable []vendor
-	for _, v := range all {
-		if err := in.Imports(v.pyModule); err != nil {
-			t.Run(v.name, func(t *testing.T) { testserver.Missing(t, err.Error()) })
-			continue
-		}
-		usable = append(usable, v)
-		names = append(names, v.name)
-		dbs[dbAlias(v.name)] = v.django
+	usable, names, dbs, caches := djangoVendors(t, in, func(v vendor, caches map[string]any) {
 		caches[v.name+"_far"] = map[string]any{"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "far_cache"}
-	}
+	})
 	run := func(script string) string {
 		t.Setenv("DATABASES", mustJSON(dbs))
 		return djangotest.Run(t, caches, dbRouting+`
