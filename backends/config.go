@@ -464,7 +464,11 @@ func (f *File) Cache(alias string) (*Config, error) {
 				s.Timeout = Timeout{Forever: true}
 			case json.Number:
 				if !strings.ContainsAny(string(t), ".eE") { // a JSON int, of any size
-					s.Timeout = bigTimeout(t.String())
+					b, ok := pyIntText(t.String())
+					if !ok { // beyond CPython's 4300 digits: Python's json refuses it
+						return nil, Configf("cache %q: TIMEOUT %.20s… is out of range (more digits than Python's int() reads)", alias, t)
+					}
+					s.Timeout = bigTimeout(b)
 				} else if f, err := t.Float64(); err == nil {
 					s.Timeout = Timeout{Seconds: math.Trunc(f)}
 				} else {
@@ -474,8 +478,8 @@ func (f *File) Cache(alias string) (*Config, error) {
 					return nil, Configf("cache %q: TIMEOUT %s is out of range (Django's int() of it raises OverflowError)", alias, t)
 				}
 			case string:
-				if _, ok := pyIntText(t); ok { // int("300"), of any size
-					s.Timeout = bigTimeout(t)
+				if b, ok := pyIntText(t); ok { // int("300"), of any size
+					s.Timeout = bigTimeout(b)
 				}
 			}
 		case "KEY_PREFIX":
@@ -603,11 +607,10 @@ func toInt(v any) (int, bool) {
 	return 0, false
 }
 
-// bigTimeout is the TIMEOUT of an integer literal that pyIntText reads:
-// beyond a float64, the largest one (not +Inf, which no JSON or backend
-// takes), where Django's set would overflow.
-func bigTimeout(lit string) Timeout {
-	b, _ := pyIntText(lit)
+// bigTimeout is the TIMEOUT of an integer: beyond a float64, the largest
+// one (not +Inf, which no JSON or backend takes), where Django's set would
+// overflow.
+func bigTimeout(b *big.Int) Timeout {
 	f, _ := new(big.Float).SetInt(b).Float64()
 	return Timeout{Seconds: max(min(f, math.MaxFloat64), -math.MaxFloat64)}
 }

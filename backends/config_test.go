@@ -449,6 +449,14 @@ func TestTimeoutJSONNumber(t *testing.T) {
 	if !errors.Is(err, backends.ErrConfig) || !strings.Contains(err.Error(), "TIMEOUT 1e400 is out of range") {
 		t.Errorf("TIMEOUT 1e400: %v", err)
 	}
+	// More digits than CPython's int() reads (4300): refused, no crash.
+	os.WriteFile(path, []byte(`{"CACHES": {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache", "TIMEOUT": `+strings.Repeat("9", 4301)+`}}}`), 0o600)
+	if f, err = backends.LoadFile(path); err == nil {
+		_, err = f.Cache("default")
+	}
+	if !errors.Is(err, backends.ErrConfig) || !strings.Contains(err.Error(), "is out of range (more digits") {
+		t.Errorf("TIMEOUT of 4301 digits: %v", err)
+	}
 }
 
 // loadCache is backendtest.LoadConfig.
