@@ -44,6 +44,7 @@ type decoder struct {
 	lim   Limits
 	items int
 	proto int
+	trace *Refs // the running Trace's, taken once per decode; nil mostly
 }
 
 func errorf(format string, args ...any) error {
@@ -116,7 +117,7 @@ func decodeGeneral(data []byte, lim Limits) (v Value, n int, err error) {
 		// stream), so only a pickle that runs past the limit is refused.
 		data, capped = data[:lim.MaxInput], true
 	}
-	d := &decoder{data: data, memo: map[int]Value{}, lim: lim}
+	d := &decoder{data: data, memo: map[int]Value{}, lim: lim, trace: tracing.Load()}
 	defer func() {
 		if r := recover(); r != nil {
 			// A bug in this decoder must not crash the tool on hostile input.
@@ -578,7 +579,7 @@ func (d *decoder) run() (Value, error) {
 			if args, err = d.pop(); err == nil {
 				if fn, err = d.pop(); err == nil {
 					var v Value
-					if v, err = reduce(fn, args); err == nil {
+					if v, err = reduce(d.trace, fn, args); err == nil {
 						err = d.push(v)
 					}
 				}
@@ -588,7 +589,7 @@ func (d *decoder) run() (Value, error) {
 			if args, err = d.pop(); err == nil {
 				if cls, err = d.pop(); err == nil {
 					var v Value
-					if v, err = newObj(cls, args, nil); err == nil {
+					if v, err = newObj(d.trace, cls, args, nil); err == nil {
 						err = d.push(v)
 					}
 				}
@@ -599,7 +600,7 @@ func (d *decoder) run() (Value, error) {
 				if args, err = d.pop(); err == nil {
 					if cls, err = d.pop(); err == nil {
 						var v Value
-						if v, err = newObj(cls, args, kwargs); err == nil {
+						if v, err = newObj(d.trace, cls, args, kwargs); err == nil {
 							err = d.push(v)
 						}
 					}
@@ -621,7 +622,7 @@ func (d *decoder) run() (Value, error) {
 					if args, err = d.popMark(); err == nil {
 						if g, err = d.global(mod, name); err == nil {
 							var v Value
-							if v, err = newObj(g, Tuple(args), nil); err == nil {
+							if v, err = newObj(d.trace, g, Tuple(args), nil); err == nil {
 								err = d.push(v)
 							}
 						}
@@ -635,7 +636,7 @@ func (d *decoder) run() (Value, error) {
 					return nil, errorf("OBJ without a class")
 				}
 				var v Value
-				if v, err = newObj(items[0], Tuple(items[1:]), nil); err == nil {
+				if v, err = newObj(d.trace, items[0], Tuple(items[1:]), nil); err == nil {
 					err = d.push(v)
 				}
 			}
@@ -1024,9 +1025,14 @@ func rawUnicodeEscape(s string) (string, error) {
 // error: Python's unpickler looks it up as one attribute there, which no
 // module has, and its pickler writes getattr(Outer, "Inner") instead; a
 // dotted name with an empty part ("a..b", ".x") is one at any protocol.
-func (d *decoder) global(mod, name string) (g Global, err error) {
-	defer func() { traceGlobal(g) }() // imported by Python even when the name then fails
-	g = Global{Module: mod, Name: name}
+func (d *decoder) global(mod, name string) (Global, error) {
+	g, err := d.resolveGlobal(mod, name)
+	d.trace.addGlobal(g) // imported by Python even when the name then fails
+	return g, err
+}
+
+func (d *decoder) resolveGlobal(mod, name string) (Global, error) {
+	g := Global{Module: mod, Name: name}
 	if strings.Contains(name, ".") {
 		if d.proto < 4 {
 			return g, errorf("global %s.%s: a dotted name below protocol 4, which Python cannot load", mod, name)
@@ -1136,7 +1142,7 @@ var errNotModelled = errors.New("not modelled")
 
 // reduce applies a callable to arguments without calling anything: known
 // constructors become their Go values, anything else an *Object.
-func reduce(fn, args Value) (Value, error) {
+func reduce(tr *Refs, fn, args Value) (Value, error) {
 	t, _ := args.(Tuple)
 	g, ok := fn.(Global)
 	if !ok {
@@ -1146,10 +1152,10 @@ func reduce(fn, args Value) (Value, error) {
 			}
 		}
 		if g, _, ok := classOf(fn); ok { // a nested class, before protocol 4
-			traceGlobal(g) // getattr(X, "name")(…) calls X.name: a Trace sees that path
+			tr.addGlobal(g) // getattr(X, "name")(…) calls X.name: a Trace sees that path
 			return &Object{Module: g.Module, Name: g.Name, Args: args, Reduce: true, Func: fn}, nil
 		}
-		traceComputed()
+		tr.addComputed()
 		return &Object{Module: computedName, Name: computedName, Args: args, Reduce: true, Func: fn}, nil
 	}
 	if v, err := known(g, t); err == nil {
@@ -1211,14 +1217,14 @@ func boundMethod(fn Value) (Global, bool) {
 	return m, true
 }
 
-func newObj(cls, args, kwargs Value) (Value, error) {
+func newObj(tr *Refs, cls, args, kwargs Value) (Value, error) {
 	g, ok := cls.(Global)
 	if !ok {
 		if g, expr, ok := classOf(cls); ok { // a nested class, before protocol 4
-			traceGlobal(g)
+			tr.addGlobal(g)
 			return &Object{Module: g.Module, Name: g.Name, Args: args, Kwargs: kwargs, Func: expr}, nil
 		}
-		traceComputed() // Python's OBJ calls any callable
+		tr.addComputed() // Python's OBJ calls any callable
 		return nil, errorf("NEWOBJ or OBJ of a non-class %T", cls)
 	}
 	t, _ := args.(Tuple)

@@ -24,9 +24,9 @@ var (
 	tracing atomic.Pointer[Refs] // the running Trace's Refs, nil when none
 )
 
-// Trace runs fn and returns what every pickle decoded meanwhile (on any
-// goroutine) referenced, a decode that failed part-way included. Traces
-// run one at a time.
+// Trace runs fn and returns what every pickle whose decode started
+// meanwhile (on any goroutine) referenced, a decode that failed part-way
+// included. Traces run one at a time.
 func Trace(fn func()) *Refs {
 	traceMu.Lock()
 	defer traceMu.Unlock()
@@ -37,18 +37,24 @@ func Trace(fn func()) *Refs {
 	return r
 }
 
-func traceGlobal(g Global) {
-	if r := tracing.Load(); r != nil && len(r.Globals) < 10_000 {
-		r.mu.Lock()
-		r.Globals = append(r.Globals, g)
-		r.mu.Unlock()
+// addGlobal records g; a nil Refs (no Trace running) records nothing.
+func (r *Refs) addGlobal(g Global) {
+	if r == nil {
+		return
 	}
+	r.mu.Lock()
+	if len(r.Globals) < 10_000 {
+		r.Globals = append(r.Globals, g)
+	}
+	r.mu.Unlock()
 }
 
-func traceComputed() {
-	if r := tracing.Load(); r != nil {
-		r.mu.Lock()
-		r.Computed++
-		r.mu.Unlock()
+// addComputed counts a call of a computed callable.
+func (r *Refs) addComputed() {
+	if r == nil {
+		return
 	}
+	r.mu.Lock()
+	r.Computed++
+	r.mu.Unlock()
 }
