@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -688,17 +689,23 @@ func newClient(ep endpoint, ab *aborter) (goredis.UniversalClient, *goredis.Clus
 // no password configured refuses ("called without any password
 // configured"), so every call of Django's fails there; go-redis sends
 // HELLO 2 AUTH default password, which such a server accepts. The AUTH is
-// sent again once per connection, and only that refusal fails it (go-redis'
+// sent again on the endpoint's first connection only, and only that
+// refusal fails it (go-redis'
 // own authentication has judged the password already).
 func redisPyAuth(ep endpoint) func(ctx context.Context, cn *goredis.Conn) error {
 	if ep.username != "" || ep.password == "" {
 		return nil
 	}
+	var checked atomic.Bool // once per endpoint: a server's password setting does not change within a run
 	return func(ctx context.Context, cn *goredis.Conn) error {
+		if checked.Load() {
+			return nil
+		}
 		err := cn.Auth(ctx, ep.password).Err()
 		if err != nil && strings.Contains(err.Error(), "without any password configured") {
 			return err // Cache.fail says what it means
 		}
+		checked.Store(true)
 		return nil
 	}
 }
