@@ -58,10 +58,10 @@ func cmdIncrVersion(e *env, sign int) error {
 	}
 	v := e.keyVersion()
 	// Python's int has no bound; cachectl's versions are 64-bit.
-	next := new(big.Int).Mul(big.NewInt(int64(sign)), big.NewInt(e.c.Int64("delta")))
-	next.Add(next, big.NewInt(int64(v)))
+	delta := new(big.Int).Mul(big.NewInt(int64(sign)), big.NewInt(e.c.Int64("delta"))) // -(-2^63) fits here
+	next := new(big.Int).Add(delta, big.NewInt(int64(v)))
 	if !next.IsInt64() {
-		return usagef("version %d and delta %d give %s, beyond the 64-bit versions cachectl handles", v, sign*int(e.c.Int64("delta")), next)
+		return usagef("version %d and delta %s give %s, beyond the 64-bit versions cachectl handles", v, delta, next)
 	}
 	nv := int(next.Int64())
 	b, err := e.backend()
