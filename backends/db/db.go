@@ -748,7 +748,8 @@ func (c *Cache) inFlight(ctx context.Context) (context.Context, context.CancelFu
 	return backends.InFlight(ctx, c.opTimeout)
 }
 
-// SetMany writes every item in one transaction (culling once first).
+// SetMany writes every item in one transaction, culling as Django's sets
+// do, key by key.
 func (c *Cache) SetMany(ctx context.Context, items []backends.Item, t backends.Timeout) ([]string, error) {
 	if len(items) == 0 {
 		return nil, nil
@@ -923,8 +924,9 @@ var expiredCountLimit = 100_000
 // as get has it (a miss to Django) is left out; ListKeyNames, which reads
 // no expiry, lists it.
 func (c *Cache) List(ctx context.Context, glob string, fn func(backends.KeyInfo) error) error {
+	now := c.nowExact() // the listing's moment, as a page of get_many would take it
 	live := func(ki backends.KeyInfo) error {
-		if !ki.Forever && !ki.Expires.IsZero() && ki.Expires.Before(c.nowExact()) {
+		if !ki.Forever && !ki.Expires.IsZero() && ki.Expires.Before(now) {
 			return nil
 		}
 		return fn(ki)
@@ -1236,15 +1238,15 @@ func (c *Cache) Close() error { return c.db.Close() }
 // withPassword puts pw into a database URL that has a user but no password.
 func withPassword(raw, pw string) string {
 	scheme, rest, _ := strings.Cut(raw, "://")
-	at := strings.LastIndex(rest, "@")
-	if at < 0 {
+	userinfo, after, ok := backends.CutUserinfo(rest) // the parsers' split: an "@" in the path is not the host's
+	if !ok {
 		return raw
 	}
-	user, oldPw, hasPw := strings.Cut(rest[:at], ":")
+	user, oldPw, hasPw := strings.Cut(userinfo, ":")
 	if hasPw && oldPw != "" {
 		return raw
 	}
-	return scheme + "://" + user + ":" + url.PathEscape(pw) + rest[at:]
+	return scheme + "://" + user + ":" + url.PathEscape(pw) + "@" + after
 }
 
 // connectError makes pgx's failure to connect one line: its ConnectError
