@@ -97,10 +97,7 @@ func (c codec) herdDeadline(t backends.Timeout, now time.Time) (pickle.Value, bo
 	if !t.Forever && t.Seconds == 0 {
 		return nil, false
 	}
-	if t.Forever {
-		t = c.def // timeout or self.default_timeout
-	}
-	if t.Forever {
+	if t = c.resolve(t); t.Forever {
 		return nil, false
 	}
 	if t.Seconds == math.Trunc(t.Seconds) && math.Abs(t.Seconds) < 1<<53 {
@@ -119,6 +116,15 @@ func intText(v pickle.Value) ([]byte, bool) {
 	return nil, false
 }
 
+// resolve is newcache's timeout for a call's t: None (Forever) is the
+// cache's default (timeout or self.default_timeout), which may be None too.
+func (c codec) resolve(t backends.Timeout) backends.Timeout {
+	if t.Forever {
+		return c.def
+	}
+	return t
+}
+
 // newcacheExp is django-newcache's memcached expiry for a write with
 // timeout t: None is the default timeout; set and add (grace) add
 // CACHE_HERD_TIMEOUT, 60 s, to a timeout they pack, set_many does not;
@@ -126,10 +132,7 @@ func intText(v pickle.Value) ([]byte, bool) {
 // modern Django), over 30 days becomes absolute, and the client sends the
 // integer part.
 func (c codec) newcacheExp(t backends.Timeout, grace bool) int32 {
-	if t.Forever {
-		t = c.def
-	}
-	if t.Forever {
+	if t = c.resolve(t); t.Forever {
 		return 0
 	}
 	s := t.Seconds
