@@ -692,13 +692,6 @@ func (d *decoder) pushPy2Str(b []byte) error {
 	return d.push(string(b))
 }
 
-func latin1String(b []byte) string {
-	r := make([]rune, len(b))
-	for i, c := range b {
-		r[i] = rune(c)
-	}
-	return string(r)
-}
 
 // opInt reads protocol 0's INT as CPython's unpickler does: C's strtol
 // with base 0 (so "010" is octal 8 and "0x10" is 16), a two-character

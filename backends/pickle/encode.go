@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/cachectl/cachectl/keyfunc"
 )
 
 // How the encoder matches CPython's bytes.
@@ -483,7 +485,7 @@ func (e *encoder) saveBytes(b []byte) error {
 		}
 		if err := e.saveTupleFunc(2, func(i int) error {
 			if i == 0 {
-				return e.saveStr(latin1String(b), "")
+				return e.saveStr(keyfunc.Latin1(string(b)), "")
 			}
 			return e.saveStr("latin1", "const")
 		}); err != nil {
