@@ -692,7 +692,6 @@ func (d *decoder) pushPy2Str(b []byte) error {
 	return d.push(string(b))
 }
 
-
 // opInt reads protocol 0's INT as CPython's unpickler does: C's strtol
 // with base 0 (so "010" is octal 8 and "0x10" is 16), a two-character
 // 0 or 1 as a bool ("00", "01", also "-0"), and for anything strtol
